@@ -1,0 +1,87 @@
+"""Build lesson TOML text for random networks (used by property tests)."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import strategies as st
+
+ELEMENTWISE = ("sigmoid", "tanh", "relu", "linear")
+
+
+def lesson_toml(
+    sizes: list[int],
+    hidden_act: str,
+    out_act: str,
+    loss: str,
+    weights: list[list[list[float]]],
+    biases: list[list[float]],
+    inputs: list[float],
+    targets: list[float],
+    lr: float = 0.5,
+    update_biases: bool = True,
+    form: str = "auto",
+) -> str:
+    lines = [
+        'title = "random"',
+        f"inputs = {json.dumps(inputs)}",
+        f"targets = {json.dumps(targets)}",
+        "[network]",
+        f'loss = "{loss}"',
+        f"learning_rate = {lr!r}",
+        f"update_biases = {json.dumps(update_biases)}",
+        "[quiz]",
+        f'form = "{form}"',
+    ]
+    for li, n in enumerate(sizes):
+        lines.append("[[layers]]")
+        lines.append(f"units = {n}")
+        if li == 0:
+            continue
+        prefix = "o" if li == len(sizes) - 1 else f"h{li}_"
+        lines.append(f'prefix = "{prefix}"')
+        lines.append(f'activation = "{out_act if li == len(sizes) - 1 else hidden_act}"')
+        names = [f"b{li}_{j}" for j in range(n)]
+        lines.append(
+            f"bias = {{ names = {json.dumps(names)}, values = {json.dumps(biases[li - 1])} }}"
+        )
+        lines.append(f"weights = {json.dumps(weights[li - 1])}")
+    return "\n".join(lines) + "\n"
+
+
+small = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def networks(
+    draw, losses=("half_sse", "mse", "cross_entropy", "binary_cross_entropy"), max_hidden: int = 2
+) -> str:
+    n_hidden = draw(st.integers(0, max_hidden))
+    sizes = [draw(st.integers(1, 3)) for _ in range(n_hidden + 1)] + [draw(st.integers(1, 3))]
+    loss = draw(st.sampled_from(losses))
+    hidden_act = draw(st.sampled_from(ELEMENTWISE))
+    if loss == "cross_entropy":
+        out_act = draw(st.sampled_from(("softmax", "sigmoid")))
+    elif loss == "binary_cross_entropy":
+        out_act = "sigmoid"
+    else:
+        out_act = draw(st.sampled_from(ELEMENTWISE))
+    weights = [
+        [[draw(small) for _ in range(sizes[li])] for _ in range(sizes[li + 1])]
+        for li in range(len(sizes) - 1)
+    ]
+    biases = [[draw(small) for _ in range(n)] for n in sizes[1:]]
+    inputs = [draw(small) for _ in range(sizes[0])]
+    if out_act == "softmax":
+        raw = [draw(st.floats(0.01, 1.0)) for _ in range(sizes[-1])]
+        targets = [r / sum(raw) for r in raw]
+        targets[-1] = 1.0 - sum(targets[:-1])
+        targets = [min(max(t, 0.0), 1.0) for t in targets]
+    elif loss in ("cross_entropy", "binary_cross_entropy"):
+        targets = [draw(st.floats(0.0, 1.0)) for _ in range(sizes[-1])]
+    else:
+        targets = [draw(small) for _ in range(sizes[-1])]
+    update = draw(st.booleans())
+    return lesson_toml(
+        sizes, hidden_act, out_act, loss, weights, biases, inputs, targets, update_biases=update
+    )

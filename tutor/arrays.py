@@ -1,0 +1,90 @@
+"""Turn a named :class:`~tutor.lesson.Network` into the engine's arrays and back.
+
+Kept apart from the engine so that the engine stays free of names, and apart from the lesson
+reader so that variants and misconceptions can rebuild arrays from altered numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from tutor import engine
+from tutor.lesson import Network
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A network as arrays, with the maps from names to array positions."""
+
+    spec: engine.Spec
+    params: engine.Params
+    x: np.ndarray
+    t: np.ndarray
+    lr: float
+    update_biases: bool
+    weight_index: Mapping[str, tuple[int, int, int]]  # name -> (layer-1, row, col)
+    bias_group: Mapping[str, int]  # bias name -> group id
+
+    def run(self, iterations: int = 0) -> engine.Trace:
+        return engine.step(
+            self.spec, self.params, self.x, self.t, self.lr, self.update_biases, iterations
+        )
+
+    def with_params(self, W: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> Compiled:
+        return Compiled(
+            self.spec,
+            engine.Params(W, b),
+            self.x,
+            self.t,
+            self.lr,
+            self.update_biases,
+            self.weight_index,
+            self.bias_group,
+        )
+
+
+def compile_network(net: Network) -> Compiled:
+    """Build masks, weight matrices, bias vectors and bias groups from the named network."""
+    sizes = [len(layer.units) for layer in net.layers]
+    L = len(sizes) - 1
+    W = [np.zeros((sizes[li + 1], sizes[li])) for li in range(L)]
+    masks = [np.zeros((sizes[li + 1], sizes[li]), dtype=bool) for li in range(L)]
+    index: dict[str, tuple[int, int, int]] = {}
+    for w in net.weights:
+        tl, tj = net.unit_position(w.target)
+        _, sj = net.unit_position(w.source)
+        W[tl - 1][tj, sj] = w.value
+        masks[tl - 1][tj, sj] = True
+        index[w.name] = (tl - 1, tj, sj)
+    b = []
+    groups = []
+    group_of: dict[str, int] = {}
+    for layer in net.layers[1:]:
+        n = len(layer.units)
+        if layer.bias_names is None or layer.bias_values is None:
+            b.append(np.zeros(n))
+            groups.append(np.full(n, -1, dtype=int))
+            continue
+        b.append(np.array(layer.bias_values, dtype=float))
+        ids = [group_of.setdefault(name, len(group_of)) for name in layer.bias_names]
+        groups.append(np.array(ids, dtype=int))
+    spec = engine.Spec(
+        activations=tuple(layer.activation or "linear" for layer in net.layers[1:]),
+        loss=net.loss,
+        masks=tuple(masks),
+        bias_groups=tuple(groups),
+        n_bias_groups=len(group_of),
+    )
+    return Compiled(
+        spec=spec,
+        params=engine.Params(tuple(W), tuple(b)),
+        x=np.array(net.inputs, dtype=float),
+        t=np.array(net.targets, dtype=float),
+        lr=net.learning_rate,
+        update_biases=net.update_biases,
+        weight_index=index,
+        bias_group=group_of,
+    )

@@ -1,0 +1,239 @@
+"""The ``tutor`` command line. Commands other than the app never import Textual."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tutor import __version__
+
+COMMANDS = ("list", "validate", "solve")
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """A one-line error for the user; the command exits 2."""
+
+
+def _lesson_arg_help() -> str:
+    return "a lesson id (see 'tutor list') or a path to a .toml lesson file"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tutor",
+        description="Step through one forward pass and one backpropagation step by hand.",
+        epilog="Run 'tutor LESSON' to open a lesson in the app, or 'tutor COMMAND --help'.",
+    )
+    parser.add_argument("--version", action="version", version=f"backprop-tutor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "list",
+        help="list the available lessons",
+        description="List the built-in "
+        "lessons and those in the folders of TUTOR_LESSONS_PATH, in course order.",
+    )
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser(
+        "validate",
+        help="check lesson files",
+        description="Check lesson files. "
+        "Prints one line per problem as FILE: where: what and exits 1 if any; "
+        "exits 0 when every file is valid.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="lesson files, folders or lesson ids")
+
+    p = sub.add_parser(
+        "solve",
+        help="print the worked solution",
+        description="Print the "
+        "complete worked solution of a lesson: each step's formula, the numbers "
+        "substituted and the value.",
+    )
+    p.add_argument("lesson", metavar="LESSON", help=_lesson_arg_help())
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--ascii", action="store_true", help="plain ASCII (text format only)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] in COMMANDS or not args_list or args_list[0].startswith("-"):
+            if not args_list:
+                return _run_app([])
+            if args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version"):
+                return _run_app(args_list)
+            args = build_parser().parse_args(args_list)
+            return _dispatch(args)
+        return _run_app(args_list)
+    except CliError as err:
+        print(f"tutor: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "list":
+        return cmd_list(args.format)
+    if args.command == "validate":
+        return cmd_validate(args.paths)
+    if args.command == "solve":
+        return cmd_solve(args.lesson, args.format, args.ascii)
+    build_parser().print_help()
+    return EXIT_USAGE
+
+
+def _run_app(args_list: list[str]) -> int:
+    from tutor.launch import launch
+
+    return launch(args_list)
+
+
+# --- shared helpers
+
+
+def load(ref: str):
+    """Resolve and load a lesson, turning every failure into one CliError line."""
+    from tutor.lesson import LessonError, load_lesson
+    from tutor.locations import LessonNotFound, resolve_lesson
+
+    try:
+        path, lesson_id = resolve_lesson(ref)
+    except LessonNotFound as err:
+        raise CliError(str(err)) from None
+    try:
+        return load_lesson(path, lesson_id)
+    except LessonError as err:
+        first = str(err.problems[0])
+        more = len(err.problems) - 1
+        tail = (
+            f" (and {more} more problem{'s' * (more > 1)}; run 'tutor validate {ref}')"
+            if more
+            else ""
+        )
+        raise CliError(first + tail) from None
+
+
+def plan_for(ref: str):
+    from tutor.plan import build_plan
+
+    return build_plan(load(ref))
+
+
+# --- commands
+
+
+def cmd_list(fmt: str) -> int:
+    from tutor.lesson import LessonError, load_lesson
+    from tutor.locations import lesson_files
+
+    rows = []
+    for lesson_id, path in lesson_files().items():
+        try:
+            lesson = load_lesson(path, lesson_id)
+        except LessonError as err:
+            print(f"tutor: skipping {err.problems[0]}", file=sys.stderr)
+            continue
+        rows.append(
+            {
+                "id": lesson.id,
+                "title": lesson.title,
+                "path": str(path),
+                "size": lesson.size,
+                "difficulty": lesson.difficulty,
+                "minutes": lesson.minutes,
+                "order": lesson.order,
+            }
+        )
+    rows.sort(key=lambda r: (r["order"], r["id"]))
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print("No lessons found.")
+        return EXIT_OK
+    width = max(len(r["id"]) for r in rows)
+    print(f"{'ID':<{width}}  {'SIZE':<9} {'LEVEL':<5} {'MIN':>3}  TITLE")
+    for r in rows:
+        print(
+            f"{r['id']:<{width}}  {r['size']:<9} {'*' * r['difficulty']:<5} {r['minutes']:>3}  "
+            f"{_one_line(r['title'])}"
+        )
+    return EXIT_OK
+
+
+def _one_line(text: str, width: int = 60) -> str:
+    """Titles are data: printable characters only, on one line."""
+    clean = "".join(ch if ch.isprintable() else " " for ch in text)
+    return clean if len(clean) <= width else clean[: width - 1] + "…"
+
+
+def cmd_validate(paths: list[str]) -> int:
+    from tutor.lesson import LessonError, Problem, load_lesson
+    from tutor.locations import LessonNotFound, resolve_lesson
+    from tutor.plan import build_plan, plan_problems
+
+    files: list[tuple[Path, str]] = []
+    for ref in paths:
+        p = Path(ref)
+        if p.is_dir():
+            files += [(f, f.stem) for f in sorted(p.glob("*.toml"))]
+            continue
+        try:
+            files.append(resolve_lesson(ref))
+        except LessonNotFound as err:
+            raise CliError(str(err)) from None
+    if not files:
+        raise CliError("no lesson files to validate")
+    failed = False
+    for path, lesson_id in files:
+        try:
+            lesson = load_lesson(path, lesson_id)
+            plan = build_plan(lesson)
+            problems = plan_problems(lesson, plan)
+            bad_values = [s.id for s in plan if not _finite(s.value)]
+            if bad_values:
+                problems.append(
+                    Problem(
+                        str(path),
+                        "network",
+                        f"the numbers overflow: {bad_values[0]} is not a finite number",
+                    )
+                )
+        except LessonError as err:
+            problems = err.problems
+        if problems:
+            failed = True
+            for problem in problems:
+                print(problem)
+        else:
+            print(f"{path}: ok ({len(plan)} steps)")
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _finite(x: float) -> bool:
+    return x == x and abs(x) != float("inf")
+
+
+def cmd_solve(ref: str, fmt: str, ascii_only: bool) -> int:
+    from tutor import solution
+
+    plan = plan_for(ref)
+    if fmt == "json":
+        sys.stdout.write(solution.render_json(plan) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(solution.render_markdown(plan))
+    else:
+        sys.stdout.write(
+            solution.render_text(plan, solution.STYLES["ascii" if ascii_only else "unicode"])
+        )
+    return EXIT_OK

@@ -1,0 +1,382 @@
+"""One Formula object both evaluates and renders a step's mathematics.
+
+Like micrograd's ``Value``, each node knows how to compute itself and how to explain itself.
+Evaluating with the learner's own earlier answers gives error-carried-forward grading;
+rendering gives the formula with names, with numbers substituted, and the chain-rule breakdown.
+There is no second copy of the mathematics as text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tutor.numfmt import fmt_given, fmt_value
+
+Env = Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Style:
+    """Unicode for capable terminals, ASCII for TERM=linux/dumb and for typable answers."""
+
+    ascii: bool = False
+
+    @property
+    def mul(self) -> str:
+        return "*" if self.ascii else " · "
+
+    @property
+    def minus(self) -> str:
+        return "-" if self.ascii else "−"
+
+
+UNICODE = Style(False)
+ASCII = Style(True)
+
+# precedence levels
+SUM, PRODUCT, NEG, POWER, ATOM = 1, 2, 3, 4, 9
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    style: Style
+    env: Env | None  # None: render names; else substitute numbers (env overrides defaults)
+    givens: Env | None
+    decimals: int
+
+
+class Formula:
+    """Base class: an expression over earlier steps (Ref), given numbers (Given) and literals."""
+
+    prec: int = ATOM
+
+    def evaluate(self, env: Env | None = None, givens: Env | None = None) -> float:
+        """The value, taking earlier steps from ``env`` and given numbers from ``givens``."""
+        return self._eval(env or {}, givens or {})
+
+    def render(self, style: Style = UNICODE) -> str:
+        """The formula with names: ``i1 · w1 + i2 · w3 + b1``."""
+        return self._text(_Ctx(style, None, None, 5), True)
+
+    def substitute(
+        self,
+        env: Env | None = None,
+        style: Style = UNICODE,
+        decimals: int = 5,
+        givens: Env | None = None,
+    ) -> str:
+        """The formula with numbers: ``0.1 · 0.1 + 0.5 · 0.3 + 0.25``."""
+        return self._text(_Ctx(style, env or {}, givens or {}, decimals), True)
+
+    def refs(self) -> tuple[str, ...]:
+        """Ids of the earlier steps this formula reads, in order of first use."""
+        seen: dict[str, None] = {}
+        self._collect(seen)
+        return tuple(seen)
+
+    def children(self) -> tuple[Formula, ...]:
+        return ()
+
+    # --- to override
+    def _eval(self, env: Env, givens: Env) -> float:
+        raise NotImplementedError
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        raise NotImplementedError
+
+    def _collect(self, seen: dict[str, None]) -> None:
+        for child in self.children():
+            child._collect(seen)
+
+    # --- helpers
+    def _wrapped(self, ctx: _Ctx, need: int, leading: bool = False) -> str:
+        text = self._text(ctx, leading)
+        return f"({text})" if self._effective_prec(ctx, leading) < need else text
+
+    def _effective_prec(self, ctx: _Ctx, leading: bool) -> int:
+        return self.prec
+
+
+def _number_text(value: float, ctx: _Ctx, leading: bool, given: bool) -> str:
+    text = (
+        fmt_given(value, ascii_minus=ctx.style.ascii)
+        if given
+        else fmt_value(value, ctx.decimals, ascii_minus=ctx.style.ascii)
+    )
+    if not leading and text[:1] in "-−":
+        return f"({text})"
+    return text
+
+
+@dataclass(frozen=True)
+class Num(Formula):
+    """A literal such as 1, 2 or ½ that is part of the rule, not of the lesson's numbers."""
+
+    value: float
+    unicode: str | None = None
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        return self.value
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        if self.unicode and not ctx.style.ascii:
+            return self.unicode
+        return _number_text(self.value, ctx, leading, given=True)
+
+
+@dataclass(frozen=True)
+class Given(Formula):
+    """A number the lesson gives: an input, weight, bias, target or the learning rate."""
+
+    name: str
+    value: float
+    unicode: str | None = None
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        return float(givens.get(self.name, self.value))
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        if ctx.env is None:
+            return self.unicode if self.unicode and not ctx.style.ascii else self.name
+        value = ctx.givens.get(self.name, self.value) if ctx.givens else self.value
+        return _number_text(value, ctx, leading, given=True)
+
+
+@dataclass(frozen=True)
+class Ref(Formula):
+    """An earlier step's value, by id; the learner's own answer when grading carried errors."""
+
+    step_id: str
+    label: str
+    value: float
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        return float(env.get(self.step_id, self.value))
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        if ctx.env is None:
+            return self.step_id if ctx.style.ascii else self.label
+        return _number_text(ctx.env.get(self.step_id, self.value), ctx, leading, given=False)
+
+    def _collect(self, seen: dict[str, None]) -> None:
+        seen[self.step_id] = None
+
+    def _effective_prec(self, ctx: _Ctx, leading: bool) -> int:
+        # a label such as ∂E/∂w reads as one symbol; its number is wrapped by _number_text
+        return ATOM
+
+
+@dataclass(frozen=True)
+class Sum(Formula):
+    terms: tuple[Formula, ...]
+    prec: int = SUM
+
+    def children(self) -> tuple[Formula, ...]:
+        return self.terms
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        return math.fsum(t._eval(env, givens) for t in self.terms)
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        parts = [t._wrapped(ctx, SUM, leading and i == 0) for i, t in enumerate(self.terms)]
+        return " + ".join(parts) if not ctx.style.ascii else " + ".join(parts)
+
+
+@dataclass(frozen=True)
+class Diff(Formula):
+    left: Formula
+    right: Formula
+    prec: int = SUM
+
+    def children(self) -> tuple[Formula, ...]:
+        return (self.left, self.right)
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        return self.left._eval(env, givens) - self.right._eval(env, givens)
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        return (
+            f"{self.left._wrapped(ctx, SUM, leading)} {ctx.style.minus} "
+            f"{self.right._wrapped(ctx, PRODUCT)}"
+        )
+
+
+@dataclass(frozen=True)
+class Product(Formula):
+    factors: tuple[Formula, ...]
+    prec: int = PRODUCT
+
+    def children(self) -> tuple[Formula, ...]:
+        return self.factors
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        return math.prod(f._eval(env, givens) for f in self.factors)
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        parts = [f._wrapped(ctx, PRODUCT, leading and i == 0) for i, f in enumerate(self.factors)]
+        return ctx.style.mul.join(parts)
+
+
+@dataclass(frozen=True)
+class Quot(Formula):
+    num: Formula
+    den: Formula
+    prec: int = PRODUCT
+
+    def children(self) -> tuple[Formula, ...]:
+        return (self.num, self.den)
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        den = self.den._eval(env, givens)
+        num = self.num._eval(env, givens)
+        if den == 0:
+            return math.nan if num == 0 else math.copysign(math.inf, num)
+        return num / den
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        sep = "/" if ctx.style.ascii else " / "
+        return f"{self.num._wrapped(ctx, PRODUCT, leading)}{sep}{self.den._wrapped(ctx, POWER)}"
+
+
+@dataclass(frozen=True)
+class Neg(Formula):
+    arg: Formula
+    prec: int = NEG
+
+    def children(self) -> tuple[Formula, ...]:
+        return (self.arg,)
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        return -self.arg._eval(env, givens)
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        return f"{ctx.style.minus}{self.arg._wrapped(ctx, POWER)}"
+
+
+_SUPERSCRIPT = {2: "²", 3: "³"}
+
+
+@dataclass(frozen=True)
+class Square(Formula):
+    arg: Formula
+    prec: int = POWER
+
+    def children(self) -> tuple[Formula, ...]:
+        return (self.arg,)
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        v = self.arg._eval(env, givens)
+        return v * v
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        base = self.arg._wrapped(ctx, ATOM)
+        return f"{base}^2" if ctx.style.ascii else f"{base}²"
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    ex = math.exp(x)
+    return ex / (1.0 + ex)
+
+
+def _safe_exp(x: float) -> float:
+    return math.exp(x) if x < 709 else math.inf
+
+
+def _safe_ln(x: float) -> float:
+    if x > 0:
+        return math.log(x)
+    return -math.inf if x == 0 else math.nan
+
+
+@dataclass(frozen=True)
+class Call(Formula):
+    """A named function: sigmoid, tanh, relu, step (relu's slope), exp, ln."""
+
+    fn: str
+    arg: Formula
+
+    def children(self) -> tuple[Formula, ...]:
+        return (self.arg,)
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        x = self.arg._eval(env, givens)
+        match self.fn:
+            case "sigmoid":
+                return _sigmoid(x)
+            case "tanh":
+                return math.tanh(x)
+            case "relu":
+                return max(0.0, x)
+            case "step":
+                return 1.0 if x > 0 else 0.0
+            case "exp":
+                return _safe_exp(x)
+            case "ln":
+                return _safe_ln(x)
+        raise ValueError(f"unknown function {self.fn}")
+
+    def _effective_prec(self, ctx: _Ctx, leading: bool) -> int:
+        return PRODUCT if self.fn == "sigmoid" else ATOM
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        a = self.arg._text(ctx, True)
+        m = ctx.style.minus
+        match self.fn:
+            case "sigmoid":
+                inner = self.arg._wrapped(ctx, POWER)
+                if ctx.style.ascii:
+                    return f"1/(1 + exp(-{inner}))"
+                return f"1 / (1 + e^({m}{inner}))"
+            case "exp":
+                return f"exp({a})" if ctx.style.ascii else f"e^({a})"
+            case "relu":
+                return f"max(0, {a})"
+            case "step":
+                return f"(1 if {a} > 0 else 0)"
+        return f"{self.fn}({a})"
+
+
+@dataclass(frozen=True)
+class Softmax(Formula):
+    """e^(z_k) / Σ_j e^(z_j), evaluated stably."""
+
+    k: int
+    args: tuple[Formula, ...]
+
+    def children(self) -> tuple[Formula, ...]:
+        return self.args
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        zs = [a._eval(env, givens) for a in self.args]
+        top = max(zs)
+        es = [math.exp(z - top) for z in zs]
+        return es[self.k] / math.fsum(es)
+
+    def _effective_prec(self, ctx: _Ctx, leading: bool) -> int:
+        return PRODUCT
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        def e(f: Formula) -> str:
+            inner = f._text(ctx, True)
+            return f"exp({inner})" if ctx.style.ascii else f"e^({inner})"
+
+        den = " + ".join(e(a) for a in self.args)
+        sep = "/" if ctx.style.ascii else " / "
+        return f"{e(self.args[self.k])}{sep}({den})"
+
+
+def product(*factors: Formula) -> Formula:
+    """A product, flattened; a single factor is returned as it is."""
+    flat: list[Formula] = []
+    for f in factors:
+        flat.extend(f.factors if isinstance(f, Product) else (f,))
+    return flat[0] if len(flat) == 1 else Product(tuple(flat))
+
+
+def total(*terms: Formula) -> Formula:
+    """A sum; a single term is returned as it is."""
+    return terms[0] if len(terms) == 1 else Sum(tuple(terms))

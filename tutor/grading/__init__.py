@@ -1,0 +1,1 @@
+"""Grading: parse answers, compare them, carry errors forward, diagnose and hint. No Textual."""

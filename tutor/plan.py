@@ -1,0 +1,689 @@
+"""The step plan: the ordered quantities a learner computes, each with its Formula.
+
+Two decompositions (docs/lesson-format.md, "The step plan"):
+- *paths*: the reference article's, for networks with at most one hidden layer and elementwise
+  outputs: every hidden-weight gradient is a sum over output paths, ∂E_k/∂w per path.
+- *delta*: the general one, δ_u = ∂E_total/∂sum_u per unit, with
+  ∂E_total/∂out_h = Σ_k δ_k · w_kh, so deep nets never list exponentially many paths.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tutor import engine
+from tutor.arrays import Compiled, compile_network
+from tutor.formula import (
+    Call,
+    Diff,
+    Formula,
+    Given,
+    Neg,
+    Num,
+    Product,
+    Quot,
+    Ref,
+    Softmax,
+    Square,
+    Sum,
+    product,
+    total,
+)
+from tutor.lesson import Lesson, Problem
+
+PHASE_FORWARD, PHASE_ERROR, PHASE_OUTPUT, PHASE_HIDDEN, PHASE_UPDATE = (
+    "forward",
+    "error",
+    "output layer",
+    "hidden layer",
+    "update",
+)
+
+LOSS_WORDS = {
+    "half_sse": "half squared error",
+    "mse": "mean squared error",
+    "cross_entropy": "cross-entropy",
+    "binary_cross_entropy": "binary cross-entropy",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One quantity the learner computes (or is shown)."""
+
+    id: str
+    label: str
+    value: float
+    phase: str
+    kind: str  # sum, out, error, total, dE_dout, dout_dsum, dsum_dw, dsum_dout, path, grad, delta, update
+    formula: Formula
+    meaning: str
+    involves: tuple[str, ...] = ()  # units, weights and biases that take part (for the diagram)
+    asked: bool = True
+    hints: tuple[str, ...] = ()  # lesson overrides for hint levels 1..3
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        return self.formula.refs()
+
+
+def label_for(step_id: str) -> str:
+    """The display label: ``dE_total/dw5`` → ``∂E_total/∂w5``, ``delta_o1`` → ``δ_o1``."""
+    if "/" in step_id:
+        num, den = step_id.split("/", 1)
+        if num.startswith("d") and den.startswith("d"):
+            return f"∂{num[1:]}/∂{den[1:]}"
+    if step_id.startswith("delta_"):
+        return "δ_" + step_id[6:]
+    return step_id
+
+
+@dataclass
+class Plan:
+    """The ordered steps of one lesson, with the engine's trace they were read from."""
+
+    lesson: Lesson
+    compiled: Compiled
+    trace: engine.Trace
+    form: str
+    steps: list[Step] = field(default_factory=list)
+    _index: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __getitem__(self, key: int | str) -> Step:
+        if isinstance(key, str):
+            return self.steps[self._index[key]]
+        return self.steps[key]
+
+    def __contains__(self, step_id: object) -> bool:
+        return step_id in self._index
+
+    def index(self, step_id: str) -> int:
+        return self._index[step_id]
+
+    def values(self) -> dict[str, float]:
+        """Every step's engine value by id: the default environment for formulas."""
+        return {s.id: s.value for s in self.steps}
+
+    def loss_history(self, iterations: int = 20) -> list[float]:
+        """E_total before each of a number of further updates (index 1 = the second forward pass)."""
+        c = self.compiled
+        return engine.loss_history(c.spec, c.params, c.x, c.t, c.lr, c.update_biases, iterations)
+
+
+def choose_form(lesson: Lesson) -> str:
+    """'paths' for the article's kind of network, 'delta' otherwise (or as the lesson asks)."""
+    net = lesson.network
+    paths_ok = len(net.layers) <= 3 and net.layers[-1].activation != "softmax"
+    if lesson.quiz.form == "paths" and paths_ok:
+        return "paths"
+    if lesson.quiz.form == "auto" and paths_ok:
+        return "paths"
+    return "delta"
+
+
+def plan_problems(lesson: Lesson, plan: Plan) -> list[Problem]:
+    """Checks that need the plan: quiz patterns and hint keys must name real steps."""
+    file = lesson.file
+    problems = []
+    if lesson.quiz.form == "paths" and plan.form != "paths":
+        problems.append(
+            Problem(file, "quiz.form", "'paths' needs at most one hidden layer and no softmax")
+        )
+    ids = [s.id for s in plan]
+    for key in ("ask", "show"):
+        for k, pattern in enumerate(getattr(lesson.quiz, key) or ()):
+            if not fnmatch.filter(ids, pattern):
+                problems.append(Problem(file, f"quiz.{key}[{k}]", f"'{pattern}' matches no step"))
+    for step_id in lesson.hints:
+        if step_id not in plan:
+            near = [i for i in ids if i.lower() == step_id.lower()]
+            more = f" (did you mean '{near[0]}'?)" if near else ""
+            problems.append(Problem(file, f'hints."{step_id}"', f"no step has this id{more}"))
+    if not any(s.asked for s in plan):
+        problems.append(Problem(file, "quiz", "no step is asked"))
+    return problems
+
+
+def build_plan(lesson: Lesson, compiled: Compiled | None = None) -> Plan:
+    """Run the engine on the lesson's numbers and lay out the steps."""
+    compiled = compiled or compile_network(lesson.network)
+    trace = compiled.run()
+    plan = Plan(lesson, compiled, trace, choose_form(lesson))
+    _Builder(plan).build()
+    _mark_asked(plan)
+    return plan
+
+
+def _mark_asked(plan: Plan) -> None:
+    quiz = plan.lesson.quiz
+    hints = plan.lesson.hints
+    for i, s in enumerate(plan.steps):
+        asked = True
+        if quiz.ask is not None:
+            asked = any(fnmatch.fnmatchcase(s.id, p) for p in quiz.ask)
+        if any(fnmatch.fnmatchcase(s.id, p) for p in quiz.show):
+            asked = False
+        extra = hints.get(s.id, ())
+        if not asked or extra:
+            plan.steps[i] = Step(**{**s.__dict__, "asked": asked, "hints": extra})
+
+
+class _Builder:
+    """Lays out the steps; one method per kind of quantity."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.lesson = plan.lesson
+        self.net = plan.lesson.network
+        self.trace = plan.trace
+        self.c = plan.compiled
+        self.total = self.lesson.total_name
+        self.weights_into: dict[str, list] = {}
+        self.weights_from: dict[str, list] = {}
+        for w in self.net.weights:
+            self.weights_into.setdefault(w.target, []).append(w)
+            self.weights_from.setdefault(w.source, []).append(w)
+        for lst in self.weights_into.values():
+            lst.sort(key=lambda w: self.net.unit_position(w.source)[1])
+        for lst in self.weights_from.values():
+            lst.sort(key=lambda w: self.net.unit_position(w.target)[1])
+        self.eta = Given("eta", self.net.learning_rate, "η")
+
+    # --- bookkeeping
+    def add(
+        self,
+        step_id: str,
+        formula: Formula,
+        value: float,
+        phase: str,
+        kind: str,
+        meaning: str,
+        involves: tuple[str, ...] = (),
+    ) -> Ref:
+        if step_id not in self.plan._index:
+            self.plan._index[step_id] = len(self.plan.steps)
+            self.plan.steps.append(
+                Step(
+                    step_id,
+                    label_for(step_id),
+                    float(value),
+                    phase,
+                    kind,
+                    formula,
+                    meaning,
+                    involves,
+                )
+            )
+        return self.ref(step_id)
+
+    def ref(self, step_id: str) -> Ref:
+        s = self.plan[step_id]
+        return Ref(s.id, s.label, s.value)
+
+    def has(self, step_id: str) -> bool:
+        return step_id in self.plan._index
+
+    def pos(self, unit: str) -> tuple[int, int]:
+        return self.net.unit_position(unit)
+
+    def source_term(self, unit: str) -> Formula:
+        """What a unit sends forward: its input value, or out_<unit>."""
+        li, j = self.pos(unit)
+        if li == 0:
+            return Given(unit, self.net.inputs[j])
+        return self.ref(f"out_{unit}")
+
+    def bias_of(self, unit: str) -> tuple[str, float] | None:
+        li, j = self.pos(unit)
+        layer = self.net.layers[li]
+        if layer.bias_names is None or layer.bias_values is None:
+            return None
+        return layer.bias_names[j], layer.bias_values[j]
+
+    def target(self, k: int) -> Given:
+        unit = self.net.output_units[k]
+        return Given(f"target_{unit}", self.net.targets[k])
+
+    # --- the whole plan
+    def build(self) -> None:
+        self.forward()
+        self.errors()
+        if self.plan.form == "paths":
+            self.backward_paths()
+        else:
+            self.backward_delta()
+
+    def forward(self) -> None:
+        for layer in self.net.layers[1:]:
+            if layer.activation == "softmax":
+                for u in layer.units:
+                    self.add_sum(u)
+                for u in layer.units:
+                    self.add_out(u)
+            else:
+                for u in layer.units:
+                    self.add_sum(u)
+                    self.add_out(u)
+
+    def add_sum(self, u: str) -> None:
+        li, j = self.pos(u)
+        terms: list[Formula] = [
+            product(self.source_term(w.source), Given(w.name, w.value))
+            for w in self.weights_into.get(u, [])
+        ]
+        bias = self.bias_of(u)
+        if bias:
+            terms.append(Given(bias[0], bias[1]))
+        involves = (
+            tuple(w.source for w in self.weights_into.get(u, []))
+            + (u,)
+            + tuple(w.name for w in self.weights_into.get(u, []))
+            + ((bias[0],) if bias else ())
+        )
+        bias_words = f", then add the bias {bias[0]}" if bias else ""
+        self.add(
+            f"sum_{u}",
+            total(*terms) if terms else Num(0.0),
+            self.trace.z[li - 1][j],
+            PHASE_FORWARD,
+            "sum",
+            f"sum_{u} is the net input of unit {u}: multiply each value arriving at {u} by the "
+            f"weight on its edge and add the products{bias_words}.",
+            involves,
+        )
+
+    def add_out(self, u: str) -> None:
+        li, j = self.pos(u)
+        layer = self.net.layers[li]
+        act = layer.activation or "linear"
+        s = self.ref(f"sum_{u}")
+        formula: Formula
+        if act == "softmax":
+            formula = Softmax(j, tuple(self.ref(f"sum_{v}") for v in layer.units))
+        elif act == "linear":
+            formula = s
+        else:
+            formula = Call(act, s)
+        words = {
+            "sigmoid": "squeeze it into (0, 1) with the sigmoid σ(x) = 1/(1 + e^(−x))",
+            "tanh": "squeeze it into (−1, 1) with tanh",
+            "relu": "pass it through ReLU: keep it if positive, otherwise 0",
+            "linear": "pass it on unchanged (a linear unit)",
+            "softmax": "take e^(sum) and divide by the same for every unit of the layer (softmax)",
+        }[act]
+        self.add(
+            f"out_{u}",
+            formula,
+            self.trace.a[li][j],
+            PHASE_FORWARD,
+            "out",
+            f"out_{u} is what unit {u} sends on: take sum_{u} and {words}.",
+            (u,),
+        )
+
+    def errors(self) -> None:
+        loss = self.net.loss
+        n = len(self.net.output_units)
+        refs = []
+        for k, o in enumerate(self.net.output_units):
+            out = self.ref(f"out_{o}")
+            t = self.target(k)
+            if loss == "half_sse":
+                f: Formula = Product((Num(0.5, "½"), Square(Diff(t, out))))
+            elif loss == "mse":
+                f = Quot(Square(Diff(t, out)), Num(float(n)))
+            elif loss == "cross_entropy":
+                f = Neg(Product((t, Call("ln", out))))
+            else:
+                f = Neg(
+                    Sum(
+                        (
+                            Product((t, Call("ln", out))),
+                            Product((Diff(Num(1.0), t), Call("ln", Diff(Num(1.0), out)))),
+                        )
+                    )
+                )
+            name = self.lesson.error_names[k]
+            refs.append(
+                self.add(
+                    name,
+                    f,
+                    self.trace.errors[k],
+                    PHASE_ERROR,
+                    "error",
+                    f"{name} is output {o}'s share of the error: compare out_{o} with its target "
+                    f"{self.net.targets[k]:g} under the {LOSS_WORDS[loss]} loss.",
+                    (o,),
+                )
+            )
+        self.add(
+            self.total,
+            total(*refs),
+            self.trace.total,
+            PHASE_ERROR,
+            "total",
+            f"{self.total} is the whole network's error: add the errors of all outputs.",
+            tuple(self.net.output_units),
+        )
+
+    # --- pieces shared by both forms
+    def dE_dout_output(self, k: int) -> Ref:
+        o = self.net.output_units[k]
+        out = self.ref(f"out_{o}")
+        t = self.target(k)
+        n = len(self.net.output_units)
+        loss = self.net.loss
+        if loss == "half_sse":
+            f: Formula = Diff(out, t)
+        elif loss == "mse":
+            f = Quot(Product((Num(2.0), Diff(out, t))), Num(float(n)))
+        elif loss == "cross_entropy":
+            f = Neg(Quot(t, out))
+        else:
+            f = Quot(Diff(out, t), Product((out, Diff(Num(1.0), out))))
+        return self.add(
+            f"d{self.total}/dout_{o}",
+            f,
+            self.trace.dE_da[-1][k],
+            PHASE_OUTPUT,
+            "dE_dout",
+            f"How fast {self.total} changes as out_{o} changes: differentiate the "
+            f"{LOSS_WORDS[loss]} with respect to out_{o}; the other outputs' errors do not "
+            f"depend on it.",
+            (o,),
+        )
+
+    def dout_dsum(self, u: str, phase: str) -> Ref:
+        li, j = self.pos(u)
+        act = self.net.layers[li].activation or "linear"
+        out = self.ref(f"out_{u}")
+        if act == "sigmoid":
+            f: Formula = Product((out, Diff(Num(1.0), out)))
+            rule = "the sigmoid's slope is out·(1 − out), written with the output, not the sum"
+        elif act == "tanh":
+            f = Diff(Num(1.0), Square(out))
+            rule = "the slope of tanh is 1 − out²"
+        elif act == "relu":
+            f = Call("step", self.ref(f"sum_{u}"))
+            rule = "ReLU's slope is 1 where sum > 0 and 0 elsewhere"
+        else:
+            f = Num(1.0)
+            rule = "a linear unit's slope is 1"
+        value = self.trace.da_dz[li - 1][j]  # type: ignore[index]
+        return self.add(
+            f"dout_{u}/dsum_{u}",
+            f,
+            value,
+            phase,
+            "dout_dsum",
+            f"How out_{u} responds to a change in sum_{u}: {rule}.",
+            (u,),
+        )
+
+    def update(self, name: str, old: float, grad: Ref, new_value: float, kind_words: str) -> None:
+        self.add(
+            f"new_{name}",
+            Diff(Given(name, old), product(self.eta, grad)),
+            new_value,
+            PHASE_UPDATE,
+            "update",
+            f"Gradient descent moves {kind_words} {name} a small step against its gradient: "
+            f"new_{name} = {name} − η · ∂{self.total}/∂{name}, with η = {self.net.learning_rate:g}.",
+            (name,),
+        )
+
+    def new_weight(self, name: str) -> float:
+        li, r, c = self.c.weight_index[name]
+        return self.trace.new.W[li][r, c]
+
+    def grad_weight(self, name: str) -> float:
+        li, r, c = self.c.weight_index[name]
+        return self.trace.grad_W[li][r, c]
+
+    def bias_units(self, layer_index: int) -> dict[str, list[str]]:
+        layer = self.net.layers[layer_index]
+        groups: dict[str, list[str]] = {}
+        for u, b in zip(layer.units, layer.bias_names or (), strict=False):
+            groups.setdefault(b, []).append(u)
+        return groups
+
+    def bias_update(self, name: str, units: list[str], terms: list[Formula]) -> None:
+        g = self.c.bias_group[name]
+        li, j = self.pos(units[0])
+        old = self.net.layers[li].bias_values[j]  # type: ignore[index]
+        shared = (
+            f" {name} is shared by {', '.join(units)}, so add one term per unit."
+            if len(units) > 1
+            else ""
+        )
+        grad = self.add(
+            f"d{self.total}/d{name}",
+            total(*terms) if terms else Num(0.0),
+            self.trace.grad_bias_groups[g],
+            self.phase_of(li),
+            "grad",
+            f"A bias enters sum like a weight whose input is always 1, so its gradient is the "
+            f"error signal at the sum it feeds.{shared}",
+            (name, *units),
+        )
+        self.update(name, old, grad, self.trace.new.b[li - 1][j], "the bias")
+
+    def phase_of(self, layer_index: int) -> str:
+        return PHASE_OUTPUT if layer_index == len(self.net.layers) - 1 else PHASE_HIDDEN
+
+    # --- the article's decomposition
+    def backward_paths(self) -> None:
+        L = len(self.net.layers) - 1
+        outputs = self.net.output_units
+        for w in self.net.weights:
+            if self.pos(w.target)[0] == L:
+                self.output_weight(w)
+        if self.net.update_biases:
+            for name, units in self.bias_units(L).items():
+                terms = [product(*self.output_chain(self.pos(u)[1])) for u in units]
+                self.bias_update(name, units, terms)
+        if L == 1:
+            return
+        for w in self.net.weights:
+            if self.pos(w.target)[0] == 1:
+                self.hidden_weight(w, outputs)
+        if self.net.update_biases:
+            for name, units in self.bias_units(1).items():
+                terms = []
+                for h in units:
+                    for v in self.weights_from.get(h, []):
+                        k = self.pos(v.target)[1]
+                        terms.append(
+                            product(
+                                *self.output_chain(k),
+                                self.dsum_dout(v),
+                                self.dout_dsum(h, PHASE_HIDDEN),
+                            )
+                        )
+                self.bias_update(name, units, terms)
+
+    def output_chain(self, k: int) -> tuple[Ref, Ref]:
+        o = self.net.output_units[k]
+        return self.dE_dout_output(k), self.dout_dsum(o, PHASE_OUTPUT)
+
+    def output_weight(self, w) -> None:
+        k = self.pos(w.target)[1]
+        dE, dout = self.output_chain(k)
+        src = self.source_term(w.source)
+        dsum = self.add(
+            f"dsum_{w.target}/d{w.name}",
+            src,
+            src.evaluate(),
+            PHASE_OUTPUT,
+            "dsum_dw",
+            f"sum_{w.target} contains {w.name} only in the term {w.source}·{w.name}, so its "
+            f"derivative with respect to {w.name} is the value arriving from {w.source}.",
+            (w.source, w.name, w.target),
+        )
+        grad = self.add(
+            f"d{self.total}/d{w.name}",
+            product(dE, dout, dsum),
+            self.grad_weight(w.name),
+            PHASE_OUTPUT,
+            "grad",
+            f"Chain rule along the one path from {self.total} down to {w.name}: multiply "
+            f"∂{self.total}/∂out_{w.target}, ∂out_{w.target}/∂sum_{w.target} and "
+            f"∂sum_{w.target}/∂{w.name}.",
+            (w.source, w.name, w.target),
+        )
+        self.update(w.name, w.value, grad, self.new_weight(w.name), "the weight")
+
+    def dsum_dout(self, v) -> Ref:
+        """∂sum_o/∂out_h for the weight v: h → o, which is v itself."""
+        return self.add(
+            f"dsum_{v.target}/dout_{v.source}",
+            Given(v.name, v.value),
+            v.value,
+            PHASE_HIDDEN,
+            "dsum_dout",
+            f"sum_{v.target} contains out_{v.source} only in the term out_{v.source}·{v.name}, "
+            f"so the derivative is the weight {v.name} (its value before the update).",
+            (v.source, v.name, v.target),
+        )
+
+    def hidden_weight(self, w, outputs: tuple[str, ...]) -> None:
+        h = w.target
+        paths = self.weights_from.get(h, [])
+        src = self.source_term(w.source)
+        per_path: list[Ref] = []
+        chains = []
+        for v in paths:
+            k = self.pos(v.target)[1]
+            dsum_dout = self.dsum_dout(v)
+            dout_h = self.dout_dsum(h, PHASE_HIDDEN)
+            dsum_dw = self.add(
+                f"dsum_{h}/d{w.name}",
+                src,
+                src.evaluate(),
+                PHASE_HIDDEN,
+                "dsum_dw",
+                f"sum_{h} contains {w.name} only in the term {w.source}·{w.name}, so the "
+                f"derivative is the value arriving from {w.source}.",
+                (w.source, w.name, h),
+            )
+            chain = (*self.output_chain(k), dsum_dout, dout_h, dsum_dw)
+            chains.append(chain)
+            if len(paths) > 1:
+                e_name = self.lesson.error_names[k]
+                path_grad = engine.path_gradient(self.c.spec, self.c.params, self.trace, k)
+                li, r, c = self.c.weight_index[w.name]
+                per_path.append(
+                    self.add(
+                        f"d{e_name}/d{w.name}",
+                        product(*chain),
+                        path_grad[li][r, c],
+                        PHASE_HIDDEN,
+                        "path",
+                        f"The share of the gradient that reaches {w.name} from {e_name} alone: "
+                        f"multiply the local derivatives along the path {e_name} → out_{outputs[k]} "
+                        f"→ sum_{outputs[k]} → out_{h} → sum_{h} → {w.name}.",
+                        (w.source, w.name, h, v.name, v.target),
+                    )
+                )
+        if len(paths) > 1:
+            formula: Formula = total(*per_path)
+            words = (
+                f"{w.name} reaches {self.total} through every output that {h} feeds, so "
+                f"add the contributions of all {len(paths)} paths."
+            )
+        elif paths:
+            formula = product(*chains[0])
+            words = (
+                f"Chain rule along the single path from {self.total} down to {w.name}: "
+                f"multiply the local derivatives."
+            )
+        else:
+            formula = Num(0.0)
+            words = f"{h} feeds no output, so {w.name} does not change {self.total}."
+        grad = self.add(
+            f"d{self.total}/d{w.name}",
+            formula,
+            self.grad_weight(w.name),
+            PHASE_HIDDEN,
+            "grad",
+            words,
+            (w.source, w.name, h, *(v.name for v in paths), *(v.target for v in paths)),
+        )
+        self.update(w.name, w.value, grad, self.new_weight(w.name), "the weight")
+
+    # --- the δ form
+    def backward_delta(self) -> None:
+        L = len(self.net.layers) - 1
+        softmax_ce = (
+            self.net.layers[-1].activation == "softmax" and self.net.loss == "cross_entropy"
+        )
+        for li in range(L, 0, -1):
+            layer = self.net.layers[li]
+            phase = self.phase_of(li)
+            for j, u in enumerate(layer.units):
+                if li == L and softmax_ce:
+                    self.add(
+                        f"delta_{u}",
+                        Diff(self.ref(f"out_{u}"), self.target(j)),
+                        self.trace.delta[li - 1][j],
+                        phase,
+                        "delta",
+                        f"δ_{u} = ∂{self.total}/∂sum_{u}. With softmax and cross-entropy the "
+                        f"softmax slope and the log's derivative cancel, leaving out_{u} − "
+                        f"target_{u}.",
+                        (u,),
+                    )
+                    continue
+                dE = self.dE_dout_output(j) if li == L else self.dE_dout_hidden(u)
+                dout = self.dout_dsum(u, phase)
+                self.add(
+                    f"delta_{u}",
+                    product(dE, dout),
+                    self.trace.delta[li - 1][j],
+                    phase,
+                    "delta",
+                    f"δ_{u} = ∂{self.total}/∂sum_{u}, the error signal at {u}: multiply "
+                    f"∂{self.total}/∂out_{u} by the activation's slope ∂out_{u}/∂sum_{u}.",
+                    (u,),
+                )
+            for w in self.net.weights:
+                if self.pos(w.target)[0] != li:
+                    continue
+                grad = self.add(
+                    f"d{self.total}/d{w.name}",
+                    product(self.ref(f"delta_{w.target}"), self.source_term(w.source)),
+                    self.grad_weight(w.name),
+                    phase,
+                    "grad",
+                    f"∂{self.total}/∂{w.name} = δ_{w.target} · (the value arriving from "
+                    f"{w.source}), because sum_{w.target} changes by that value per unit of "
+                    f"{w.name}.",
+                    (w.source, w.name, w.target),
+                )
+                self.update(w.name, w.value, grad, self.new_weight(w.name), "the weight")
+            if self.net.update_biases:
+                for name, units in self.bias_units(li).items():
+                    self.bias_update(name, units, [self.ref(f"delta_{u}") for u in units])
+
+    def dE_dout_hidden(self, u: str) -> Ref:
+        li, j = self.pos(u)
+        outgoing = self.weights_from.get(u, [])
+        terms = [product(self.ref(f"delta_{v.target}"), Given(v.name, v.value)) for v in outgoing]
+        return self.add(
+            f"d{self.total}/dout_{u}",
+            total(*terms) if terms else Num(0.0),
+            self.trace.dE_da[li - 1][j],
+            PHASE_HIDDEN,
+            "dE_dout",
+            f"out_{u} reaches {self.total} through every unit it feeds: add δ_k · w over those "
+            f"units, using the weights before the update.",
+            (u, *(v.name for v in outgoing), *(v.target for v in outgoing)),
+        )

@@ -1,0 +1,109 @@
+"""The worked solution of a lesson as text, Markdown or JSON (``tutor solve``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tutor.formula import ASCII, UNICODE, Given, Num, Ref, Style
+from tutor.numfmt import fmt_value
+from tutor.plan import Plan, Step
+
+PHASE_TITLES = {
+    "forward": "Forward pass",
+    "error": "Error",
+    "output layer": "Backward pass: output layer",
+    "hidden layer": "Backward pass: hidden layer",
+    "update": "Updates",
+}
+
+
+def step_lines(step: Step, env: dict[str, float], decimals: int, style: Style) -> list[str]:
+    """``name = formula = numbers = value``, leaving out parts that would repeat."""
+    name = step.id if style.ascii else step.label
+    parts = [name]
+    names = step.formula.render(style)
+    numbers = step.formula.substitute(env, style, decimals)
+    value = fmt_value(step.value, decimals, ascii_minus=style.ascii)
+    parts.append(names)
+    if not isinstance(step.formula, (Ref, Given, Num)) and numbers != names:
+        parts.append(numbers)
+    if numbers != value:
+        parts.append(value)
+    return parts
+
+
+def to_json(plan: Plan) -> dict[str, Any]:
+    lesson = plan.lesson
+    env = plan.values()
+    d = lesson.quiz.decimals
+    return {
+        "lesson": lesson.id,
+        "title": lesson.title,
+        "network": lesson.network.normalised(),
+        "steps": [
+            {
+                "id": s.id,
+                "label": s.label,
+                "value": s.value,
+                "formula": s.formula.render(UNICODE),
+                "substituted": s.formula.substitute(env, UNICODE, d),
+                "depends_on": list(s.depends_on),
+                "phase": s.phase,
+                "asked": s.asked,
+                "kind": s.kind,
+            }
+            for s in plan
+        ],
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(to_json(plan), indent=2, ensure_ascii=False)
+
+
+def render_text(plan: Plan, style: Style = UNICODE) -> str:
+    lesson = plan.lesson
+    env = plan.values()
+    d = lesson.quiz.decimals
+    out = [f"{lesson.title}  ({lesson.id}, {lesson.size}, {len(plan)} steps)", ""]
+    phase = None
+    for s in plan:
+        if s.phase != phase:
+            phase = s.phase
+            out += ["", PHASE_TITLES.get(phase, phase), "-" * len(PHASE_TITLES.get(phase, phase))]
+        parts = step_lines(s, env, d, style)
+        shown = "" if s.asked else "   (shown)"
+        pad = " " * (len(parts[0]) + 1)
+        out.append(f"{parts[0]} = {parts[1]}{shown if len(parts) == 2 else ''}")
+        for k, part in enumerate(parts[2:], start=2):
+            tail = shown if k == len(parts) - 1 else ""
+            out.append(f"{pad}= {part}{tail}")
+    return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+
+
+def render_markdown(plan: Plan) -> str:
+    lesson = plan.lesson
+    env = plan.values()
+    d = lesson.quiz.decimals
+    out = [
+        f"# {lesson.title}",
+        "",
+        f"Lesson `{lesson.id}`, network {lesson.size}, {len(plan)} steps.",
+        "",
+    ]
+    phase = None
+    for s in plan:
+        if s.phase != phase:
+            phase = s.phase
+            out += [f"## {PHASE_TITLES.get(phase, phase)}", ""]
+        parts = step_lines(s, env, d, UNICODE)
+        shown = " *(shown)*" if not s.asked else ""
+        body = " = ".join(f"`{p}`" for p in parts[1:-1])
+        eq = f"{body} = " if body else ""
+        out.append(f"- **`{parts[0]}`** = {eq}**{parts[-1]}**{shown}")
+    out.append("")
+    return "\n".join(out)
+
+
+STYLES = {"unicode": UNICODE, "ascii": ASCII}
