@@ -95,6 +95,11 @@ def test_seed_is_valid():
             "greater than high",
         ),
         ("[hints]\n", '[hints]\n"sum_h1" = 5\n', 'hints."sum_h1"', "string"),
+        ('o2 = "E2"', 'o2 = "new_w5"', "errors.o2", "starts like a step id"),
+        ('o1 = "E1"', 'o1 = "sum_h1"', "errors.o1", "starts like a step id"),
+        ('units = ["h1", "h2"]', 'units = ["h1", "h2\\n"]', "layers[1].units[1]", "not a valid name"),
+        ('units = ["h1", "h2"]', 'units = ["h1", "h2"]\nprefix = "x"', "layers[1].prefix", "only when units is a count"),
+        ('units = ["o1", "o2"]', 'units = ["o1", "total"]', "layers[2].units[1]", "reserved"),
     ],
 )
 def test_each_mistake_is_named(old, new, where, fragment):
@@ -185,3 +190,21 @@ def test_other_classic_wiring_is_expressible():
     from tutor.plan import build_plan
 
     assert build_plan(lesson)["sum_h1"].formula.render() == "i1 · w1 + i2 · w2 + b1"
+
+
+def test_automatic_weight_names_respect_the_name_limit():
+    long = "u" * 30
+    text = f"""
+title = "long"
+inputs = [0.1]
+targets = [0.2]
+[network]
+learning_rate = 0.5
+[[layers]]
+units = ["{long}1"]
+[[layers]]
+units = ["{long}2"]
+activation = "sigmoid"
+weights = [[0.3]]
+"""
+    one(text, "layers[1].weights", "automatic name")

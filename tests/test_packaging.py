@@ -16,9 +16,21 @@ from conftest import ROOT
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (whl,) = out.glob("backprop_tutor-*.whl")
     return whl
@@ -33,18 +45,45 @@ def test_wheel_contains_the_lessons(wheel):
 
 def test_installed_wheel_finds_its_lessons(wheel, tmp_path):
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
-                    str(target), str(wheel)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
-    code = ("import json, tutor, tutor.locations as l;"
-            "print(json.dumps([tutor.__file__, str(l.builtin_lessons_dir())]))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, check=True)
+    code = (
+        "import json, tutor, tutor.locations as l;"
+        "print(json.dumps([tutor.__file__, str(l.builtin_lessons_dir())]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     module_file, lessons_dir = json.loads(out.stdout)
     assert module_file.startswith(str(target))
     assert lessons_dir == str(target / "tutor" / "lessons")
-    solved = subprocess.run([sys.executable, "-m", "tutor", "solve", "sigmoid-2-2-2", "--format",
-                             "json"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    solved = subprocess.run(
+        [sys.executable, "-m", "tutor", "solve", "sigmoid-2-2-2", "--format", "json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert solved.returncode == 0, solved.stderr
     assert json.loads(solved.stdout)["lesson"] == "sigmoid-2-2-2"
 

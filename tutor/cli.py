@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tutor import __version__
 
-COMMANDS = ("list", "validate", "solve")
+COMMANDS = ("list", "validate", "solve", "grade", "check")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
@@ -58,6 +58,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lesson", metavar="LESSON", help=_lesson_arg_help())
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--ascii", action="store_true", help="plain ASCII (text format only)")
+
+    p = sub.add_parser(
+        "grade",
+        help="grade a worksheet of answers",
+        description='Grade a whole worksheet. ANSWERS is JSON ({"step id": answer}) or CSV '
+        "(step,answer). Exits 0 when every answered step is correct or carried, 1 otherwise, "
+        "2 on bad input.",
+    )
+    p.add_argument("lesson", metavar="LESSON", help=_lesson_arg_help())
+    p.add_argument("answers", metavar="ANSWERS", help="a .json or .csv file of answers")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser(
+        "check",
+        help="self-test lessons (for authors)",
+        description="For every step of every lesson: the right answer is accepted, a perturbed "
+        "one rejected, garbage refused, and every known mistake distinguishable from the right "
+        "value. Exits 1 on any failure; coinciding mistakes are warnings.",
+    )
+    p.add_argument("targets", nargs="*", metavar="LESSON|DIR", help="default: every known lesson")
     return parser
 
 
@@ -88,6 +108,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_validate(args.paths)
     if args.command == "solve":
         return cmd_solve(args.lesson, args.format, args.ascii)
+    if args.command == "grade":
+        return cmd_grade(args.lesson, args.answers, args.format)
+    if args.command == "check":
+        return cmd_check(args.targets)
     build_parser().print_help()
     return EXIT_USAGE
 
@@ -178,6 +202,7 @@ def _one_line(text: str, width: int = 60) -> str:
 
 
 def cmd_validate(paths: list[str]) -> int:
+    from tutor.grading.misconceptions import lesson_misconception_problems
     from tutor.lesson import LessonError, Problem, load_lesson
     from tutor.locations import LessonNotFound, resolve_lesson
     from tutor.plan import build_plan, plan_problems
@@ -200,6 +225,12 @@ def cmd_validate(paths: list[str]) -> int:
             lesson = load_lesson(path, lesson_id)
             plan = build_plan(lesson)
             problems = plan_problems(lesson, plan)
+            problems += [
+                Problem(str(path), *line.split(": ", 2)[1:])
+                for line in lesson_misconception_problems(
+                    lesson.misconceptions, [s.id for s in plan], str(path)
+                )
+            ]
             bad_values = [s.id for s in plan if not _finite(s.value)]
             if bad_values:
                 problems.append(
@@ -237,3 +268,61 @@ def cmd_solve(ref: str, fmt: str, ascii_only: bool) -> int:
             solution.render_text(plan, solution.STYLES["ascii" if ascii_only else "unicode"])
         )
     return EXIT_OK
+
+
+def cmd_grade(ref: str, answers_path: str, fmt: str) -> int:
+    from tutor.grading import worksheet
+
+    plan = plan_for(ref)
+    try:
+        answers = worksheet.read_answers(answers_path, plan)
+    except worksheet.WorksheetError as err:
+        raise CliError(str(err)) from None
+    result = worksheet.grade_worksheet(plan, answers)
+    if fmt == "json":
+        print(json.dumps(worksheet.to_json(result), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(worksheet.to_table(result, plan.lesson.quiz.decimals))
+    return EXIT_OK if result.all_answered_right else EXIT_FAIL
+
+
+def cmd_check(targets: list[str]) -> int:
+    from tutor.grading.selfcheck import check_plan
+    from tutor.lesson import LessonError, load_lesson
+    from tutor.locations import lesson_files, resolve_lesson
+    from tutor.plan import build_plan
+
+    files: list[tuple[Path, str]] = []
+    if not targets:
+        files = [(p, i) for i, p in lesson_files().items()]
+    for ref in targets:
+        p = Path(ref)
+        if p.is_dir():
+            files += [(f, f.stem) for f in sorted(p.glob("*.toml"))]
+        else:
+            try:
+                files.append(resolve_lesson(ref))
+            except LookupError as err:
+                raise CliError(str(err)) from None
+    if not files:
+        raise CliError("no lessons to check")
+    failed = False
+    for path, lesson_id in files:
+        try:
+            report = check_plan(build_plan(load_lesson(path, lesson_id)))
+        except LessonError as err:
+            failed = True
+            for problem in err.problems:
+                print(problem)
+            continue
+        for line in report.failures:
+            print(f"FAIL {line}")
+        for line in report.warnings:
+            print(f"warn {line}")
+        status = "ok" if report.ok else "FAILED"
+        print(
+            f"{lesson_id}: {status}: {report.steps} steps checked, {len(report.failures)} "
+            f"failures, {len(report.warnings)} warnings"
+        )
+        failed |= not report.ok
+    return EXIT_FAIL if failed else EXIT_OK

@@ -6,7 +6,6 @@ reported as ``FILE: where: what`` so that instructors can fix their files withou
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import tomllib
@@ -17,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from tutor.names import ACTIVATIONS, FORMS, LOSSES, RESERVED
+from tutor.names import ACTIVATIONS, FORMS, LOSSES, RESERVED, suggest
+from tutor.tolerance import Tolerance, read_tolerance
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_LAYERS = 16
@@ -25,7 +25,9 @@ MAX_UNITS = 4096
 MAX_WEIGHTS = 250_000
 MAX_ABS_NUMBER = 1e6
 MAX_TEXT = 20_000
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+#: Step ids start with these, so no unit, weight, bias or error may (it would shadow a step).
+RESERVED_PREFIXES = ("sum_", "out_", "new_", "delta_", "target_")
 
 
 @dataclass(frozen=True)
@@ -155,8 +157,11 @@ class QuizSettings:
     show: tuple[str, ...] = ()  # glob patterns of steps only shown
     expressions: bool = True
     form: str = "auto"
-    tolerance: Mapping[str, Any] = field(default_factory=dict)
-    step_tolerance: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    step_tolerance: Mapping[str, Tolerance] = field(default_factory=dict)
+
+    def tolerance_for(self, step_id: str) -> Tolerance:
+        return self.step_tolerance.get(step_id, self.tolerance)
 
 
 @dataclass(frozen=True)
@@ -215,8 +220,8 @@ class _Reader:
     def keys(self, table: Mapping[str, Any], where: str, allowed: set[str]) -> None:
         for key in table:
             if key not in allowed:
-                hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-                more = f" (did you mean '{hint[0]}'?)" if hint else ""
+                hint = suggest(str(key), allowed)
+                more = f" (did you mean '{hint}'?)" if hint else ""
                 self.bad(_join(where, key), f"unknown key{more}")
 
     def table(self, value: Any, where: str) -> Mapping[str, Any] | None:
@@ -265,13 +270,18 @@ class _Reader:
         text = self.text(value, where)
         if text is None:
             return None
-        if not NAME_RE.match(text):
+        if not NAME_RE.fullmatch(text):
             self.bad(
-                where, f"'{_clip(text)}' is not a valid name (a letter, then letters, digits or _)"
+                where,
+                f"'{_clip(text)}' is not a valid name (a letter, then up to 31 letters, digits or _)",
             )
             return None
         if text in RESERVED:
             self.bad(where, f"'{text}' is reserved for formulas; choose another name")
+            return None
+        clash = next((p for p in RESERVED_PREFIXES if text.startswith(p)), None)
+        if clash:
+            self.bad(where, f"'{text}' starts like a step id ({clash}…); choose another name")
             return None
         return text
 
@@ -544,10 +554,12 @@ def _read_units(
             "i" if li == 0 else "o" if li == count - 1 else ("h" if count == 3 else f"h{li}_")
         )
         prefix = raw.get("prefix", default_prefix)
-        if not isinstance(prefix, str) or not re.match(r"^[A-Za-z][A-Za-z0-9_]{0,15}$", prefix):
+        if not isinstance(prefix, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}", prefix):
             r.bad(f"{where}.prefix", "must be a short name such as 'h' or 'x'")
             return ()
         return tuple(f"{prefix}{k}" for k in range(1, units + 1))
+    if "prefix" in raw:
+        r.bad(f"{where}.prefix", "applies only when units is a count, such as units = 3")
     if not isinstance(units, list) or not units:
         r.bad(f"{where}.units", "must be a non-empty list of unit names or a count")
         return ()
@@ -659,6 +671,14 @@ def _read_matrix(
         ]
     else:
         grid = [[f"w_{t}_{s}" for s in sources] for t in targets]
+        too_long = next((n for row in grid for n in row if not NAME_RE.fullmatch(n)), None)
+        if too_long:
+            r.bad(
+                f"{where}.weights",
+                f"the automatic name '{_clip(too_long)}' is too long; "
+                "give weight_names or shorter unit names",
+            )
+            return []
     out = []
     for j, t in enumerate(targets):
         for k, s in enumerate(sources):
@@ -827,11 +847,23 @@ def _read_quiz(r: _Reader, raw: Any) -> QuizSettings:
     if form not in FORMS:
         r.bad("quiz.form", f"must be one of {', '.join(FORMS)}")
         form = "auto"
-    tolerance = r.table(table.get("tolerance", {}), "quiz.tolerance") or {}
-    step_tol = r.table(table.get("step_tolerance", {}), "quiz.step_tolerance") or {}
-    for key, value in step_tol.items():
-        r.table(value, f"quiz.step_tolerance.{key}")
+    tolerance = _tolerance(r, table.get("tolerance", {}), "quiz.tolerance", decimals)
+    step_tol: dict[str, Tolerance] = {}
+    for key, value in (
+        r.table(table.get("step_tolerance", {}), "quiz.step_tolerance") or {}
+    ).items():
+        step_tol[key] = _tolerance(r, value, f'quiz.step_tolerance."{key}"', decimals)
     return QuizSettings(decimals, ask, show, bool(expressions), form, tolerance, step_tol)
+
+
+def _tolerance(r: _Reader, raw: Any, where: str, decimals: int) -> Tolerance:
+    table = r.table(raw, where)
+    if table is None:
+        return Tolerance(decimals=decimals)
+    tol, problems = read_tolerance(table, decimals)
+    for key, what in problems:
+        r.bad(f"{where}.{key}", what)
+    return tol or Tolerance(decimals=decimals)
 
 
 def _read_hints(r: _Reader, raw: Any) -> dict[str, tuple[str, ...]]:

@@ -32,6 +32,7 @@ from tutor.formula import (
     total,
 )
 from tutor.lesson import Lesson, Problem
+from tutor.names import suggest
 
 PHASE_FORWARD, PHASE_ERROR, PHASE_OUTPUT, PHASE_HIDDEN, PHASE_UPDATE = (
     "forward",
@@ -63,6 +64,9 @@ class Step:
     involves: tuple[str, ...] = ()  # units, weights and biases that take part (for the diagram)
     asked: bool = True
     hints: tuple[str, ...] = ()  # lesson overrides for hint levels 1..3
+    unit: str | None = None  # the unit this step is about
+    param: str | None = None  # the weight or bias this step is about
+    error: str | None = None  # the output error of a single path (∂E_k/∂w)
 
     @property
     def depends_on(self) -> tuple[str, ...]:
@@ -142,10 +146,15 @@ def plan_problems(lesson: Lesson, plan: Plan) -> list[Problem]:
         for k, pattern in enumerate(getattr(lesson.quiz, key) or ()):
             if not fnmatch.filter(ids, pattern):
                 problems.append(Problem(file, f"quiz.{key}[{k}]", f"'{pattern}' matches no step"))
+    for step_id in lesson.quiz.step_tolerance:
+        if step_id not in plan:
+            problems.append(
+                Problem(file, f'quiz.step_tolerance."{step_id}"', "no step has this id")
+            )
     for step_id in lesson.hints:
         if step_id not in plan:
-            near = [i for i in ids if i.lower() == step_id.lower()]
-            more = f" (did you mean '{near[0]}'?)" if near else ""
+            near = suggest(step_id, ids)
+            more = f" (did you mean '{near}'?)" if near else ""
             problems.append(Problem(file, f'hints."{step_id}"', f"no step has this id{more}"))
     if not any(s.asked for s in plan):
         problems.append(Problem(file, "quiz", "no step is asked"))
@@ -207,6 +216,9 @@ class _Builder:
         kind: str,
         meaning: str,
         involves: tuple[str, ...] = (),
+        unit: str | None = None,
+        param: str | None = None,
+        error: str | None = None,
     ) -> Ref:
         if step_id not in self.plan._index:
             self.plan._index[step_id] = len(self.plan.steps)
@@ -220,6 +232,9 @@ class _Builder:
                     formula,
                     meaning,
                     involves,
+                    unit=unit,
+                    param=param,
+                    error=error,
                 )
             )
         return self.ref(step_id)
@@ -298,6 +313,7 @@ class _Builder:
             f"sum_{u} is the net input of unit {u}: multiply each value arriving at {u} by the "
             f"weight on its edge and add the products{bias_words}.",
             involves,
+            unit=u,
         )
 
     def add_out(self, u: str) -> None:
@@ -327,6 +343,7 @@ class _Builder:
             "out",
             f"out_{u} is what unit {u} sends on: take sum_{u} and {words}.",
             (u,),
+            unit=u,
         )
 
     def errors(self) -> None:
@@ -362,6 +379,8 @@ class _Builder:
                     f"{name} is output {o}'s share of the error: compare out_{o} with its target "
                     f"{self.net.targets[k]:g} under the {LOSS_WORDS[loss]} loss.",
                     (o,),
+                    unit=o,
+                    error=name,
                 )
             )
         self.add(
@@ -399,6 +418,7 @@ class _Builder:
             f"{LOSS_WORDS[loss]} with respect to out_{o}; the other outputs' errors do not "
             f"depend on it.",
             (o,),
+            unit=o,
         )
 
     def dout_dsum(self, u: str, phase: str) -> Ref:
@@ -426,6 +446,7 @@ class _Builder:
             "dout_dsum",
             f"How out_{u} responds to a change in sum_{u}: {rule}.",
             (u,),
+            unit=u,
         )
 
     def update(self, name: str, old: float, grad: Ref, new_value: float, kind_words: str) -> None:
@@ -438,6 +459,7 @@ class _Builder:
             f"Gradient descent moves {kind_words} {name} a small step against its gradient: "
             f"new_{name} = {name} − η · ∂{self.total}/∂{name}, with η = {self.net.learning_rate:g}.",
             (name,),
+            param=name,
         )
 
     def new_weight(self, name: str) -> float:
@@ -473,6 +495,7 @@ class _Builder:
             f"A bias enters sum like a weight whose input is always 1, so its gradient is the "
             f"error signal at the sum it feeds.{shared}",
             (name, *units),
+            param=name,
         )
         self.update(name, old, grad, self.trace.new.b[li - 1][j], "the bias")
 
@@ -527,6 +550,8 @@ class _Builder:
             f"sum_{w.target} contains {w.name} only in the term {w.source}·{w.name}, so its "
             f"derivative with respect to {w.name} is the value arriving from {w.source}.",
             (w.source, w.name, w.target),
+            unit=w.target,
+            param=w.name,
         )
         grad = self.add(
             f"d{self.total}/d{w.name}",
@@ -538,6 +563,8 @@ class _Builder:
             f"∂{self.total}/∂out_{w.target}, ∂out_{w.target}/∂sum_{w.target} and "
             f"∂sum_{w.target}/∂{w.name}.",
             (w.source, w.name, w.target),
+            unit=w.target,
+            param=w.name,
         )
         self.update(w.name, w.value, grad, self.new_weight(w.name), "the weight")
 
@@ -552,6 +579,8 @@ class _Builder:
             f"sum_{v.target} contains out_{v.source} only in the term out_{v.source}·{v.name}, "
             f"so the derivative is the weight {v.name} (its value before the update).",
             (v.source, v.name, v.target),
+            unit=v.source,
+            param=v.name,
         )
 
     def hidden_weight(self, w, outputs: tuple[str, ...]) -> None:
@@ -573,6 +602,8 @@ class _Builder:
                 f"sum_{h} contains {w.name} only in the term {w.source}·{w.name}, so the "
                 f"derivative is the value arriving from {w.source}.",
                 (w.source, w.name, h),
+                unit=h,
+                param=w.name,
             )
             chain = (*self.output_chain(k), dsum_dout, dout_h, dsum_dw)
             chains.append(chain)
@@ -591,6 +622,9 @@ class _Builder:
                         f"multiply the local derivatives along the path {e_name} → out_{outputs[k]} "
                         f"→ sum_{outputs[k]} → out_{h} → sum_{h} → {w.name}.",
                         (w.source, w.name, h, v.name, v.target),
+                        unit=h,
+                        param=w.name,
+                        error=e_name,
                     )
                 )
         if len(paths) > 1:
@@ -616,6 +650,8 @@ class _Builder:
             "grad",
             words,
             (w.source, w.name, h, *(v.name for v in paths), *(v.target for v in paths)),
+            unit=h,
+            param=w.name,
         )
         self.update(w.name, w.value, grad, self.new_weight(w.name), "the weight")
 
@@ -640,6 +676,7 @@ class _Builder:
                         f"softmax slope and the log's derivative cancel, leaving out_{u} − "
                         f"target_{u}.",
                         (u,),
+                        unit=u,
                     )
                     continue
                 dE = self.dE_dout_output(j) if li == L else self.dE_dout_hidden(u)
@@ -653,6 +690,7 @@ class _Builder:
                     f"δ_{u} = ∂{self.total}/∂sum_{u}, the error signal at {u}: multiply "
                     f"∂{self.total}/∂out_{u} by the activation's slope ∂out_{u}/∂sum_{u}.",
                     (u,),
+                    unit=u,
                 )
             for w in self.net.weights:
                 if self.pos(w.target)[0] != li:
@@ -667,6 +705,8 @@ class _Builder:
                     f"{w.source}), because sum_{w.target} changes by that value per unit of "
                     f"{w.name}.",
                     (w.source, w.name, w.target),
+                    unit=w.target,
+                    param=w.name,
                 )
                 self.update(w.name, w.value, grad, self.new_weight(w.name), "the weight")
             if self.net.update_biases:
@@ -686,4 +726,5 @@ class _Builder:
             f"out_{u} reaches {self.total} through every unit it feeds: add δ_k · w over those "
             f"units, using the weights before the update.",
             (u, *(v.name for v in outgoing), *(v.target for v in outgoing)),
+            unit=u,
         )

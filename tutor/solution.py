@@ -28,7 +28,7 @@ def step_lines(step: Step, env: dict[str, float], decimals: int, style: Style) -
     parts.append(names)
     if not isinstance(step.formula, (Ref, Given, Num)) and numbers != names:
         parts.append(numbers)
-    if numbers != value:
+    if value != parts[-1]:
         parts.append(value)
     return parts
 

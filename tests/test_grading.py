@@ -1,0 +1,205 @@
+"""Grading: the article worksheet, each classic mistake, carried errors, tolerance, hints."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from conftest import LESSONS
+from test_article import ARTICLE
+
+from tutor.grading.breakdown import as_rich, as_text, breakdown
+from tutor.grading.grade import CARRIED, CORRECT, INCORRECT, INVALID, Grader
+from tutor.grading.hints import auto_level, hint
+from tutor.grading.worksheet import grade_worksheet
+from tutor.lesson import parse_lesson
+from tutor.numfmt import fmt_value
+from tutor.plan import build_plan
+from tutor.tolerance import Tolerance
+
+SEED = (LESSONS / "sigmoid-2-2-2.toml").read_text()
+
+
+@pytest.fixture
+def grader(seed_plan):
+    return Grader(seed_plan)
+
+
+def article_worksheet(plan) -> dict[str, str]:
+    """The article's printed numbers, and the tutor's own to 5 decimals where it prints none."""
+    return {s.id: ARTICLE.get(s.id, fmt_value(s.value, 5, ascii_minus=True)) for s in plan}
+
+
+def test_whole_article_worksheet_is_accepted(seed_plan):
+    result = grade_worksheet(seed_plan, article_worksheet(seed_plan))
+    bad = [
+        (v.step_id, v.answer, v.verdict, v.message) for v in result.verdicts if v.verdict != CORRECT
+    ]
+    assert bad == []
+    assert result.summary()["score"] == len(seed_plan)
+
+
+def test_every_article_number_is_accepted_on_its_own(grader):
+    for step_id, printed in ARTICLE.items():
+        assert grader.grade(step_id, printed).verdict == CORRECT, (step_id, printed)
+
+
+@pytest.mark.parametrize(
+    ("step_id", "answer", "tag"),
+    [
+        ("sum_h1", "0.1*0.1 + 0.5*0.3", "bias_forgotten"),
+        ("sum_h1", "0.1*0.1 + 0.5*0.2 + 0.25", "wrong_wiring"),
+        ("out_h1", "0.41", "activation_forgotten"),
+        ("out_h1", "1/(1+exp(0.41))", "sigmoid_sign"),
+        ("E1", "(0.05 - 0.73492)^2", "half_dropped"),
+        ("dE_total/dout_o1", "0.05 - 0.73492", "target_sign"),
+        ("dout_o1/dsum_o1", "1.01977*(1 - 1.01977)", "derivative_from_sum"),
+        ("new_w5", "0.5 + 0.6*0.08020", "update_added"),
+        ("new_w5", "0.5 - 0.08020", "rate_forgotten"),
+        ("dE_total/dw1", "0.00159", "one_path"),
+        ("dsum_o1/dout_h1", "0.45188", "updated_weights"),
+        ("E1", "0.24908", "total_for_part"),
+        ("dE1/dw1", "0.00110", "total_for_part"),
+        ("sum_o1", "0.41*0.5 + 0.47*0.6 + 0.35", "sum_for_out"),
+        ("dsum_o1/dw5", "0.5", "wrong_variable"),
+        ("dsum_o1/dout_h1", "0.6", "wrong_wiring"),
+    ],
+)
+def test_each_classic_mistake_is_rejected_and_named(grader, step_id, answer, tag):
+    v = grader.grade(step_id, answer)
+    assert v.verdict == INCORRECT
+    assert v.diagnosis == tag, v.message
+    assert v.message and "Correct" not in v.message
+
+
+def test_updated_weights_mistake_carries_into_the_hidden_chain(grader, seed_plan):
+    # using new_w5 in place of w5 changes ∂E1/∂w1: 0.68492·0.19480·0.45187·0.23978·0.1
+    wrong = 0.68492 * 0.19480 * seed_plan["new_w5"].value * 0.23978 * 0.1
+    v = grader.grade("dE1/dw1", repr(wrong))
+    assert v.verdict == INCORRECT and v.diagnosis == "updated_weights"
+
+
+def test_carried_error_gets_its_own_verdict(seed_plan):
+    answers = article_worksheet(seed_plan)
+    answers["sum_h1"] = "0.16"  # bias forgotten
+    answers["out_h1"] = repr(1 / (1 + math.exp(-0.16)))  # right method on the wrong sum
+    result = grade_worksheet(seed_plan, answers)
+    by_id = {v.step_id: v for v in result.verdicts}
+    assert by_id["sum_h1"].verdict == INCORRECT and by_id["sum_h1"].diagnosis == "bias_forgotten"
+    assert by_id["out_h1"].verdict == CARRIED
+    assert "sum_h1" in by_id["out_h1"].message and "method is right" in by_id["out_h1"].message
+    assert result.summary()[CARRIED] >= 1
+
+
+def test_zero_early_never_makes_later_steps_trivial(grader):
+    # σ(0) = 0.5 would be "carried" from a sum of 0; the rule refuses it
+    assert grader.grade("out_h1", "0.5", {"sum_h1": 0.0}).verdict == INCORRECT
+    # a trivial (zero) carried result earns nothing either
+    assert grader.grade("dE_total/dw5", "0", {"dsum_o1/dw5": 1e-9}).verdict == INCORRECT
+
+
+def test_rounding_of_accepted_answers_is_simply_correct(grader):
+    own = {"dE_total/dout_o1": 0.68492, "dout_o1/dsum_o1": 0.19480, "dsum_o1/dw5": 0.60108}
+    product = 0.68492 * 0.19480 * 0.60108
+    v = grader.grade("dE_total/dw5", f"{product:.6f}", own)
+    assert v.verdict == CORRECT
+
+
+def test_invalid_input_is_not_an_attempt(grader):
+    for junk in ("abc", "", "2**99999999", "__import__('os')", "0,41"):
+        v = grader.grade("sum_h1", junk)
+        assert v.verdict == INVALID and not v.is_attempt
+        assert len(v.message) < 200
+
+
+def test_too_coarse_says_how_many_decimals(grader):
+    v = grader.grade("out_h1", "0.60")
+    assert v.verdict == INCORRECT and v.diagnosis == "too_coarse"
+    assert "give 5 decimals" in v.message
+
+
+def test_expressions_can_be_switched_off():
+    plan = build_plan(
+        parse_lesson(SEED.replace("decimals = 5", "decimals = 5\nexpressions = false"))
+    )
+    g = Grader(plan)
+    assert g.grade("sum_h1", "0.41").verdict == CORRECT
+    v = g.grade("sum_h1", "0.1*0.1 + 0.5*0.3 + 0.25")
+    assert v.verdict == INVALID and "switched off" in v.message
+
+
+def test_tolerance_modes():
+    assert Tolerance("decimals", decimals=5).accepts(0.60108, 0.601087)
+    assert not Tolerance("decimals", decimals=5).accepts(0.60107, 0.601087)
+    rel = Tolerance("relabs", rtol=0.01, atol=0.0)
+    assert rel.accepts(1.0099, 1.0) and not rel.accepts(1.011, 1.0)
+    sig = Tolerance("sigfig", digits=3)
+    assert sig.accepts(0.0802, 0.08020) and sig.accepts(0.08024, 0.0802)
+    assert not sig.accepts(0.0803, 0.08020)
+    assert Tolerance("decdig", digits=2).accepts(0.414, 0.41) and not Tolerance(
+        "decdig", digits=2
+    ).accepts(0.416, 0.41)
+    # tiny and zero expected values use an absolute band, not a relative one
+    assert Tolerance("decimals", decimals=5).accepts(0.0, 1e-12)
+    assert Tolerance("sigfig", digits=3).accepts(0.0, 0.0)
+
+
+def test_per_step_tolerance_override():
+    text = SEED.replace(
+        "decimals = 5",
+        'decimals = 5\n[quiz.step_tolerance."E_total"]\nmode = "relabs"\nrtol = 0.05',
+    )
+    g = Grader(build_plan(parse_lesson(text)))
+    assert g.grade("E_total", "0.25").verdict == CORRECT
+    assert g.grade("E1", "0.23").verdict == INCORRECT
+
+
+def test_lesson_can_add_its_own_misconception():
+    text = (
+        SEED
+        + '\n[[misconceptions]]\nstep = "sum_h1"\nanswer = "0.1 + 0.5 + 0.25"\ntag = "no_weights"\nmessage = "Multiply each input by its weight [b1]."\n'
+    )
+    g = Grader(build_plan(parse_lesson(text)))
+    v = g.grade("sum_h1", "0.85")
+    assert v.diagnosis == "no_weights" and v.message == "Multiply each input by its weight [b1]."
+
+
+def test_hint_levels_and_escalation(seed_plan):
+    step = seed_plan["dE_total/dw5"]
+    h1, h2, h3 = (hint(seed_plan, step, k) for k in (1, 2, 3))
+    assert "Chain rule" in h1
+    assert h2 == "∂E_total/∂w5 = ∂E_total/∂out_o1 · ∂out_o1/∂sum_o1 · ∂sum_o1/∂w5"
+    assert h3.startswith("∂E_total/∂w5 = 0.68493 · 0.19481 · 0.60109")
+    assert "0.08020" not in h3  # the arithmetic is left to the learner
+    # the learner's own numbers appear at level 3
+    assert "0.68492" in hint(seed_plan, step, 3, {"dE_total/dout_o1": 0.68492})
+    # lesson text overrides a level
+    assert hint(seed_plan, seed_plan["dout_h1/dsum_h1"], 1).startswith(
+        "This is the sigmoid's slope"
+    )
+    assert [auto_level(m) for m in range(6)] == [0, 0, 1, 2, 3, 3]
+
+
+def test_breakdown_matches_the_article_layout(seed_plan):
+    text = as_text(breakdown(seed_plan, "dE_total/dw5"))
+    assert text.splitlines()[0] == (
+        "∂E_total/∂w5 = ∂E_total/∂out_o1 · ∂out_o1/∂sum_o1 · ∂sum_o1/∂w5 = 0.68493 · 0.19481 · 0.60109 = 0.08020"
+    )
+    assert "∂E_total/∂out_o1 = out_o1 − target_o1 = 0.68493" in text
+    hidden = as_text(breakdown(seed_plan, "dE_total/dw1"))
+    assert (
+        hidden.splitlines()[0]
+        == "∂E_total/∂w1 = ∂E1/∂w1 + ∂E2/∂w1 = 0.00160 + (−0.00049) = 0.00111"
+    )
+    assert "∂sum_o2/∂out_h1 = w7 = 0.70000" in hidden  # each path expanded
+    update = as_text(breakdown(seed_plan, "new_w5"))
+    assert "η = 0.6 (the learning rate η)" in update
+
+
+def test_breakdown_as_rich_renders_lesson_text_literally(seed_plan):
+    from rich.console import Console
+
+    console = Console(width=200, record=True, color_system=None)
+    console.print(as_rich(breakdown(seed_plan, "dE_total/dw5")))
+    out = console.export_text()
+    assert "∂E_total/∂w5 = " in out and "0.08020" in out

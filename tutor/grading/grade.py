@@ -1,0 +1,245 @@
+"""Decide whether an answer is right: correct, carried, incorrect, invalid or missing.
+
+Every step is graded twice: against the engine's value, and against its own Formula evaluated
+with the learner's earlier answers (error carried forward). The rules that keep carried
+credit honest are in docs/grading.md, "Error carried forward".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tutor.grading.misconceptions import Candidate, Context, candidates
+from tutor.grading.parse import (
+    ACCEPTED_HELP,
+    EXPRESSIONS_OFF,
+    AnswerError,
+    ParsedAnswer,
+    parse_answer,
+)
+from tutor.numfmt import fmt_value
+from tutor.plan import Plan, Step
+from tutor.tolerance import Tolerance
+
+CORRECT, CARRIED, INCORRECT, INVALID, MISSING = (
+    "correct",
+    "carried",
+    "incorrect",
+    "invalid",
+    "missing",
+)
+VERDICTS = (CORRECT, CARRIED, INCORRECT, INVALID, MISSING)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of grading one answer, with the message to show."""
+
+    step_id: str
+    verdict: str
+    answer: str | None
+    value: float | None
+    expected: float
+    message: str
+    diagnosis: str | None = None
+    carried_expected: float | None = None
+    carried_from: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        """Correct or carried: the learner moves on."""
+        return self.verdict in (CORRECT, CARRIED)
+
+    @property
+    def is_attempt(self) -> bool:
+        """Invalid input and missing answers never count as attempts."""
+        return self.verdict in (CORRECT, CARRIED, INCORRECT)
+
+
+DIAGNOSIS_RTOL = 2e-3
+
+
+def _near(x: float, mistaken: float, tol: Tolerance) -> bool:
+    """Looser than grading: a learner's own rounding must not hide a recognisable mistake."""
+    return tol.accepts(x, mistaken) or abs(x - mistaken) <= DIAGNOSIS_RTOL * abs(mistaken)
+
+
+class Grader:
+    """Grades answers for one plan; pure apart from a cache of misconception values."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.lesson = plan.lesson
+        self._cache: dict[str, list[Candidate]] = {}
+
+    def tolerance(self, step: Step) -> Tolerance:
+        return self.lesson.quiz.tolerance_for(step.id)
+
+    def fmt(self, value: float) -> str:
+        return fmt_value(value, self.lesson.quiz.decimals)
+
+    def parse(self, text: str) -> ParsedAnswer:
+        return parse_answer(text, allow_expressions=self.lesson.quiz.expressions)
+
+    def grade(
+        self,
+        step_id: str,
+        text: str | None,
+        learner: Mapping[str, float] | None = None,
+        *,
+        reveal_expected: bool = False,
+    ) -> Verdict:
+        """Grade ``text`` for a step. ``learner`` holds the learner's own earlier values."""
+        step = self.plan[step_id]
+        expected = step.value
+        if text is None:
+            return Verdict(step.id, MISSING, None, None, expected, "No answer given.")
+        try:
+            parsed = self.parse(text)
+        except AnswerError as err:
+            msg = str(err)
+            if msg != EXPRESSIONS_OFF and not msg.startswith("Type an answer"):
+                msg = f"{msg} {ACCEPTED_HELP}"
+            return Verdict(step.id, INVALID, text, None, expected, msg)
+        x = parsed.value
+        tol = self.tolerance(step)
+        if tol.accepts(x, expected):
+            return Verdict(
+                step.id, CORRECT, text, x, expected, f"Correct: {step.label} = {self.fmt(expected)}"
+            )
+        carried = self._carried(step, text, x, tol, learner or {})
+        if carried is not None:
+            return carried
+        return self._incorrect(step, parsed, tol, learner or {}, reveal_expected)
+
+    # --- error carried forward
+    def usable_earlier(self, step: Step, learner: Mapping[str, float]) -> dict[str, float]:
+        """The learner's values for the steps this formula reads, minus degenerate ones.
+
+        An earlier answer of zero where the true value is not zero is ignored, so that
+        typing 0 early can never make later steps trivial.
+        """
+        env: dict[str, float] = {}
+        for ref in step.depends_on:
+            if ref not in learner or not math.isfinite(learner[ref]):
+                continue
+            own = self.plan[ref]
+            tol = self.tolerance(own)
+            if tol.accepts(learner[ref], 0.0) and not tol.accepts(own.value, 0.0):
+                continue
+            env[ref] = learner[ref]
+        return env
+
+    def _carried(
+        self, step: Step, text: str, x: float, tol: Tolerance, learner: Mapping[str, float]
+    ) -> Verdict | None:
+        env = self.usable_earlier(step, learner)
+        if not env or all(env[r] == self.plan[r].value for r in env):
+            return None
+        value = step.formula.evaluate(env)
+        if not math.isfinite(value) or not tol.accepts(x, value):
+            return None
+        if tol.accepts(value, 0.0) and not tol.accepts(step.value, 0.0):
+            return None  # a trivial result earns no credit
+        wrong = tuple(
+            r for r in env if not self.tolerance(self.plan[r]).accepts(env[r], self.plan[r].value)
+        )
+        if not wrong:
+            # only rounding of accepted earlier answers: that is simply correct
+            return Verdict(
+                step.id,
+                CORRECT,
+                text,
+                x,
+                step.value,
+                f"Correct: {step.label} = {self.fmt(step.value)} (from your rounded "
+                f"earlier values: {self.fmt(value)})",
+                carried_expected=value,
+            )
+        names = ", ".join(self.plan[r].label for r in wrong)
+        return Verdict(
+            step.id,
+            CARRIED,
+            text,
+            x,
+            step.value,
+            f"Your method is right: with your earlier {names} this gives {self.fmt(value)}. "
+            f"The difference from {self.fmt(step.value)} comes from your earlier {names}.",
+            carried_expected=value,
+            carried_from=wrong,
+        )
+
+    # --- wrong answers
+    def candidates(self, step: Step) -> list[Candidate]:
+        if step.id not in self._cache:
+            self._cache[step.id] = candidates(self.plan, step)
+        return self._cache[step.id]
+
+    def diagnose(
+        self, step: Step, x: float, learner: Mapping[str, float] | None = None
+    ) -> Candidate | None:
+        """The first known mistake whose value matches ``x`` (and differs from the right one)."""
+        tol = self.tolerance(step)
+        pools = [self.candidates(step)]
+        env = self.usable_earlier(step, learner or {})
+        if env:
+            pools.append(candidates(self.plan, step, env))
+        for pool in pools:
+            for cand in pool:
+                if _near(x, cand.value, tol) and not tol.accepts(cand.value, step.value):
+                    if abs(x - cand.value) < abs(x - step.value):
+                        return cand
+        return None
+
+    def _incorrect(
+        self,
+        step: Step,
+        parsed: ParsedAnswer,
+        tol: Tolerance,
+        learner: Mapping[str, float],
+        reveal_expected: bool,
+    ) -> Verdict:
+        x = parsed.value
+        tail = f" Expected {self.fmt(step.value)}." if reveal_expected else ""
+        hit = self.diagnose(step, x, learner)
+        if hit is not None:
+            message = hit.message(Context(self.plan), step)
+            return Verdict(
+                step.id,
+                INCORRECT,
+                parsed.raw,
+                x,
+                step.value,
+                message + tail,
+                diagnosis=hit.misconception.tag,
+            )
+        coarse = self._too_coarse(parsed, step.value, tol)
+        if coarse:
+            return Verdict(
+                step.id, INCORRECT, parsed.raw, x, step.value, coarse + tail, diagnosis="too_coarse"
+            )
+        return Verdict(
+            step.id,
+            INCORRECT,
+            parsed.raw,
+            x,
+            step.value,
+            f"Not right yet: check your {step.label}." + tail,
+        )
+
+    def _too_coarse(self, parsed: ParsedAnswer, expected: float, tol: Tolerance) -> str | None:
+        """'give 5 decimals' when the answer is the right value typed with too few places."""
+        p = parsed.decimals
+        if p is None:
+            return None
+        needed = max(0, math.ceil(-math.log10(tol.epsilon(expected)) - 1e-9))
+        if p >= needed:
+            return None
+        if abs(parsed.value - expected) < 10.0**-p * (1 + 1e-9):
+            return (
+                f"Close, but too coarse: give {needed} decimals (you gave {p}); "
+                f"the answer is checked {tol.describe()}."
+            )
+        return None

@@ -1,0 +1,449 @@
+"""The library of classic backprop mistakes, as data.
+
+Each entry names the step kinds it can show up in, a message for the learner, and a small
+function that computes the *mistaken* value for the current lesson and variant from the
+step's own Formula (so no second copy of the mathematics). A lesson adds its own mistakes in
+``[[misconceptions]]`` with a fixed value or an answer expression.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tutor.formula import Given, Sum
+from tutor.plan import Plan, Step
+
+Values = Callable[["Context", Step], list[float]]
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A recognised wrong method: a tag, where it applies, its message and its values."""
+
+    tag: str
+    title: str
+    kinds: tuple[str, ...]
+    message: str  # may use {unit}, {param}, {bias}, {act}, {error}, {total}, {eta}, {label}
+    values: Values
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One mistaken value a step could be given, and why."""
+
+    misconception: Misconception
+    value: float
+
+    def message(self, ctx: Context, step: Step) -> str:
+        return self.misconception.message.format_map(ctx.words(step))
+
+
+class Context:
+    """What the value functions need: the plan and the learner's view of earlier values."""
+
+    def __init__(self, plan: Plan, env: Mapping[str, float] | None = None):
+        self.plan = plan
+        self.net = plan.lesson.network
+        self.env = {**plan.values(), **(env or {})}
+
+    def eval(
+        self,
+        step: Step,
+        givens: Mapping[str, float] | None = None,
+        env: Mapping[str, float] | None = None,
+    ) -> float:
+        return step.formula.evaluate(env if env is not None else self.env, givens)
+
+    def activation(self, unit: str) -> str:
+        li, _ = self.net.unit_position(unit)
+        return self.net.layers[li].activation or "linear"
+
+    def bias(self, unit: str) -> str | None:
+        li, j = self.net.unit_position(unit)
+        names = self.net.layers[li].bias_names
+        return names[j] if names else None
+
+    def words(self, step: Step) -> dict[str, str]:
+        unit = step.unit or ""
+        return {
+            "unit": unit,
+            "param": step.param or "",
+            "bias": (self.bias(unit) if unit and self.net.unit_position(unit)[0] > 0 else None)
+            or "the bias",
+            "act": self.activation(unit) if unit and self.net.unit_position(unit)[0] > 0 else "",
+            "error": step.error or "",
+            "total": self.plan.lesson.total_name,
+            "eta": f"{self.net.learning_rate:g}",
+            "label": step.label,
+        }
+
+
+# --- value functions -------------------------------------------------------------------------
+
+
+def _bias_forgotten(ctx: Context, step: Step) -> list[float]:
+    bias = ctx.bias(step.unit or "")
+    return [ctx.eval(step, {bias: 0.0})] if bias else []
+
+
+def _transposed_wiring(ctx: Context, step: Step) -> list[float]:
+    """sum_u computed with the weight matrix transposed (weight indices swapped)."""
+    net = ctx.net
+    li, j = net.unit_position(step.unit or "")
+    by_pair = {(w.source, w.target): w for w in net.weights}
+    prev, here = net.layers[li - 1].units, net.layers[li].units
+    givens = {}
+    for w in net.weights:
+        if w.target != step.unit:
+            continue
+        _, k = net.unit_position(w.source)
+        if k >= len(here) or j >= len(prev):
+            return []
+        swapped = by_pair.get((prev[j], here[k]))
+        if swapped is None:
+            return []
+        givens[w.name] = swapped.value
+    return [ctx.eval(step, givens)] if givens else []
+
+
+def _neighbour_weights(ctx: Context, step: Step) -> list[float]:
+    """∂sum_o/∂out_h answered with the weight of a neighbouring edge."""
+    w = next(x for x in ctx.net.weights if x.name == step.param)
+    return [
+        v.value
+        for v in ctx.net.weights
+        if v is not w and (v.target == w.target or v.source == w.source)
+    ]
+
+
+def _activation_forgotten(ctx: Context, step: Step) -> list[float]:
+    if ctx.activation(step.unit or "") == "linear":
+        return []
+    return [ctx.env[f"sum_{step.unit}"]]
+
+
+def _sigmoid_sign(ctx: Context, step: Step) -> list[float]:
+    if ctx.activation(step.unit or "") != "sigmoid":
+        return []
+    s = ctx.env[f"sum_{step.unit}"]
+    return [1.0 / (1.0 + math.exp(min(s, 700.0)))]
+
+
+def _half_dropped(ctx: Context, step: Step) -> list[float]:
+    if ctx.net.loss != "half_sse":
+        return []
+    return [2.0 * ctx.eval(step)]
+
+
+def _sign_flipped(ctx: Context, step: Step) -> list[float]:
+    if (
+        step.kind == "delta"
+        and ctx.net.unit_position(step.unit or "")[0] != len(ctx.net.layers) - 1
+    ):
+        return []
+    return [-ctx.eval(step)]
+
+
+def _derivative_from_sum(ctx: Context, step: Step) -> list[float]:
+    act = ctx.activation(step.unit or "")
+    s = ctx.env.get(f"sum_{step.unit}")
+    if s is None:
+        return []
+    if act == "sigmoid":
+        return [s * (1.0 - s)]
+    if act == "tanh":
+        return [1.0 - s * s]
+    return []
+
+
+def _update_parts(ctx: Context, step: Step) -> tuple[float, float]:
+    grad_ref = next(r for r in step.formula.refs())
+    old = next(c for c in step.formula.children() if isinstance(c, Given)).value
+    return old, ctx.env[grad_ref]
+
+
+def _update_added(ctx: Context, step: Step) -> list[float]:
+    old, g = _update_parts(ctx, step)
+    return [old + ctx.net.learning_rate * g]
+
+
+def _rate_forgotten(ctx: Context, step: Step) -> list[float]:
+    old, g = _update_parts(ctx, step)
+    return [old - g]
+
+
+def _one_path(ctx: Context, step: Step) -> list[float]:
+    f = step.formula
+    if not isinstance(f, Sum) or len(f.terms) < 2:
+        return []
+    return [t.evaluate(ctx.env) for t in f.terms]
+
+
+def _updated_weights(ctx: Context, step: Step) -> list[float]:
+    """Replay the backward pass with weights already replaced by their new values."""
+    plan = ctx.plan
+    here = plan.index(step.id)
+    givens: dict[str, float] = {}
+    env = dict(ctx.env)
+    changed: set[str] = set()
+    for s in plan.steps[: here + 1]:
+        touches = bool(changed.intersection(s.formula.refs())) or any(
+            isinstance(n, Given) and n.name in givens for n in _leaves(s.formula)
+        )
+        if touches or s.id == step.id:
+            value = s.formula.evaluate(env, givens)
+            if value != env.get(s.id):
+                changed.add(s.id)
+            env[s.id] = value
+        if s.kind == "update" and s.param and s.param not in givens and s.id != step.id:
+            givens[s.param] = plan[s.id].value
+    if step.id not in changed:
+        return []
+    return [env[step.id]]
+
+
+def _leaves(f) -> list:
+    out = []
+    stack = [f]
+    while stack:
+        node = stack.pop()
+        kids = node.children()
+        if kids:
+            stack.extend(kids)
+        else:
+            out.append(node)
+    return out
+
+
+def _total_for_part(ctx: Context, step: Step) -> list[float]:
+    if step.kind == "error":
+        return [ctx.plan[ctx.plan.lesson.total_name].value] if len(ctx.net.output_units) > 1 else []
+    grad_id = f"d{ctx.plan.lesson.total_name}/d{step.param}"
+    return [ctx.plan[grad_id].value] if grad_id in ctx.plan else []
+
+
+def _sum_for_out(ctx: Context, step: Step) -> list[float]:
+    """An output used where its unit's activated value belongs."""
+    env = dict(ctx.env)
+    swapped = False
+    for ref in step.formula.refs():
+        if ref.startswith("out_") and f"sum_{ref[4:]}" in env:
+            env[ref] = env[f"sum_{ref[4:]}"]
+            swapped = True
+    return [ctx.eval(step, env=env)] if swapped else []
+
+
+def _derivative_wrong_variable(ctx: Context, step: Step) -> list[float]:
+    if step.kind == "dsum_dw":
+        w = next(x for x in ctx.net.weights if x.name == step.param)
+        return [w.value]
+    if step.kind == "dsum_dout":
+        return [ctx.env.get(f"out_{step.unit}", math.nan)]
+    return []
+
+
+LIBRARY: tuple[Misconception, ...] = (
+    Misconception(
+        "bias_forgotten",
+        "Bias left out",
+        ("sum",),
+        "The bias seems to be missing: after adding the weighted inputs of {unit}, add {bias}.",
+        _bias_forgotten,
+    ),
+    Misconception(
+        "wrong_wiring",
+        "Wrong wiring",
+        ("sum",),
+        "Those look like the weights of other edges (indices swapped). Check which weights "
+        "end at {unit}, and which input each one starts from.",
+        _transposed_wiring,
+    ),
+    Misconception(
+        "wrong_wiring",
+        "Wrong wiring",
+        ("dsum_dout",),
+        "That is the weight of a different edge: out_{unit} reaches this sum only through {param}.",
+        _neighbour_weights,
+    ),
+    Misconception(
+        "activation_forgotten",
+        "Activation left out",
+        ("out",),
+        "That is sum_{unit} itself. The output still has to go through the {act} function.",
+        _activation_forgotten,
+    ),
+    Misconception(
+        "sigmoid_sign",
+        "Sign inside the sigmoid",
+        ("out",),
+        "Check the sign in the exponent: the sigmoid is 1/(1 + e^(−x)), so use e to the minus "
+        "sum_{unit}.",
+        _sigmoid_sign,
+    ),
+    Misconception(
+        "half_dropped",
+        "The ½ dropped",
+        ("error", "total", "dE_dout"),
+        "That is exactly twice the right value: the ½ in the half squared error was lost (it is "
+        "there to cancel the 2 from the power rule).",
+        _half_dropped,
+    ),
+    Misconception(
+        "target_sign",
+        "(target − out) sign flipped",
+        ("dE_dout", "delta"),
+        "The sign is flipped. Differentiating (target − out)² brings a factor −1 from the inside, "
+        "so the result is out − target, not target − out.",
+        _sign_flipped,
+    ),
+    Misconception(
+        "derivative_from_sum",
+        "Slope from the sum",
+        ("dout_dsum",),
+        "The slope was computed from sum_{unit}. The {act}'s slope formula takes the output: use "
+        "out_{unit} in it, not sum_{unit}.",
+        _derivative_from_sum,
+    ),
+    Misconception(
+        "update_added",
+        "Update added",
+        ("update",),
+        "That step goes uphill: gradient descent subtracts η · gradient from the old value, it "
+        "does not add it.",
+        _update_added,
+    ),
+    Misconception(
+        "rate_forgotten",
+        "Learning rate forgotten",
+        ("update",),
+        "The learning rate is missing: multiply the gradient by η = {eta} before subtracting it.",
+        _rate_forgotten,
+    ),
+    Misconception(
+        "one_path",
+        "Only one path summed",
+        ("grad", "dE_dout"),
+        "That is only one of the paths. {param} affects {total} through every unit that {unit} "
+        "feeds, so add the contributions of all of them.",
+        _one_path,
+    ),
+    Misconception(
+        "updated_weights",
+        "Updated weights in the backward pass",
+        ("dsum_dout", "path", "grad", "dE_dout", "delta", "update"),
+        "That uses a weight that was already updated. The whole backward pass works with the "
+        "weights of the forward pass; the new values are applied only at the end.",
+        _updated_weights,
+    ),
+    Misconception(
+        "total_for_part",
+        "E_total instead of one output's error",
+        ("error", "path"),
+        "That is the value for {total} as a whole; this step asks only for the part that "
+        "belongs to {error}.",
+        _total_for_part,
+    ),
+    Misconception(
+        "sum_for_out",
+        "Sum used instead of output",
+        ("sum", "dsum_dw", "dE_dout"),
+        "A sum was used where an output belongs: the next layer receives out (the activated "
+        "value), not sum.",
+        _sum_for_out,
+    ),
+    Misconception(
+        "wrong_variable",
+        "Derivative with respect to the wrong variable",
+        ("dsum_dw", "dsum_dout"),
+        "Differentiate with respect to the right variable: the derivative of a product term "
+        "such as out·w with respect to one factor is the *other* factor.",
+        _derivative_wrong_variable,
+    ),
+)
+
+
+def lesson_misconceptions(plan: Plan) -> list[tuple[str, Misconception, float | str]]:
+    """The lesson's own ``[[misconceptions]]`` as (step pattern, misconception, value or answer)."""
+    out = []
+    for k, raw in enumerate(plan.lesson.misconceptions):
+        pattern = str(raw.get("step", ""))
+        tag = str(raw.get("tag", f"lesson_{k + 1}"))
+        message = str(raw.get("message", "That matches a known mistake for this step."))
+        value: float | str = (
+            raw["value"]
+            if isinstance(raw.get("value"), (int, float))
+            else str(raw.get("answer", ""))
+        )
+        m = Misconception(
+            tag,
+            tag.replace("_", " "),
+            (),
+            message.replace("{", "{{").replace("}", "}}"),
+            lambda ctx, step: [],
+        )
+        out.append((pattern, m, value))
+    return out
+
+
+def lesson_misconception_problems(
+    raw_list: tuple[Mapping[str, Any], ...], step_ids: list[str], file: str
+) -> list[str]:
+    """Problems in a lesson's ``[[misconceptions]]`` (for validate and check)."""
+    from tutor.grading.parse import AnswerError, parse_answer
+
+    problems = []
+    for k, raw in enumerate(raw_list):
+        where = f"{file}: misconceptions[{k}]"
+        unknown = set(raw) - {"step", "tag", "message", "value", "answer"}
+        if unknown:
+            problems.append(f"{where}.{sorted(unknown)[0]}: unknown key")
+        step = raw.get("step")
+        if not isinstance(step, str) or not fnmatch.filter(step_ids, step):
+            problems.append(f"{where}.step: must name a step id (glob patterns allowed)")
+        if not isinstance(raw.get("message"), str):
+            problems.append(f"{where}.message: missing: what to tell the learner")
+        value, answer = raw.get("value"), raw.get("answer")
+        if value is None and answer is None:
+            problems.append(f"{where}: give the mistaken 'value' or an 'answer' expression")
+        elif value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            problems.append(f"{where}.value: must be a finite number")
+        elif answer is not None:
+            try:
+                parse_answer(str(answer))
+            except AnswerError as err:
+                problems.append(f"{where}.answer: {err}")
+    return problems
+
+
+def candidates(plan: Plan, step: Step, env: Mapping[str, float] | None = None) -> list[Candidate]:
+    """Every mistaken value this step could be given, in library order (lesson's own first)."""
+    from tutor.grading.parse import AnswerError, parse_answer
+
+    ctx = Context(plan, env)
+    out: list[Candidate] = []
+    for pattern, m, value in lesson_misconceptions(plan):
+        if not fnmatch.fnmatchcase(step.id, pattern):
+            continue
+        if isinstance(value, str):
+            try:
+                value = parse_answer(value).value
+            except AnswerError:
+                continue
+        out.append(Candidate(m, float(value)))
+    for m in LIBRARY:
+        if step.kind not in m.kinds:
+            continue
+        try:
+            values = m.values(ctx, step)
+        except (KeyError, StopIteration, OverflowError, ValueError, ZeroDivisionError):
+            continue
+        out.extend(Candidate(m, v) for v in values if isinstance(v, float) and math.isfinite(v))
+    return out
