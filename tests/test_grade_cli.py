@@ -78,3 +78,10 @@ def test_check_fails_when_the_right_answer_cannot_be_typed(tmp_path):
     out = tutor("check", str(f))
     assert out.returncode == 1
     assert "FAIL strict: sum_o1: the right answer 1.01977 is not accepted" in out.stdout
+
+
+def test_json_array_answers_get_the_json_message(tmp_path):
+    f = tmp_path / "a.json"
+    f.write_text("[1, 2]")
+    out = tutor("grade", "sigmoid-2-2-2", str(f))
+    assert out.returncode == 2 and "must be an object" in out.stderr

@@ -203,3 +203,39 @@ def test_breakdown_as_rich_renders_lesson_text_literally(seed_plan):
     console.print(as_rich(breakdown(seed_plan, "dE_total/dw5")))
     out = console.export_text()
     assert "∂E_total/∂w5 = " in out and "0.08020" in out
+
+
+def test_tiny_early_answers_cannot_game_carried_credit(grader):
+    # 0.0001 for sum_h1 would make out_h1 ≈ 0.5; it is not a plausible sum, so no credit
+    assert grader.grade("out_h1", "0.50002", {"sum_h1": 0.0001}).verdict == INCORRECT
+    assert grader.grade("dE_total/dw5", "0.00001", {"dsum_o1/dw5": 0.0001}).verdict == INCORRECT
+    # a plausible wrong value (the bias forgotten) still carries
+    assert (
+        grader.grade("out_h1", repr(1 / (1 + math.exp(-0.16))), {"sum_h1": 0.16}).verdict == CARRIED
+    )
+
+
+def test_too_coarse_only_for_the_right_value_shortened(grader):
+    assert grader.grade("sum_h1", "0").diagnosis != "too_coarse"
+    assert grader.grade("out_h1", "1").diagnosis != "too_coarse"
+    assert grader.grade("out_h1", "0.7").diagnosis != "too_coarse"
+    assert grader.grade("out_h1", "0.601").diagnosis == "too_coarse"  # rounded
+    assert grader.grade("sum_o1", "1.019").diagnosis == "too_coarse"  # truncated
+    sig = Grader(
+        build_plan(
+            parse_lesson(
+                SEED.replace(
+                    "decimals = 5", 'decimals = 5\ntolerance = { mode = "sigfig", digits = 3 }'
+                )
+            )
+        )
+    )
+    assert sig.grade("out_h1", "0.601").verdict == CORRECT
+    v = sig.grade("out_h1", "0.6")
+    assert v.diagnosis == "too_coarse" and "give 3 decimals" in v.message
+
+
+def test_breakdown_with_learner_values_adds_up(seed_plan):
+    own = {"dE_total/dout_o1": 0.68493, "dout_o1/dsum_o1": 0.2, "dsum_o1/dw5": 0.60109}
+    head = as_text(breakdown(seed_plan, "dE_total/dw5", own)).splitlines()[0]
+    assert head.endswith("0.68493 · 0.20000 · 0.60109 = 0.08234")

@@ -97,9 +97,25 @@ def test_seed_is_valid():
         ("[hints]\n", '[hints]\n"sum_h1" = 5\n', 'hints."sum_h1"', "string"),
         ('o2 = "E2"', 'o2 = "new_w5"', "errors.o2", "starts like a step id"),
         ('o1 = "E1"', 'o1 = "sum_h1"', "errors.o1", "starts like a step id"),
-        ('units = ["h1", "h2"]', 'units = ["h1", "h2\\n"]', "layers[1].units[1]", "not a valid name"),
-        ('units = ["h1", "h2"]', 'units = ["h1", "h2"]\nprefix = "x"', "layers[1].prefix", "only when units is a count"),
+        (
+            'units = ["h1", "h2"]',
+            'units = ["h1", "h2\\n"]',
+            "layers[1].units[1]",
+            "not a valid name",
+        ),
+        (
+            'units = ["h1", "h2"]',
+            'units = ["h1", "h2"]\nprefix = "x"',
+            "layers[1].prefix",
+            "only when units is a count",
+        ),
         ('units = ["o1", "o2"]', 'units = ["o1", "total"]', "layers[2].units[1]", "reserved"),
+        (
+            'units = ["h1", "h2"]',
+            'units = 2\nprefix = "sum_"',
+            "layers[1].prefix",
+            "starts like a step id",
+        ),
     ],
 )
 def test_each_mistake_is_named(old, new, where, fragment):

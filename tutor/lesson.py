@@ -327,8 +327,9 @@ def _kind(value: Any) -> str:
 
 
 def _clip(text: str, n: int = 30) -> str:
-    shown = text if len(text) <= n else text[: n - 1] + "…"
-    return shown.encode("unicode_escape").decode("ascii")
+    """A short, printable rendering of a value for a message."""
+    shown = text[: n - 1].encode("unicode_escape").decode("ascii")
+    return shown + "…" if len(text) > n - 1 else shown
 
 
 TOP_KEYS = {
@@ -557,7 +558,11 @@ def _read_units(
         if not isinstance(prefix, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}", prefix):
             r.bad(f"{where}.prefix", "must be a short name such as 'h' or 'x'")
             return ()
-        return tuple(f"{prefix}{k}" for k in range(1, units + 1))
+        names = tuple(f"{prefix}{k}" for k in range(1, units + 1))
+        for n in (names[0], names[-1]):
+            if r.name(n, f"{where}.prefix") is None:
+                return ()
+        return names
     if "prefix" in raw:
         r.bad(f"{where}.prefix", "applies only when units is a count, such as units = 3")
     if not isinstance(units, list) or not units:

@@ -547,8 +547,9 @@ class _Builder:
             src.evaluate(),
             PHASE_OUTPUT,
             "dsum_dw",
-            f"sum_{w.target} contains {w.name} only in the term {w.source}·{w.name}, so its "
-            f"derivative with respect to {w.name} is the value arriving from {w.source}.",
+            f"sum_{w.target} contains {w.name} only in the term {src.render()}·{w.name}, so "
+            f"its derivative with respect to {w.name} is {src.render()}, the value arriving "
+            f"from {w.source}.",
             (w.source, w.name, w.target),
             unit=w.target,
             param=w.name,
@@ -599,8 +600,8 @@ class _Builder:
                 src.evaluate(),
                 PHASE_HIDDEN,
                 "dsum_dw",
-                f"sum_{h} contains {w.name} only in the term {w.source}·{w.name}, so the "
-                f"derivative is the value arriving from {w.source}.",
+                f"sum_{h} contains {w.name} only in the term {src.render()}·{w.name}, so the "
+                f"derivative is {src.render()}, the value arriving from {w.source}.",
                 (w.source, w.name, h),
                 unit=h,
                 param=w.name,

@@ -81,12 +81,13 @@ def breakdown(
             parts,
         )
 
+    value = step.formula.evaluate(env) if learner else step.value  # the numbers shown add up
     head = _line(
         [
             name(step),
             step.formula.render(style),
             step.formula.substitute(env, style, d),
-            fmt_value(step.value, d, ascii_minus=style.ascii),
+            fmt_value(value, d, ascii_minus=style.ascii),
         ]
     )
     factors = tuple(factor(plan[r], 0) for r in step.depends_on)

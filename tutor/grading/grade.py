@@ -59,6 +59,17 @@ class Verdict:
 
 
 DIAGNOSIS_RTOL = 2e-3
+PLAUSIBLE_FACTOR = 10.0
+
+
+def plausible(x: float, true: float, tol: Tolerance) -> bool:
+    """Within a factor of ten of the true value in size (either sign), and not about zero
+    unless the truth is: the guard that keeps carried credit from being gamed."""
+    if tol.accepts(true, 0.0):
+        return True
+    if tol.accepts(x, 0.0):
+        return False
+    return 1 / PLAUSIBLE_FACTOR <= abs(x) / abs(true) <= PLAUSIBLE_FACTOR
 
 
 def _near(x: float, mistaken: float, tol: Tolerance) -> bool:
@@ -118,16 +129,15 @@ class Grader:
     def usable_earlier(self, step: Step, learner: Mapping[str, float]) -> dict[str, float]:
         """The learner's values for the steps this formula reads, minus degenerate ones.
 
-        An earlier answer of zero where the true value is not zero is ignored, so that
-        typing 0 early can never make later steps trivial.
+        An earlier answer that is not plausible (about zero, or more than ten times off in
+        size) is ignored, so that typing 0 or 0.0001 early can never make later steps trivial.
         """
         env: dict[str, float] = {}
         for ref in step.depends_on:
             if ref not in learner or not math.isfinite(learner[ref]):
                 continue
             own = self.plan[ref]
-            tol = self.tolerance(own)
-            if tol.accepts(learner[ref], 0.0) and not tol.accepts(own.value, 0.0):
+            if not plausible(learner[ref], own.value, self.tolerance(own)):
                 continue
             env[ref] = learner[ref]
         return env
@@ -141,8 +151,8 @@ class Grader:
         value = step.formula.evaluate(env)
         if not math.isfinite(value) or not tol.accepts(x, value):
             return None
-        if tol.accepts(value, 0.0) and not tol.accepts(step.value, 0.0):
-            return None  # a trivial result earns no credit
+        if not plausible(value, step.value, tol):
+            return None  # a trivial or far-off result earns no credit
         wrong = tuple(
             r for r in env if not self.tolerance(self.plan[r]).accepts(env[r], self.plan[r].value)
         )
@@ -230,14 +240,16 @@ class Grader:
         )
 
     def _too_coarse(self, parsed: ParsedAnswer, expected: float, tol: Tolerance) -> str | None:
-        """'give 5 decimals' when the answer is the right value typed with too few places."""
+        """'give 5 decimals' when the answer is the right value rounded or cut to fewer places."""
         p = parsed.decimals
-        if p is None:
+        if p is None or p < 1:
             return None
-        needed = max(0, math.ceil(-math.log10(tol.epsilon(expected)) - 1e-9))
-        if p >= needed:
+        needed = next((k for k in range(13) if tol.accepts(round(expected, k), expected)), None)
+        if needed is None or p >= needed:
             return None
-        if abs(parsed.value - expected) < 10.0**-p * (1 + 1e-9):
+        scale = 10.0**p
+        shortened = {round(expected, p), math.trunc(expected * scale) / scale}
+        if any(abs(parsed.value - s) < 1e-12 for s in shortened):
             return (
                 f"Close, but too coarse: give {needed} decimals (you gave {p}); "
                 f"the answer is checked {tol.describe()}."

@@ -65,7 +65,8 @@ def read_answers(path: str | Path, plan: Plan) -> dict[str, str]:
         raise WorksheetError(f"{path}: not UTF-8 text") from None
     except OSError as err:
         raise WorksheetError(f"{path}: cannot be read ({err.strerror})") from None
-    answers = _parse_json(text, path) if text.lstrip().startswith("{") else _parse_csv(text, path)
+    looks_json = text.lstrip()[:1] in ("{", "[") or str(path).lower().endswith(".json")
+    answers = _parse_json(text, path) if looks_json else _parse_csv(text, path)
     ids = [s.id for s in plan]
     for step_id in answers:
         if step_id not in plan:

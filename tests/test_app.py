@@ -1,0 +1,219 @@
+"""The app driven headless with Pilot at 80×24: the whole flow, keys, text and sizes."""
+
+from __future__ import annotations
+
+import pytest
+from apphelpers import answer, answer_steps, make_app, screen_text, wait_for
+from conftest import LESSONS
+from textual.widgets import Input
+
+from tutor.screens.picker import PickerScreen
+from tutor.screens.quiz import AnswerGraded, QuizScreen
+from tutor.screens.summary import SummaryScreen
+from tutor.session import StepRecord
+
+SEED = (LESSONS / "sigmoid-2-2-2.toml").read_text()
+
+
+def feedback(app) -> str:
+    return str(app.screen.query_one("#feedback").render())
+
+
+async def test_right_answers_advance_and_show_correct(tmp_path):
+    app = make_app(tmp_path)
+    graded = []
+    async with app.run_test(
+        size=(80, 24),
+        message_hook=lambda m: graded.append(m) if isinstance(m, AnswerGraded) else None,
+    ) as pilot:
+        assert isinstance(app.screen, QuizScreen)
+        assert app.session.current.id == "sum_h1"
+        await answer(pilot, "0.1*0.1 + 0.5*0.3 + 0.25")
+        assert "Correct: sum_h1 = 0.41000" in feedback(app)
+        assert app.session.current.id == "out_h1"
+        assert app.screen.query_one("#answer", Input).value == ""
+        text = screen_text(app)
+        assert "step 2/53" in text and "score 1" in text
+        assert "out_h1 =" in text  # the label of the next step is asked by itself
+        assert "sum_h1" in text and "0.41000" in text  # in the history
+    # the message bubbles from the screen to the app: count each message once
+    unique = {id(m): m for m in graded}.values()
+    assert [m.verdict.verdict for m in unique] == ["correct"]
+
+
+async def test_wrong_answer_stays_and_diagnoses(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await answer(pilot, "0.16")
+        assert app.session.current.id == "sum_h1"
+        assert "bias seems to be missing" in feedback(app)
+        await answer(pilot, "hello")  # invalid: no attempt counted
+        assert app.session.records["sum_h1"].attempts == 1
+        assert "Unknown name" in feedback(app)
+
+
+async def test_hint_levels_rise_with_keys_and_with_misses(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        assert app.session.records["sum_h1"].hint_level == 1
+        assert "Hint 1 of 3" in feedback(app)
+        await pilot.press("ctrl+t")
+        assert app.session.records["sum_h1"].hint_level == 2
+        assert "i1 · w1 + i2 · w3" in screen_text(app)
+        await pilot.press("f2")
+        assert "Hint 3: sum_h1 = 0.1 · 0.1 + 0.5 ·" in screen_text(app)
+        await pilot.press("f2")
+        assert "No more hints" in feedback(app)
+    app = make_app(tmp_path / "b")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for wrong in ("1", "2", "3"):
+            await answer(pilot, wrong)
+        assert app.session.records["sum_h1"].hint_level == 2  # escalated by itself
+
+
+async def test_reveal_needs_confirmation_and_is_not_correct(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        assert app.session.current.id == "sum_h1"
+        assert "again to reveal" in feedback(app)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.session.records["sum_h1"].status == "revealed"
+        assert app.session.score == 0
+        assert "Revealed: sum_h1 = 0.41000" in feedback(app)
+
+
+async def test_breakdown_of_current_and_earlier_steps(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.session.index = app.session.plan.index("dE_total/dw5")
+        for sid in ("dE_total/dout_o1", "dout_o1/dsum_o1", "dsum_o1/dw5"):
+            app.session.records[sid] = StepRecord("correct", "x", app.session.plan[sid].value)
+        await pilot.press("f3")
+        text = screen_text(app)
+        assert "Breakdown of ∂E_total/∂w5" in text
+        assert "0.08020" not in text  # the current step's value is not given away
+        await answer(pilot, "0.08020")
+        await pilot.press("f6")  # back: look at the step just done
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Breakdown of ∂E_total/∂w5" in text and "0.08020" in text
+
+
+async def test_skip_and_back(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        assert app.session.current.id == "out_h1"
+        assert app.session.records["sum_h1"].status == "skipped"
+        await answer(pilot, "0.60109")
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.screen.browsing is not None
+        await pilot.press("f7")
+        await pilot.pause()
+
+
+async def test_whole_lesson_reaches_the_summary(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await answer_steps(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        text = screen_text(app)
+        assert "Lesson complete" in text and "Score: 53/53" in text
+        assert "E_total, first forward pass:  0.24909" in text
+        assert "second forward pass: 0.24072" in text
+        assert "Revealed: none" in text
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+        assert "done" in screen_text(app)
+
+
+async def test_resume_opens_at_first_unanswered_step_and_restart(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await answer(pilot, "0.41")
+        await answer(pilot, "0.60109")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)):
+        assert app.session.current.id == "sum_h2"
+        assert app.session.score == 2
+    app = make_app(tmp_path, restart=True)
+    async with app.run_test(size=(80, 24)):
+        assert app.session.current.id == "sum_h1" and app.session.score == 0
+
+
+async def test_picker_lists_lessons_and_opens_one(tmp_path, monkeypatch):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "extra.toml").write_text(SEED.replace('title = "', 'title = "Extra [b] ', 1))
+    monkeypatch.setenv("TUTOR_LESSONS_PATH", str(folder))
+    app = make_app(tmp_path, lesson=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app.screen, PickerScreen)
+        text = screen_text(app)
+        assert "sigmoid-2-2-2" in text and "extra" in text
+        assert "Extra [b]" in text  # shown literally, never read as markup
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuizScreen))
+
+
+async def test_help_screen_lists_every_key(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        text = screen_text(app)
+        for key in ("F2", "Ctrl+T", "F3", "Ctrl+B", "F4", "Ctrl+R", "F5", "Ctrl+N", "F6", "Ctrl+O"):
+            assert key in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+
+
+async def test_markup_in_lesson_text_is_shown_literally(tmp_path):
+    text = SEED.replace('title = "', 'title = "[b]bold?[/b] [red]x ', 1).replace(
+        '"dout_h1/dsum_h1" = [',
+        '"sum_h1" = ["Add [b1] and [bold]this[/bold]."]\n"dout_h1/dsum_h1" = [',
+    )
+    app = make_app(tmp_path, text=text)
+    async with app.run_test(size=(100, 30)) as pilot:
+        shown = screen_text(app)
+        assert "[b]bold?[/b] [red]x" in shown
+        await pilot.press("f2")
+        await pilot.pause()
+        assert "Add [b1] and [bold]this[/bold]." in screen_text(app)
+
+
+async def test_ascii_mode_has_no_unicode_symbols(tmp_path):
+    app = make_app(tmp_path, ascii_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await answer(pilot, "0.41")
+        await pilot.press("f2", "f2")
+        text = screen_text(app)
+        for ch in "∂σ·−→╭│─✓":
+            assert ch not in text, ch
+        assert "out_h1 =" in text
+
+
+@pytest.mark.parametrize("size", [(40, 12), (59, 24), (80, 17)])
+async def test_too_small_terminal_says_so(tmp_path, size):
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert "enlarge the terminal" in screen_text(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "enlarge" not in text and "sum_h1 =" in text
+
+
+async def test_comfortable_at_120x40(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await answer(pilot, "0.41")
+        text = screen_text(app)
+        assert "About this lesson" in text or "Forward pass" in text
+        assert "out_h1 =" in text

@@ -1,0 +1,153 @@
+"""The installed `tutor` in a real terminal (tmux on a private socket), and without one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_article import ARTICLE
+
+TUTOR = Path(sys.executable).with_name("tutor")
+
+
+def need_tmux():
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is missing: .ci/run must install it")
+        pytest.skip("tmux is not installed")
+
+
+class Tmux:
+    """A tmux server of our own (-L) running one command at a fixed size."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        command: list[str],
+        width: int = 80,
+        height: int = 24,
+        env: dict[str, str] | None = None,
+    ):
+        self.socket = f"tutor-test-{os.getpid()}-{id(self)}"
+        self.env = {**os.environ, **(env or {})}
+        shell_cmd = " ".join(f"'{c}'" for c in command)
+        self.run(
+            "new-session",
+            "-d",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            "-e",
+            f"TUTOR_DATA_DIR={self.env['TUTOR_DATA_DIR']}",
+            "-e",
+            f"TERM={self.env.get('TERM_FOR_TEST', 'xterm-256color')}",
+            shell_cmd,
+        )
+
+    def run(self, *args: str) -> str:
+        out = subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=20,
+        )
+        return out.stdout
+
+    def type(self, text: str) -> None:
+        self.run("send-keys", "-l", "--", text)
+
+    def key(self, *keys: str) -> None:
+        self.run("send-keys", *keys)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p")
+
+    def wait_for(self, predicate, timeout: float = 15.0) -> str:
+        end = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < end:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; the screen was:\n{screen}")
+
+    def close(self) -> None:
+        subprocess.run(
+            ["tmux", "-L", self.socket, "kill-server"],
+            capture_output=True,
+            env=self.env,
+            timeout=20,
+        )
+
+
+@pytest.fixture
+def tmux_factory(tmp_path):
+    made: list[Tmux] = []
+
+    def make(command, **kw):
+        t = Tmux(tmp_path, command, **kw)
+        made.append(t)
+        return t
+
+    yield make
+    for t in made:
+        t.close()
+
+
+def test_article_numbers_typed_into_the_installed_tutor(tmux_factory, seed_plan):
+    need_tmux()
+    assert TUTOR.exists(), f"the tutor is not installed next to {sys.executable}"
+    term = tmux_factory([str(TUTOR), "sigmoid-2-2-2", "--restart", "--no-blink"])
+    term.wait_for(lambda s: "sum_h1 =" in s)
+    total = len(seed_plan)
+    for k, step in enumerate(seed_plan, start=1):
+        typed = ARTICLE.get(step.id, f"{step.value:.5f}")
+        term.type(typed)
+        term.key("Enter")
+        if k < total:
+            term.wait_for(lambda s, k=k: f"step {k + 1}/{total} " in s and f"score {k}" in s)
+    screen = term.wait_for(lambda s: "Lesson complete" in s)
+    assert f"Score: {total}/{total}" in screen
+    assert "Revealed: none" in screen
+    assert "No recognised mistakes" in screen
+
+
+def test_ascii_mode_under_term_linux(tmux_factory, tmp_path):
+    need_tmux()
+    # tmux sets TERM for its panes, so set it inside, as a login on the Linux console would
+    term = tmux_factory(["env", "TERM=linux", str(TUTOR), "sigmoid-2-2-2", "--no-blink"])
+    screen = term.wait_for(lambda s: "sum_h1 =" in s)
+    assert "σ" not in screen and "→" not in screen
+    assert "->" in screen
+
+
+def test_refuses_to_start_without_a_tty(tmp_path):
+    out = subprocess.run(
+        [str(TUTOR), "sigmoid-2-2-2"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        env={**os.environ, "TUTOR_DATA_DIR": str(tmp_path)},
+    )
+    assert out.returncode == 2
+    assert "needs a terminal" in out.stderr
+    assert "\x1b" not in out.stdout + out.stderr
+    assert out.stdout == ""
+
+
+def test_bad_lesson_is_refused_before_the_interface(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("title = [\n")
+    out = subprocess.run(
+        [str(TUTOR), str(bad)], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60
+    )
+    assert out.returncode == 2 and "not valid TOML" in out.stderr and "\x1b" not in out.stderr

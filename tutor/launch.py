@@ -1,0 +1,81 @@
+"""Start the interactive tutor: check the terminal, load the lesson, hold the progress lock.
+
+Everything that can go wrong before the interface starts (no TTY, a bad lesson file, a second
+session) ends here with one clear line and exit code 2, never a traceback or escape codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from tutor.locations import DEFAULT_LESSON
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tutor",
+        description="Open the interactive tutor (the lesson picker, or LESSON directly).",
+        epilog="Other commands: tutor list | validate | solve | grade | check (see tutor --help).",
+    )
+    parser.add_argument(
+        "lesson",
+        nargs="?",
+        metavar="LESSON",
+        help=f"a lesson id or .toml file (e.g. {DEFAULT_LESSON})",
+    )
+    parser.add_argument("--restart", action="store_true", help="start the lesson over")
+    parser.add_argument(
+        "--ascii",
+        action="store_true",
+        help="plain ASCII drawing (automatic under TERM=linux or dumb)",
+    )
+    parser.add_argument("--no-blink", action="store_true", help="a steady cursor")
+    return parser
+
+
+def launch(argv: list[str]) -> int:
+    from tutor.cli import CliError, load
+    from tutor.progress import ProgressLocked, ProgressStore
+    from tutor.textmode import wants_ascii
+
+    args = build_parser().parse_args(argv)
+    try:
+        lesson = load(args.lesson) if args.lesson else None
+    except CliError as err:
+        print(f"tutor: {err}", file=sys.stderr)
+        return 2
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "tutor: the interactive tutor needs a terminal; without one, use 'tutor solve "
+            "LESSON' or 'tutor grade LESSON ANSWERS'.",
+            file=sys.stderr,
+        )
+        return 2
+    store = ProgressStore()
+    try:
+        store.lock()
+    except ProgressLocked as err:
+        print(f"tutor: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(
+            f"tutor: cannot use the progress folder {store.root}: {err.strerror}", file=sys.stderr
+        )
+        return 2
+    try:
+        store.state()  # read (and repair) before the interface starts
+        from tutor.app import TutorApp
+
+        app = TutorApp(
+            lesson,
+            restart=args.restart,
+            ascii_only=args.ascii or wants_ascii(),
+            blink=not args.no_blink and not os.environ.get("TUTOR_NO_BLINK"),
+            store=store,
+        )
+        app.run()
+    finally:
+        store.unlock()
+    return 0

@@ -1,0 +1,281 @@
+"""The per-user progress store: an append-only attempt log plus a small state file.
+
+- Both live in one private folder (0700; files 0600): TUTOR_DATA_DIR, else the XDG data dir.
+- Every answer is appended to ``attempts.jsonl`` and fsynced before the state is rewritten,
+  and the state is replaced atomically (temp file, fsync, os.replace), so ``kill -9`` at any
+  moment loses nothing already answered.
+- A second session of the same user is refused while the first holds the lock.
+- A damaged file is kept aside under a new name and the learner is told; the state is then
+  rebuilt from the log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = "state.json"
+LOG_FILE = "attempts.jsonl"
+LOCK_FILE = "session.lock"
+STATE_VERSION = 1
+MAX_STATE_BYTES = 16 * 1024 * 1024
+
+
+def data_dir() -> Path:
+    override = os.environ.get("TUTOR_DATA_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("backprop-tutor", appauthor=False))
+
+
+class ProgressLocked(Exception):
+    """Another session of the same user holds the store."""
+
+
+@dataclass
+class ProgressStore:
+    """Reads and writes one user's progress; see the module docstring for the guarantees."""
+
+    root: Path = field(default_factory=data_dir)
+    warnings: list[str] = field(default_factory=list)
+    _lock_fd: int | None = None
+    _state: dict[str, Any] | None = None
+
+    # --- files
+    @property
+    def state_path(self) -> Path:
+        return self.root / STATE_FILE
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / LOG_FILE
+
+    def ensure_dir(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(OSError):
+            os.chmod(self.root, 0o700)
+
+    # --- locking
+    def lock(self) -> None:
+        """Hold the store for this session, or raise ProgressLocked with a clear message."""
+        self.ensure_dir()
+        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            other = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f" (process {other})" if other.isdigit() else ""
+            raise ProgressLocked(
+                f"another tutor session of yours is already open{who}; close it first"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # --- reading
+    def state(self) -> dict[str, Any]:
+        if self._state is None:
+            self._state = self._load_state()
+        return self._state
+
+    def lesson_state(self, key: str) -> dict[str, Any]:
+        return self.state().setdefault("lessons", {}).setdefault(key, {"steps": {}})
+
+    def _load_state(self) -> dict[str, Any]:
+        empty: dict[str, Any] = {"version": STATE_VERSION, "lessons": {}}
+        path = self.state_path
+        if not path.exists():
+            return self._rebuild_from_log(empty) if self.log_path.exists() else empty
+        try:
+            if path.stat().st_size > MAX_STATE_BYTES:
+                raise ValueError("too large")
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or not isinstance(data.get("lessons"), dict):
+                raise ValueError("not a progress state")
+            return data
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError) as err:
+            kept = self._keep_aside(path)
+            self.warnings.append(
+                f"Your progress file was damaged ({_short(err)}); it was kept as {kept.name} "
+                "and your answers were recovered from the attempt log."
+            )
+            return self._rebuild_from_log(empty)
+
+    def attempts(self) -> list[dict[str, Any]]:
+        """Every valid line of the attempt log; a damaged log is kept aside and cleaned."""
+        path = self.log_path
+        if not path.exists():
+            return []
+        good: list[dict[str, Any]] = []
+        bad = 0
+        raw = path.read_bytes()
+        for line in raw.splitlines():
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                if not isinstance(entry, dict):
+                    raise ValueError
+                good.append(entry)
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                bad += 1
+        if bad:
+            kept = self._keep_aside(path, copy=True)
+            self._write_atomic(path, "".join(json.dumps(e) + "\n" for e in good))
+            self.warnings.append(
+                f"{bad} damaged line(s) in your attempt log were set aside (a copy is in "
+                f"{kept.name}); everything else was kept."
+            )
+        return good
+
+    def _rebuild_from_log(self, state: dict[str, Any]) -> dict[str, Any]:
+        for entry in self.attempts():
+            key, step = entry.get("lesson_key"), entry.get("step")
+            if entry.get("event") == "reset":
+                if key == "*":
+                    state["lessons"] = {}
+                else:
+                    state["lessons"].pop(key, None)
+                continue
+            record = entry.get("record")
+            if isinstance(key, str) and isinstance(step, str) and isinstance(record, dict):
+                lesson = state["lessons"].setdefault(key, {"steps": {}})
+                lesson["steps"][step] = record
+                for k in ("seed", "elapsed", "lesson", "mode"):
+                    if k in entry:
+                        lesson[k] = entry[k]
+        return state
+
+    # --- writing
+    def append_attempt(self, entry: dict[str, Any]) -> None:
+        """Append one line to the log and fsync it: the record of truth."""
+        self.ensure_dir()
+        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def save(self) -> None:
+        """Write the state file atomically."""
+        self._write_atomic(self.state_path, json.dumps(self.state(), indent=1, ensure_ascii=False))
+
+    def _write_atomic(self, path: Path, text: str) -> None:
+        self.ensure_dir()
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, text.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        with contextlib.suppress(OSError):
+            dfd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+    def _keep_aside(self, path: Path, copy: bool = False) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        kept = path.with_name(f"{path.name}.damaged-{stamp}")
+        n = 1
+        while kept.exists():
+            n += 1
+            kept = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+        if copy:
+            kept.write_bytes(path.read_bytes())
+            os.chmod(kept, 0o600)
+        else:
+            os.replace(path, kept)
+        return kept
+
+    def reset(self, key: str | None = None) -> None:
+        if key is None:
+            self.state()["lessons"] = {}
+        else:
+            self.state()["lessons"].pop(key, None)
+        self.append_attempt({"time": _now(), "event": "reset", "lesson_key": key or "*"})
+        self.save()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _short(err: Exception) -> str:
+    text = str(err) or type(err).__name__
+    return text[:60]
+
+
+class LessonRecorder:
+    """Saves a quiz session's every action: one log line (fsynced), then the state file."""
+
+    def __init__(
+        self, store: ProgressStore, lesson_id: str, seed: int | None = None, mode: str = "learn"
+    ):
+        self.store = store
+        self.lesson_id = lesson_id
+        self.seed = seed
+        self.mode = mode
+        self.key = lesson_key(lesson_id, seed, mode)
+
+    def attempt(self, session: Any, step: Any, verdict: Any, event: str) -> None:
+        record = session.records[step.id]
+        entry = {
+            "time": _now(),
+            "lesson": self.lesson_id,
+            "lesson_key": self.key,
+            "seed": self.seed,
+            "mode": self.mode,
+            "step": step.id,
+            "event": event,
+            "input": record.answer if verdict is not None else None,
+            "value": verdict.value if verdict is not None else None,
+            "verdict": verdict.verdict if verdict is not None else record.status,
+            "diagnosis": verdict.diagnosis if verdict is not None else None,
+            "hint_level": record.hint_level,
+            "seconds": record.seconds,
+            "elapsed": round(session.elapsed(), 3),
+            "record": record.to_dict(),
+        }
+        self.store.append_attempt(entry)
+        state = self.store.lesson_state(self.key)
+        state.update(
+            lesson=self.lesson_id,
+            seed=self.seed,
+            mode=self.mode,
+            elapsed=entry["elapsed"],
+            updated=entry["time"],
+            total=len(session.asked),
+        )
+        state.setdefault("steps", {})[step.id] = entry["record"]
+        self.store.save()
+
+    def restart(self) -> None:
+        self.store.reset(self.key)
+
+
+def lesson_key(lesson_id: str, seed: int | None = None, mode: str = "learn") -> str:
+    """One progress entry per lesson, variant and mode: 'sigmoid-2-2-2', 'x@seed=7', 'x#exam'."""
+    key = lesson_id if seed is None else f"{lesson_id}@seed={seed}"
+    return key if mode in ("learn", "review") else f"{key}#{mode}"

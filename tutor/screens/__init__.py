@@ -1,0 +1,1 @@
+"""The tutor's screens: picker, quiz, summary and help."""

@@ -1,0 +1,37 @@
+"""What every tutor screen shares: a clear message instead of a broken layout when the
+terminal is too small."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.screen import Screen
+from textual.widgets import Static
+
+MIN_WIDTH, MIN_HEIGHT = 60, 18
+
+
+class TooSmall(Static):
+    """Shown alone when the terminal is below the minimum size."""
+
+
+class TutorScreen(Screen):
+    def on_mount(self) -> None:
+        self.mount(TooSmall(id="too-small"))
+        self._check_size(self.app.size.width, self.app.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int, height: int) -> None:
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "-too-small")
+        if small:
+            for widget in self.query(TooSmall):
+                widget.update(
+                    Text(
+                        f"Please enlarge the terminal to at least {MIN_WIDTH}×{MIN_HEIGHT} "
+                        f"(it is {width}×{height} now).\nCtrl+Q quits.",
+                        justify="center",
+                    )
+                )

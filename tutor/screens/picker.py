@@ -1,0 +1,84 @@
+"""The lesson picker: built-in lessons and those on TUTOR_LESSONS_PATH, with progress."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from tutor.lesson import Lesson
+from tutor.screens.base import TutorScreen
+from tutor.textmode import reflow, safe_text, to_ascii
+
+
+class PickerScreen(TutorScreen):
+    BINDINGS = [
+        Binding("f1,ctrl+g", "help", "Help", key_display="F1"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(
+        self, lessons: list[tuple[Lesson, str]], problems: list[str], ascii_only: bool = False
+    ):
+        """``lessons`` as (lesson, progress text), in course order."""
+        super().__init__()
+        self.lessons = lessons
+        self.problems = problems
+        self.ascii_only = ascii_only
+
+    def t(self, s: str) -> str:
+        s = safe_text(s, 2000)
+        return to_ascii(s) if self.ascii_only else s
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Text("backprop-tutor: choose a lesson (Enter opens it)", style="bold"),
+            id="picker-title",
+        )
+        yield DataTable(id="lessons", cursor_type="row")
+        yield Static(id="lesson-intro")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#lessons", DataTable)
+        table.add_columns("lesson", "title", "size", "level", "progress")
+        for lesson, progress in self.lessons:
+            title = self.t(lesson.title).replace("\n", " ")
+            if len(title) > 38:
+                title = title[:37] + ("..." if self.ascii_only else "…")
+            table.add_row(
+                Text(lesson.id),
+                Text(title),
+                Text(lesson.size),
+                Text("*" * lesson.difficulty),
+                Text(progress),
+                key=lesson.id,
+            )
+        table.focus()
+        if not self.lessons:
+            self.query_one("#lesson-intro", Static).update(Text("No lessons found."))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        lesson = self._lesson(event.row_key.value)
+        if lesson is None:
+            return
+        body = Text(self.t(lesson.title), style="bold")
+        body.append(f"  ({lesson.size}, about {lesson.minutes} min)\n")
+        body.append(self.t(reflow(lesson.intro)))
+        for p in self.problems:
+            body.append("\n" + self.t(p), style="yellow")
+        self.query_one("#lesson-intro", Static).update(body)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        lesson = self._lesson(event.row_key.value)
+        if lesson is not None:
+            self.app.open_lesson(lesson)  # type: ignore[attr-defined]
+
+    def _lesson(self, lesson_id: str | None) -> Lesson | None:
+        return next((lesson for lesson, _ in self.lessons if lesson.id == lesson_id), None)
+
+    def action_help(self) -> None:
+        from tutor.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.ascii_only))

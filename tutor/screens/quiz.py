@@ -1,0 +1,280 @@
+"""The quiz screen: the network, the history, the info panel and the answer prompt.
+
+It only renders what the ``QuizSession`` reports and forwards the learner's actions to it.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Static
+
+from tutor.formula import ASCII, UNICODE
+from tutor.grading.breakdown import as_rich, breakdown
+from tutor.grading.grade import CARRIED, CORRECT, INCORRECT, INVALID, Verdict
+from tutor.grading.hints import hints_upto
+from tutor.screens.base import TutorScreen
+from tutor.session import DONE, QuizSession
+from tutor.solution import PHASE_TITLES
+from tutor.textmode import reflow, safe_text, to_ascii
+from tutor.widgets.history import History
+from tutor.widgets.network import NetworkDiagram
+from tutor.widgets.panel import InfoPanel
+from tutor.widgets.status import StatusBar
+
+FEEDBACK_STYLE = {
+    CORRECT: "bold green",
+    CARRIED: "bold yellow",
+    INCORRECT: "bold red",
+    INVALID: "bold magenta",
+}
+
+
+class AnswerGraded(Message):
+    """Posted after every graded answer, so tests and recorders can follow the quiz."""
+
+    def __init__(self, step_id: str, verdict: Verdict):
+        super().__init__()
+        self.step_id = step_id
+        self.verdict = verdict
+
+
+class LessonFinished(Message):
+    """Posted when the last step is done."""
+
+
+class QuizScreen(TutorScreen):
+    BINDINGS = [
+        Binding("f1,ctrl+g", "help", "Help", key_display="F1", priority=True),
+        Binding("f2,ctrl+t", "hint", "Hint", key_display="F2", priority=True),
+        Binding("f3,ctrl+b", "breakdown", "Breakdown", key_display="F3", priority=True),
+        Binding("f4,ctrl+r", "reveal", "Reveal", key_display="F4", priority=True),
+        Binding("f5,ctrl+n", "skip", "Skip", key_display="F5", priority=True),
+        Binding("f6,ctrl+o", "back", "Back", key_display="F6", priority=True),
+        Binding("f7,ctrl+y", "forward", "Fwd", key_display="F7", show=False, priority=True),
+        Binding("up", "back", "Back", show=False),
+        Binding("down", "forward", "Forward", show=False),
+    ]
+
+    def __init__(
+        self,
+        session: QuizSession,
+        *,
+        ascii_only: bool = False,
+        blink: bool = True,
+        mode: str = "learn",
+    ):
+        super().__init__()
+        self.session = session
+        self.plan = session.plan
+        self.ascii_only = ascii_only
+        self.blink = blink
+        self.mode = mode
+        self.browsing: str | None = None  # step id selected in the history, if any
+        self.reveal_armed: str | None = None
+
+    # --- layout
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield NetworkDiagram(id="diagram")
+        with Horizontal(id="middle"):
+            yield History(id="history")
+            yield InfoPanel(id="panel")
+        with Horizontal(id="prompt"):
+            yield Static(id="step-label")
+            yield Input(id="answer", placeholder="your answer, e.g. 0.41 or 1/(1+exp(-0.41))")
+        yield Static(id="feedback")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        answer = self.query_one("#answer", Input)
+        answer.cursor_blink = self.blink
+        answer.focus()
+        self.refresh_all()
+        intro = self.plan.lesson.intro.strip() or "Work through the steps in order."
+        self.show_panel("About this lesson", reflow(intro) + "\n\nF1 shows every key.")
+
+    # --- rendering
+    def text(self, s: str) -> str:
+        return to_ascii(s) if self.ascii_only else s
+
+    def label_of(self, step_id: str) -> str:
+        step = self.plan[step_id]
+        return step.id if self.ascii_only else step.label
+
+    def refresh_all(self) -> None:
+        s = self.session
+        step = s.current
+        self.query_one(StatusBar).show(
+            self.plan.lesson.title, s.position(), s.score, self.mode, self.ascii_only
+        )
+        highlight = set(step.involves) if step else set()
+        self.query_one(NetworkDiagram).show(
+            self.plan.lesson.network,
+            s.learner_values(),
+            highlight,
+            self.plan.lesson.quiz.decimals,
+            self.ascii_only,
+        )
+        rows = [
+            (st.id, s.records[st.id], st.value)
+            for st in self.plan
+            if s.records[st.id].status != "todo"
+        ]
+        self.query_one(History).set_rows(
+            rows, self.plan.lesson.quiz.decimals, self.ascii_only, follow_end=self.browsing is None
+        )
+        label = self.query_one("#step-label", Static)
+        if step is None:
+            label.update(Text("Lesson complete"))
+        else:
+            label.update(Text(self.label_of(step.id) + " =", style="bold"))
+
+    def feedback(self, message: str, verdict: str | None = None) -> None:
+        style = FEEDBACK_STYLE.get(verdict or "", "")
+        self.query_one("#feedback", Static).update(
+            Text(self.text(safe_text(message, 600)), style=style)
+        )
+
+    def show_panel(self, title: str, body, at_end: bool = False) -> None:
+        self.query_one(InfoPanel).show(title, body, self.ascii_only, at_end)
+
+    # --- events
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        step = self.session.current
+        if step is None:
+            return
+        outcome = self.session.submit(event.value)
+        verdict = outcome.verdict
+        if verdict is not None:
+            self.post_message(AnswerGraded(step.id, verdict))
+        self.reveal_armed = None
+        if outcome.advanced:
+            event.input.value = ""
+            self.browsing = None
+            self.feedback(outcome.message, verdict.verdict if verdict else None)
+            self.after_step()
+            return
+        event.input.action_select_all()  # typing replaces the wrong answer; arrows edit it
+        extra = "" if verdict is None or verdict.verdict != INCORRECT else "  (F2: hint)"
+        self.feedback(outcome.message + extra, verdict.verdict if verdict else None)
+        if outcome.hint:
+            self.show_hints(step.id)
+        self.refresh_all()
+
+    def after_step(self) -> None:
+        self.refresh_all()
+        if self.session.complete:
+            self.post_message(LessonFinished())
+            self.app.call_later(self.app.show_summary, self.session)  # type: ignore[attr-defined]
+            return
+        step = self.session.current
+        if step is not None:
+            phase = PHASE_TITLES.get(step.phase, step.phase)
+            self.show_panel(phase, Text(self.text(step.meaning), style="dim"))
+
+    def show_hints(self, step_id: str) -> None:
+        step = self.plan[step_id]
+        level = self.session.records[step_id].hint_level
+        style = ASCII if self.ascii_only else UNICODE
+        texts = hints_upto(self.plan, step, level, self.session.learner_values(), style)
+        body = Text()
+        for k, t in enumerate(texts, start=1):
+            body.append(f"Hint {k}: ", style="bold")
+            body.append(self.text(safe_text(t)) + "\n")
+        if level >= 3:
+            body.append("Still stuck? F4 reveals the answer.", style="dim")
+        self.show_panel(f"Hints for {self.label_of(step_id)}", body, at_end=True)
+
+    # --- actions
+    def action_help(self) -> None:
+        from tutor.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.ascii_only))
+
+    def action_hint(self) -> None:
+        step = self.session.current
+        if step is None:
+            return
+        outcome = self.session.next_hint()
+        self.feedback(outcome.message)
+        self.show_hints(step.id)
+
+    def action_breakdown(self) -> None:
+        step_id = self.browsing or (self.session.current.id if self.session.current else None)
+        if step_id is None:
+            return
+        done = self.session.records[step_id].status in DONE
+        style = ASCII if self.ascii_only else UNICODE
+        b = breakdown(self.plan, step_id, self.session.learner_values(), style)
+        name = self.label_of(step_id)
+        if done:
+            self.show_panel(f"Breakdown of {name}", as_rich(b))
+            return
+        # the current step: the chain and its known factors, but not the answer
+        step = self.plan[step_id]
+        body = Text(f"{name} = {step.formula.render(style)}\n", style="bold")
+        for f in b.factors:
+            body.append(f"  {f.label} = {f.value}\n")
+        body.append("\nThe value of this step is left for you.", style="dim")
+        self.show_panel(f"Breakdown of {name}", body)
+
+    def action_reveal(self) -> None:
+        step = self.session.current
+        if step is None:
+            return
+        if self.reveal_armed != step.id:
+            self.reveal_armed = step.id
+            self.feedback(
+                f"Press F4 (Ctrl+R) again to reveal {self.label_of(step.id)}; it will "
+                "count as revealed, not correct."
+            )
+            return
+        self.reveal_armed = None
+        outcome = self.session.reveal()
+        self.query_one("#answer", Input).value = ""
+        self.feedback(outcome.message, "revealed")
+        self.after_step()
+
+    def action_skip(self) -> None:
+        outcome = self.session.skip()
+        self.reveal_armed = None
+        self.query_one("#answer", Input).value = ""
+        self.feedback(outcome.message)
+        self.after_step()
+
+    def action_back(self) -> None:
+        self.move_history(-1)
+
+    def action_forward(self) -> None:
+        self.move_history(+1)
+
+    def move_history(self, delta: int) -> None:
+        table = self.query_one(History)
+        if table.row_count == 0:
+            self.feedback("No steps done yet.")
+            return
+        row = table.cursor_row if self.browsing else table.row_count
+        row = max(0, min(table.row_count - 1, row + delta))
+        if self.browsing and delta > 0 and table.cursor_row == table.row_count - 1:
+            self.browsing = None
+            self.feedback("Back at the current step.")
+            self.after_step()
+            return
+        table.move_cursor(row=row)
+        self.show_selected(row)
+
+    def show_selected(self, row: int) -> None:
+        table = self.query_one(History)
+        key = table.coordinate_to_cell_key((row, 0)).row_key.value
+        if key is None:
+            return
+        self.browsing = key
+        self.action_breakdown()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.show_selected(event.cursor_row)

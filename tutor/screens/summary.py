@@ -1,0 +1,117 @@
+"""The end of a lesson: score, revealed steps, time, mistakes by kind, and the payoff —
+the second forward pass has a lower error, and the loss keeps falling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Footer, Static
+
+from tutor.grading.misconceptions import LIBRARY
+from tutor.numfmt import fmt_value
+from tutor.screens.base import TutorScreen
+from tutor.textmode import safe_text, to_ascii
+from tutor.widgets.chart import loss_chart
+
+TITLES = {m.tag: m.title for m in reversed(LIBRARY)} | {"too_coarse": "Too few decimals"}
+
+
+def summary_text(title: str, data: dict[str, Any], decimals: int) -> Text:
+    out = Text()
+    out.append("Lesson complete", style="bold green")
+    out.append(f"  {safe_text(title, 200)}\n\n")
+    out.append(f"Score: {data['score']}/{data['total']}", style="bold")
+    if data["carried"]:
+        out.append(f"   ({len(data['carried'])} with a carried error)")
+    minutes, seconds = divmod(int(data["seconds"]), 60)
+    out.append(f"   Time: {minutes}:{seconds:02d}\n")
+    revealed = data["revealed"]
+    out.append("Revealed: " + (", ".join(revealed) if revealed else "none") + "\n")
+    if data["mistakes"]:
+        out.append("Mistakes by kind:\n")
+        for tag, count in data["mistakes"].items():
+            out.append(f"  {TITLES.get(tag, tag)}: {count}\n")
+    else:
+        out.append("No recognised mistakes.\n")
+    hist = data["loss_history"]
+    if len(hist) > 1:
+        first, second = hist[0], hist[1]
+        drop = (first - second) / first * 100 if first else 0.0
+        out.append("\nE_total, first forward pass:  ")
+        out.append(fmt_value(first, decimals), style="bold")
+        out.append("\nE_total, second forward pass: ")
+        out.append(fmt_value(second, decimals), style="bold")
+        if second < first:
+            out.append(f"   (the update lowered the error by {drop:.2f}%)", style="green")
+        else:
+            out.append(
+                "   (this update did not lower the error: the step was too large)", style="yellow"
+            )
+        out.append(f"\nAfter {len(hist) - 1} updates: {fmt_value(hist[-1], decimals)}\n")
+    return out
+
+
+class SummaryScreen(TutorScreen):
+    BINDINGS = [
+        Binding("r", "redo", "Redo"),
+        Binding("v", "variant", "Fresh variant"),
+        Binding("p", "picker", "Lessons"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        data: dict[str, Any],
+        decimals: int,
+        ascii_only: bool = False,
+        variants: bool = False,
+    ):
+        super().__init__()
+        self.title_text = title
+        self.data = data
+        self.decimals = decimals
+        self.ascii_only = ascii_only
+        self.variants = variants
+
+    def compose(self) -> ComposeResult:
+        text = summary_text(self.title_text, self.data, self.decimals)
+        chart = loss_chart(self.data["loss_history"], ascii_only=self.ascii_only)
+        if self.ascii_only:
+            text = Text(to_ascii(text.plain))
+        with VerticalScroll(id="summary-box"):
+            yield Static(text, id="summary-text")
+            yield Static(Text("Loss curve (E_total):", style="bold"))
+            yield Static(chart, id="loss-chart")
+        with Horizontal(id="summary-buttons"):
+            yield Button("Redo (r)", id="redo", variant="primary")
+            yield Button("Fresh variant (v)", id="variant", disabled=not self.variants)
+            yield Button("Lessons (p)", id="picker")
+            yield Button("Quit (q)", id="quit")
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        action = {
+            "redo": self.action_redo,
+            "variant": self.action_variant,
+            "picker": self.action_picker,
+            "quit": self.app.exit,
+        }.get(event.button.id or "")
+        if action:
+            action()
+
+    def action_redo(self) -> None:
+        self.app.redo_lesson()  # type: ignore[attr-defined]
+
+    def action_variant(self) -> None:
+        if not self.variants:
+            self.notify("Fresh variants come with drills for lessons that define [variants].")
+            return
+        self.app.fresh_variant()  # type: ignore[attr-defined]
+
+    def action_picker(self) -> None:
+        self.app.show_picker()  # type: ignore[attr-defined]

@@ -1,0 +1,284 @@
+"""One learner working through one plan: the quiz's state machine, free of any interface.
+
+The app's screens drive it (submit, hint, reveal, skip) and render what it reports; tests drive
+it directly. Every change is handed to a ``Recorder`` (the progress store) as it happens, so
+nothing answered is ever lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from tutor.grading.grade import CARRIED, CORRECT, Grader, Verdict
+from tutor.grading.hints import MAX_LEVEL, auto_level, hint
+from tutor.plan import Plan, Step
+
+TODO, REVEALED, SKIPPED, SHOWN = "todo", "revealed", "skipped", "shown"
+DONE = (CORRECT, CARRIED, REVEALED, SHOWN)
+
+
+@dataclass
+class StepRecord:
+    """What the learner has done on one step."""
+
+    status: str = TODO
+    answer: str | None = None
+    value: float | None = None
+    attempts: int = 0
+    misses: int = 0
+    hint_level: int = 0
+    seconds: float = 0.0
+    diagnoses: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepRecord:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        rec = cls(**known)
+        if rec.status not in (TODO, CORRECT, CARRIED, REVEALED, SKIPPED, SHOWN):
+            rec.status = TODO
+        return rec
+
+
+class Recorder(Protocol):
+    def attempt(
+        self, session: QuizSession, step: Step, verdict: Verdict | None, event: str
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one action did, for the interface to show."""
+
+    verdict: Verdict | None
+    message: str
+    advanced: bool
+    hint: str | None = None
+
+
+class QuizSession:
+    """Walk the plan's asked steps in order; shown steps are filled in as the learner reaches them."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        records: dict[str, StepRecord] | None = None,
+        recorder: Recorder | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        elapsed: float = 0.0,
+    ):
+        self.plan = plan
+        self.grader = Grader(plan)
+        self.records: dict[str, StepRecord] = {s.id: StepRecord() for s in plan}
+        for step_id, rec in (records or {}).items():
+            if step_id in self.records:
+                self.records[step_id] = rec
+        self.recorder = recorder
+        self.clock = clock
+        self.elapsed_before = elapsed
+        self.started = clock()
+        self.step_started = clock()
+        self.index = 0
+        self._fill_shown()
+        self.index = self.first_open()
+
+    # --- where we are
+    @property
+    def asked(self) -> list[Step]:
+        return [s for s in self.plan if s.asked]
+
+    @property
+    def current(self) -> Step | None:
+        return None if self.complete else self.plan[self.index]
+
+    @property
+    def complete(self) -> bool:
+        return all(self.records[s.id].done for s in self.plan)
+
+    def first_open(self, start: int = 0) -> int:
+        """The first step at or after ``start`` that is not done, wrapping round; else the end."""
+        n = len(self.plan)
+        for k in range(n):
+            i = (start + k) % n
+            if not self.records[self.plan[i].id].done:
+                return i
+        return n - 1
+
+    def position(self) -> tuple[int, int]:
+        """(k, N): the current step's number among the asked steps, and how many there are."""
+        asked = self.asked
+        if self.complete or self.current is None:
+            return len(asked), len(asked)
+        ids = [s.id for s in asked]
+        return (ids.index(self.current.id) + 1 if self.current.id in ids else 0), len(asked)
+
+    @property
+    def score(self) -> int:
+        return sum(1 for s in self.asked if self.records[s.id].status in (CORRECT, CARRIED))
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + (self.clock() - self.started)
+
+    def learner_values(self) -> dict[str, float]:
+        """The learner's accepted values (revealed and shown steps count with the true value)."""
+        out = {}
+        for s in self.plan:
+            rec = self.records[s.id]
+            if rec.status in (CORRECT, CARRIED) and rec.value is not None:
+                out[s.id] = rec.value
+            elif rec.status in (REVEALED, SHOWN):
+                out[s.id] = s.value
+        return out
+
+    # --- actions
+    def submit(self, text: str) -> Outcome:
+        step = self.current
+        if step is None:
+            return Outcome(None, "The lesson is complete.", False)
+        verdict = self.grader.grade(step.id, text, self.learner_values())
+        rec = self.records[step.id]
+        if not verdict.is_attempt:
+            return Outcome(verdict, verdict.message, False)
+        rec.attempts += 1
+        rec.answer = text
+        self._tick(rec)
+        if verdict.accepted:
+            rec.status = verdict.verdict
+            rec.value = verdict.value
+            self._record(step, verdict, "answer")
+            self._advance()
+            return Outcome(verdict, verdict.message, True)
+        rec.misses += 1
+        if verdict.diagnosis:
+            rec.diagnoses.append(verdict.diagnosis)
+        before = rec.hint_level
+        rec.hint_level = max(rec.hint_level, auto_level(rec.misses))
+        self._record(step, verdict, "answer")
+        extra = None
+        if rec.hint_level > before:
+            extra = self.hint_text(step, rec.hint_level)
+        return Outcome(verdict, verdict.message, False, extra)
+
+    def hint_text(self, step: Step, level: int) -> str:
+        return hint(self.plan, step, level, self.learner_values())
+
+    def next_hint(self) -> Outcome:
+        step = self.current
+        if step is None:
+            return Outcome(None, "The lesson is complete.", False)
+        rec = self.records[step.id]
+        if rec.hint_level >= MAX_LEVEL:
+            return Outcome(
+                None,
+                "No more hints for this step: reveal it if you are stuck.",
+                False,
+                self.hint_text(step, MAX_LEVEL),
+            )
+        rec.hint_level += 1
+        self._record(step, None, "hint")
+        return Outcome(
+            None,
+            f"Hint {rec.hint_level} of {MAX_LEVEL}.",
+            False,
+            self.hint_text(step, rec.hint_level),
+        )
+
+    def reveal(self) -> Outcome:
+        step = self.current
+        if step is None:
+            return Outcome(None, "The lesson is complete.", False)
+        rec = self.records[step.id]
+        rec.status = REVEALED
+        rec.value = step.value
+        self._tick(rec)
+        self._record(step, None, "reveal")
+        msg = f"Revealed: {step.label} = {self.grader.fmt(step.value)}"
+        self._advance()
+        return Outcome(None, msg, True)
+
+    def skip(self) -> Outcome:
+        step = self.current
+        if step is None:
+            return Outcome(None, "The lesson is complete.", False)
+        rec = self.records[step.id]
+        self._tick(rec)
+        if rec.status == TODO:
+            rec.status = SKIPPED
+        self._record(step, None, "skip")
+        nxt = self._next_open(self.index + 1)
+        if nxt == self.index:
+            return Outcome(None, "This is the only step left.", False)
+        self.index = nxt
+        self.step_started = self.clock()
+        return Outcome(None, f"Skipped {step.label}; it stays open for later.", True)
+
+    def restart(self) -> None:
+        self.records = {s.id: StepRecord() for s in self.plan}
+        self.elapsed_before = 0.0
+        self.started = self.clock()
+        self.index = 0
+        self._fill_shown()
+        self.index = self.first_open()
+        self.step_started = self.clock()
+
+    # --- summary
+    def summary(self) -> dict[str, Any]:
+        asked = self.asked
+        mistakes: Counter[str] = Counter()
+        for s in asked:
+            mistakes.update(self.records[s.id].diagnoses)
+        history = self.plan.loss_history(20)
+        return {
+            "score": self.score,
+            "total": len(asked),
+            "revealed": [s.id for s in asked if self.records[s.id].status == REVEALED],
+            "carried": [s.id for s in asked if self.records[s.id].status == CARRIED],
+            "seconds": round(self.elapsed(), 1),
+            "mistakes": dict(mistakes.most_common()),
+            "misses": sum(self.records[s.id].misses for s in asked),
+            "loss_history": history,
+        }
+
+    # --- internals
+    def _tick(self, rec: StepRecord) -> None:
+        now = self.clock()
+        rec.seconds = round(rec.seconds + (now - self.step_started), 3)
+        self.step_started = now
+
+    def _record(self, step: Step, verdict: Verdict | None, event: str) -> None:
+        if self.recorder is not None:
+            self.recorder.attempt(self, step, verdict, event)
+
+    def _fill_shown(self) -> None:
+        for s in self.plan:
+            if not s.asked:
+                self.records[s.id] = StepRecord(status=SHOWN, value=s.value)
+
+    def _next_open(self, start: int) -> int:
+        n = len(self.plan)
+        for k in range(n):
+            i = (start + k) % n
+            if not self.records[self.plan[i].id].done:
+                return i
+        return self.index
+
+    def _advance(self) -> None:
+        # prefer the next step in order; come back to skipped ones after the end
+        n = len(self.plan)
+        for i in range(self.index + 1, n):
+            if self.records[self.plan[i].id].status == TODO:
+                self.index = i
+                break
+        else:
+            self.index = self.first_open()
+        self.step_started = self.clock()

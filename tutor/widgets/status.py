@@ -1,0 +1,37 @@
+"""The top line: lesson title, progress k/N and score."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tutor.textmode import safe_text, to_ascii
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $primary; color: $text; padding: 0 1; }
+    """
+
+    def show(
+        self,
+        title: str,
+        position: tuple[int, int],
+        score: int,
+        mode: str = "learn",
+        ascii_only: bool = False,
+    ) -> None:
+        k, n = position
+        right = f"  step {k}/{n}  score {score}"
+        if mode != "learn":
+            right += f"  [{mode}]"
+        room = max(10, (self.size.width or 80) - len(right) - 2)
+        title = safe_text(title, 200).replace("\n", " ")
+        if ascii_only:
+            title = to_ascii(title)
+        if len(title) > room:
+            title = title[: room - 1] + ("..." if ascii_only else "…")
+        text = Text(title, style="bold")
+        text.append(" " * max(1, room - len(title)))
+        text.append(right)
+        self.update(text)
