@@ -151,3 +151,58 @@ def test_bad_lesson_is_refused_before_the_interface(tmp_path):
         [str(TUTOR), str(bad)], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60
     )
     assert out.returncode == 2 and "not valid TOML" in out.stderr and "\x1b" not in out.stderr
+
+
+def _pane_pid(term: Tmux) -> int:
+    return int(term.run("display-message", "-p", "#{pane_pid}").strip())
+
+
+def _gone(pid: int, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split()[2] == "Z":
+                    return True
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("sig", ["SIGHUP", "SIGTERM", "SIGKILL"])
+def test_signals_lose_nothing_answered(tmux_factory, tmp_path, sig):
+    """A dropped SSH link (SIGHUP), SIGTERM and even kill -9 keep every answer given."""
+    import json
+    import signal
+
+    need_tmux()
+    data = tmp_path / "data"
+    term = tmux_factory(["env", f"TUTOR_DATA_DIR={data}", "sh", "-c",
+                         f"exec {TUTOR} sigmoid-2-2-2 --no-blink; sleep 30"])
+    term.wait_for(lambda s: "sum_h1 =" in s)
+    term.type("0.41")
+    term.key("Enter")
+    term.wait_for(lambda s: "out_h1 =" in s)
+    pid = _pane_pid(term)
+    os.kill(pid, getattr(signal, sig))
+    assert _gone(pid), f"the tutor did not exit on {sig}"
+    state = json.loads((data / "state.json").read_text())
+    assert state["lessons"]["sigmoid-2-2-2"]["steps"]["sum_h1"]["status"] == "correct"
+    log = (data / "attempts.jsonl").read_text().splitlines()
+    assert json.loads(log[-1])["step"] == "sum_h1"
+    # the lock is free again: a new session may start
+    from tutor.progress import ProgressStore
+
+    ProgressStore(data).lock()
+
+
+def test_closing_the_terminal_leaves_no_tutor_process(tmux_factory, tmp_path):
+    """What a dropped SSH link does to the pty: the tutor must not linger, spinning."""
+    need_tmux()
+    term = tmux_factory([str(TUTOR), "sigmoid-2-2-2", "--no-blink"])
+    term.wait_for(lambda s: "sum_h1 =" in s)
+    pid = _pane_pid(term)
+    term.close()  # kill-server: the pty goes away and the tutor gets SIGHUP
+    assert _gone(pid), "the tutor outlived its terminal"

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
 from textual.app import App
 from textual.binding import Binding
 
+from tutor import drill
 from tutor.lesson import Lesson, LessonError, load_lesson
 from tutor.plan import build_plan
 from tutor.progress import LessonRecorder, ProgressStore
 from tutor.session import QuizSession, StepRecord
+from tutor.variants import draw_variant, fresh_seed
 
 
 class TutorApp(App[int]):
@@ -38,8 +43,12 @@ class TutorApp(App[int]):
         blink: bool = True,
         store: ProgressStore | None = None,
         clock: Callable[[], float] = time.monotonic,
+        mode: str = "learn",
+        seed: int | None = None,
     ):
         super().__init__()
+        self.mode = mode
+        self.seed = seed
         self.lesson = lesson
         self.restart = restart
         self.ascii_only = ascii_only
@@ -53,22 +62,51 @@ class TutorApp(App[int]):
             self.add_class("-ascii")
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGHUP, signal.SIGTERM):
-                loop.add_signal_handler(sig, self.exit)
+            loop.add_signal_handler(signal.SIGHUP, self._hang_up)
+            loop.add_signal_handler(signal.SIGTERM, self._terminate)
         for warning in self.store.warnings:
             self.notify(warning, severity="warning", timeout=15)
         if self.lesson is not None:
-            self.open_lesson(self.lesson, restart=self.restart)
+            self.open_lesson(self.lesson, restart=self.restart, seed=self.seed)
         else:
             self.show_picker()
 
+    # --- signals (Textual handles neither SIGHUP nor SIGTERM by itself)
+    def _hang_up(self) -> None:
+        """The terminal is gone (a dropped SSH link): every answer is already on disk, and
+        restoring a terminal that no longer exists can hang, so leave at once."""
+        self.store.unlock()
+        os._exit(0)
+
+    def _terminate(self) -> None:
+        """Exit normally (restoring the terminal), with a watchdog in case that hangs."""
+        timer = threading.Timer(3.0, os._exit, args=(0,))
+        timer.daemon = True
+        timer.start()
+        self.exit()
+
     # --- navigation used by the screens
-    def open_lesson(self, lesson: Lesson, restart: bool = False) -> None:
+    def open_lesson(self, lesson: Lesson, restart: bool = False, mode: str | None = None,
+                    seed: int | None = None) -> None:
+        """Open ``lesson`` (the file's own numbers) in a mode, on the variant of ``seed``."""
         from tutor.screens.quiz import QuizScreen
 
+        mode = mode or self.mode
+        self.mode = mode
         self.lesson = lesson
-        plan = build_plan(lesson)
-        recorder = LessonRecorder(self.store, lesson.id)
+        if lesson.variants is None:
+            seed = None
+        elif mode == "drill" and seed is None:
+            seed = fresh_seed()  # every drill gets fresh numbers; the seed is recorded
+        shown = draw_variant(lesson, seed) if seed is not None else lesson
+        self.seed = seed
+        plan = build_plan(shown)
+        if mode == "review":
+            from tutor.screens.review import ReviewScreen
+
+            self._replace(ReviewScreen(plan, self.ascii_only))
+            return
+        recorder = LessonRecorder(self.store, lesson.id, seed, mode)
         if restart:
             recorder.restart()
         saved = self.store.lesson_state(recorder.key)
@@ -77,6 +115,15 @@ class TutorApp(App[int]):
             for k, v in saved.get("steps", {}).items()
             if isinstance(v, dict)
         }
+        boxes = self.store.state().setdefault("leitner", {})
+        ask_only = None
+        if mode == "drill":
+            asked = saved.get("asked")
+            if isinstance(asked, list) and asked:
+                ask_only = {str(a) for a in asked}
+            else:
+                ask_only = drill.choose_steps(plan, boxes, np.random.default_rng(seed))
+            recorder.asked = sorted(ask_only)
         elapsed = saved.get("elapsed", 0.0)
         self.session = QuizSession(
             plan,
@@ -84,11 +131,19 @@ class TutorApp(App[int]):
             recorder,
             clock=self.clock,
             elapsed=elapsed if isinstance(elapsed, (int, float)) else 0.0,
+            mode=mode,
+            ask_only=ask_only,
+            boxes=boxes,
         )
-        screen = QuizScreen(self.session, ascii_only=self.ascii_only, blink=self.blink)
+        screen = QuizScreen(self.session, ascii_only=self.ascii_only, blink=self.blink,
+                            mode=mode)
         self._replace(screen)
         if self.session.complete:
             self.call_later(self.show_summary, self.session)
+
+    def fresh_variant(self) -> None:
+        if self.lesson is not None and self.lesson.variants is not None:
+            self.open_lesson(self.lesson, mode=self.mode, seed=fresh_seed())
 
     def show_summary(self, session: QuizSession) -> None:
         from tutor.screens.summary import SummaryScreen
@@ -100,13 +155,13 @@ class TutorApp(App[int]):
                 session.summary(),
                 lesson.quiz.decimals,
                 self.ascii_only,
-                variants=False,
+                variants=lesson.variants is not None,
             )
         )
 
     def redo_lesson(self) -> None:
         if self.lesson is not None:
-            self.open_lesson(self.lesson, restart=True)
+            self.open_lesson(self.lesson, restart=True, seed=self.seed)
 
     def show_picker(self) -> None:
         from tutor.locations import lesson_files

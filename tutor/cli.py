@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tutor import __version__
 
-COMMANDS = ("list", "validate", "solve", "grade", "check")
+COMMANDS = ("list", "validate", "solve", "grade", "check", "progress", "reset", "export", "serve")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lesson", metavar="LESSON", help=_lesson_arg_help())
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--ascii", action="store_true", help="plain ASCII (text format only)")
+    p.add_argument("--seed", type=int, metavar="N", help="the variant drawn with seed N")
 
     p = sub.add_parser(
         "grade",
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lesson", metavar="LESSON", help=_lesson_arg_help())
     p.add_argument("answers", metavar="ANSWERS", help="a .json or .csv file of answers")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--seed", type=int, metavar="N", help="grade against the variant of seed N")
 
     p = sub.add_parser(
         "check",
@@ -78,6 +80,32 @@ def build_parser() -> argparse.ArgumentParser:
         "value. Exits 1 on any failure; coinciding mistakes are warnings.",
     )
     p.add_argument("targets", nargs="*", metavar="LESSON|DIR", help="default: every known lesson")
+
+    p = sub.add_parser("progress", help="show your progress",
+                       description="Your progress per lesson (and variant and mode).")
+    p.add_argument("lesson", nargs="?", metavar="LESSON", help="only this lesson")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = sub.add_parser("reset", help="forget progress",
+                       description="Forget your progress on a lesson, or on all lessons. "
+                       "The attempt log keeps a record that you reset.")
+    p.add_argument("lesson", nargs="?", metavar="LESSON")
+    p.add_argument("--all", action="store_true", help="every lesson")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    p = sub.add_parser("export", help="export results for a gradebook",
+                       description="Export your per-lesson scores and attempt log. JSON holds "
+                       "both; CSV holds the scores, or the attempt log with --attempts.")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    p.add_argument("--attempts", action="store_true", help="CSV of the attempt log")
+
+    p = sub.add_parser("serve", help="serve the tutor in a web browser",
+                       description="Serve the tutor through textual-serve (pip install "
+                       "'backprop-tutor[web]'). Binds to localhost unless --host is given.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("lesson", nargs="?", metavar="LESSON")
     return parser
 
 
@@ -107,9 +135,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "validate":
         return cmd_validate(args.paths)
     if args.command == "solve":
-        return cmd_solve(args.lesson, args.format, args.ascii)
+        return cmd_solve(args.lesson, args.format, args.ascii, args.seed)
     if args.command == "grade":
-        return cmd_grade(args.lesson, args.answers, args.format)
+        return cmd_grade(args.lesson, args.answers, args.format, args.seed)
+    if args.command == "progress":
+        return cmd_progress(args.lesson, args.format)
+    if args.command == "reset":
+        return cmd_reset(args.lesson, args.all, args.yes)
+    if args.command == "export":
+        return cmd_export(args.format, args.out, args.attempts)
+    if args.command == "serve":
+        return cmd_serve(args.host, args.port, args.lesson)
     if args.command == "check":
         return cmd_check(args.targets)
     build_parser().print_help()
@@ -125,8 +161,8 @@ def _run_app(args_list: list[str]) -> int:
 # --- shared helpers
 
 
-def load(ref: str):
-    """Resolve and load a lesson, turning every failure into one CliError line."""
+def load(ref: str, seed: int | None = None):
+    """Resolve and load a lesson (its variant for ``seed``); every failure is one CliError."""
     from tutor.lesson import LessonError, load_lesson
     from tutor.locations import LessonNotFound, resolve_lesson
 
@@ -135,7 +171,7 @@ def load(ref: str):
     except LessonNotFound as err:
         raise CliError(str(err)) from None
     try:
-        return load_lesson(path, lesson_id)
+        lesson = load_lesson(path, lesson_id)
     except LessonError as err:
         first = str(err.problems[0])
         more = len(err.problems) - 1
@@ -145,12 +181,20 @@ def load(ref: str):
             else ""
         )
         raise CliError(first + tail) from None
+    if seed is None:
+        return lesson
+    from tutor.variants import NoVariants, draw_variant
+
+    try:
+        return draw_variant(lesson, seed)
+    except NoVariants as err:
+        raise CliError(str(err)) from None
 
 
-def plan_for(ref: str):
+def plan_for(ref: str, seed: int | None = None):
     from tutor.plan import build_plan
 
-    return build_plan(load(ref))
+    return build_plan(load(ref, seed))
 
 
 # --- commands
@@ -255,10 +299,10 @@ def _finite(x: float) -> bool:
     return x == x and abs(x) != float("inf")
 
 
-def cmd_solve(ref: str, fmt: str, ascii_only: bool) -> int:
+def cmd_solve(ref: str, fmt: str, ascii_only: bool, seed: int | None = None) -> int:
     from tutor import solution
 
-    plan = plan_for(ref)
+    plan = plan_for(ref, seed)
     if fmt == "json":
         sys.stdout.write(solution.render_json(plan) + "\n")
     elif fmt == "markdown":
@@ -270,10 +314,10 @@ def cmd_solve(ref: str, fmt: str, ascii_only: bool) -> int:
     return EXIT_OK
 
 
-def cmd_grade(ref: str, answers_path: str, fmt: str) -> int:
+def cmd_grade(ref: str, answers_path: str, fmt: str, seed: int | None = None) -> int:
     from tutor.grading import worksheet
 
-    plan = plan_for(ref)
+    plan = plan_for(ref, seed)
     try:
         answers = worksheet.read_answers(answers_path, plan)
     except worksheet.WorksheetError as err:
@@ -326,3 +370,117 @@ def cmd_check(targets: list[str]) -> int:
         )
         failed |= not report.ok
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def _store():
+    from tutor.progress import ProgressStore
+
+    store = ProgressStore()
+    store.state()
+    for warning in store.warnings:
+        print(f"tutor: {warning}", file=sys.stderr)
+    return store
+
+
+def cmd_progress(lesson: str | None, fmt: str) -> int:
+    from tutor.report import lesson_rows
+
+    rows = lesson_rows(_store(), lesson)
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print("No progress yet." if lesson is None else f"No progress on {lesson} yet.")
+        return EXIT_OK
+    print(f"{'LESSON':<28} {'SCORE':>9} {'CORRECT':>7} {'CARRIED':>7} {'REVEALED':>8} "
+          f"{'TIME':>6}  NEXT")
+    for r in rows:
+        minutes, seconds = divmod(int(r["seconds"]), 60)
+        score = f"{r['score']:g}/{r['total']}"
+        nxt = r["current"] or "done"
+        print(f"{r['key'][:28]:<28} {score:>9} {r['correct']:>7} {r['carried']:>7} "
+              f"{r['revealed']:>8} {minutes:>3}:{seconds:02d}  {nxt}")
+    return EXIT_OK
+
+
+def cmd_reset(lesson: str | None, everything: bool, yes: bool) -> int:
+    if not everything and not lesson:
+        raise CliError("name a LESSON to reset, or give --all")
+    store = _store()
+    lessons = store.state().get("lessons", {})
+    if everything:
+        keys = list(lessons)
+        what = "all your progress"
+    else:
+        keys = [k for k, v in lessons.items()
+                if k == lesson or (isinstance(v, dict) and v.get("lesson") == lesson)]
+        what = f"your progress on {lesson}"
+        if not keys:
+            print(f"No progress on {lesson} to reset.")
+            return EXIT_OK
+    if not yes:
+        try:
+            reply = input(f"Reset {what}? This cannot be undone. [y/N] ")
+        except EOFError:
+            reply = ""
+        if reply.strip().lower() not in ("y", "yes"):
+            print("Nothing was reset (give --yes to skip this question).")
+            return EXIT_FAIL
+    from tutor.progress import ProgressLocked
+
+    try:
+        store.lock()  # never reset under an open session: it would write its state back
+    except ProgressLocked as err:
+        raise CliError(f"{err}, then reset") from None
+    try:
+        if everything:
+            store.reset(None)
+        else:
+            for key in keys:
+                store.reset(key)
+    finally:
+        store.unlock()
+    print(f"Reset {what}.")
+    return EXIT_OK
+
+
+def cmd_export(fmt: str, out: str | None, attempts: bool) -> int:
+    import csv
+    import io
+
+    from tutor.report import ATTEMPT_COLUMNS, LESSON_COLUMNS, export_data
+
+    data = export_data(_store())
+    if fmt == "json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        buf = io.StringIO()
+        columns = ATTEMPT_COLUMNS if attempts else LESSON_COLUMNS
+        writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in data["attempts"] if attempts else data["lessons"]:
+            writer.writerow({**row, "user": data["user"]})
+        text = buf.getvalue()
+    if out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise CliError(f"{out}: cannot be written ({err.strerror})") from None
+    print(f"Exported to {out}.")
+    return EXIT_OK
+
+
+def cmd_serve(host: str, port: int, lesson: str | None) -> int:
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise CliError("the web front end needs textual-serve: pip install "
+                       "'backprop-tutor[web]'") from None
+    command = f"{sys.executable} -m tutor"
+    if lesson:
+        load(lesson)  # refuse a bad lesson before serving
+        command += f" {lesson}"
+    Server(command, host=host, port=port, title="backprop-tutor").serve()
+    return EXIT_OK

@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="plain ASCII drawing (automatic under TERM=linux or dumb)",
     )
     parser.add_argument("--no-blink", action="store_true", help="a steady cursor")
+    parser.add_argument("--mode", choices=("learn", "drill", "exam", "review"), default=None,
+                        help="learn (default), drill (a few steps of a fresh variant), exam "
+                        "(no help, limited attempts) or review (read the worked solution)")
+    parser.add_argument("--seed", type=int, metavar="N",
+                        help="the variant with seed N (drills draw a fresh one without it)")
     return parser
 
 
@@ -43,6 +48,8 @@ def launch(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         lesson = load(args.lesson) if args.lesson else None
+        if lesson is not None and args.seed is not None:
+            load(args.lesson, args.seed)  # refuse a lesson without variants before starting
     except CliError as err:
         print(f"tutor: {err}", file=sys.stderr)
         return 2
@@ -74,6 +81,8 @@ def launch(argv: list[str]) -> int:
             ascii_only=args.ascii or wants_ascii(),
             blink=not args.no_blink and not os.environ.get("TUTOR_NO_BLINK"),
             store=store,
+            mode=args.mode or "learn",
+            seed=args.seed,
         )
         app.run()
     finally:

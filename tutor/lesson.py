@@ -196,6 +196,7 @@ class Lesson:
     minutes: int = 20
     misconceptions: tuple[Mapping[str, Any], ...] = ()
     file: str = "<lesson>"  # how problems name the source
+    seed: int | None = None  # the variant's seed, when the numbers were drawn
 
     @property
     def size(self) -> str:

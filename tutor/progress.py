@@ -238,6 +238,7 @@ class LessonRecorder:
         self.seed = seed
         self.mode = mode
         self.key = lesson_key(lesson_id, seed, mode)
+        self.asked: list[str] | None = None  # a drill's chosen steps
 
     def attempt(self, session: Any, step: Any, verdict: Any, event: str) -> None:
         record = session.records[step.id]
@@ -268,6 +269,8 @@ class LessonRecorder:
             updated=entry["time"],
             total=len(session.asked),
         )
+        if self.asked is not None:
+            state["asked"] = self.asked
         state.setdefault("steps", {})[step.id] = entry["record"]
         self.store.save()
 

@@ -17,8 +17,11 @@ from tutor.grading.grade import CARRIED, CORRECT, Grader, Verdict
 from tutor.grading.hints import MAX_LEVEL, auto_level, hint
 from tutor.plan import Plan, Step
 
-TODO, REVEALED, SKIPPED, SHOWN = "todo", "revealed", "skipped", "shown"
-DONE = (CORRECT, CARRIED, REVEALED, SHOWN)
+TODO, REVEALED, SKIPPED, SHOWN, FAILED = "todo", "revealed", "skipped", "shown", "failed"
+DONE = (CORRECT, CARRIED, REVEALED, SHOWN, FAILED)
+MODES = ("learn", "drill", "exam", "review")
+#: Exam points for a right answer at the first, second and third attempt; then the step is lost.
+EXAM_POINTS = (1.0, 0.5, 0.25)
 
 
 @dataclass
@@ -33,6 +36,7 @@ class StepRecord:
     hint_level: int = 0
     seconds: float = 0.0
     diagnoses: list[str] = field(default_factory=list)
+    points: float = 0.0
 
     @property
     def done(self) -> bool:
@@ -45,7 +49,7 @@ class StepRecord:
     def from_dict(cls, data: dict[str, Any]) -> StepRecord:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         rec = cls(**known)
-        if rec.status not in (TODO, CORRECT, CARRIED, REVEALED, SKIPPED, SHOWN):
+        if rec.status not in (TODO, CORRECT, CARRIED, REVEALED, SKIPPED, SHOWN, FAILED):
             rec.status = TODO
         return rec
 
@@ -76,8 +80,16 @@ class QuizSession:
         recorder: Recorder | None = None,
         clock: Callable[[], float] = time.monotonic,
         elapsed: float = 0.0,
+        mode: str = "learn",
+        ask_only: set[str] | None = None,
+        boxes: dict[str, int] | None = None,
     ):
+        """``ask_only`` narrows the asked steps (a drill); ``boxes`` are the Leitner boxes."""
         self.plan = plan
+        self.mode = mode
+        self.ask_only = ask_only
+        self.boxes = boxes if boxes is not None else {}
+        self.streak = 0
         self.grader = Grader(plan)
         self.records: dict[str, StepRecord] = {s.id: StepRecord() for s in plan}
         for step_id, rec in (records or {}).items():
@@ -95,7 +107,15 @@ class QuizSession:
     # --- where we are
     @property
     def asked(self) -> list[Step]:
-        return [s for s in self.plan if s.asked]
+        return [s for s in self.plan if self.is_asked(s)]
+
+    def is_asked(self, step: Step) -> bool:
+        return step.asked and (self.ask_only is None or step.id in self.ask_only)
+
+    @property
+    def helps_allowed(self) -> bool:
+        """Exams allow no hints, breakdowns or reveals until the end."""
+        return self.mode != "exam" or self.complete
 
     @property
     def current(self) -> Step | None:
@@ -123,7 +143,10 @@ class QuizSession:
         return (ids.index(self.current.id) + 1 if self.current.id in ids else 0), len(asked)
 
     @property
-    def score(self) -> int:
+    def score(self) -> float:
+        """Right answers (correct or carried); in an exam, the points earned."""
+        if self.mode == "exam":
+            return sum(self.records[s.id].points for s in self.asked)
         return sum(1 for s in self.asked if self.records[s.id].status in (CORRECT, CARRIED))
 
     def elapsed(self) -> float:
@@ -155,12 +178,17 @@ class QuizSession:
         if verdict.accepted:
             rec.status = verdict.verdict
             rec.value = verdict.value
+            rec.points = EXAM_POINTS[min(rec.misses, len(EXAM_POINTS) - 1)]
+            self._learned(step, rec.misses == 0)
             self._record(step, verdict, "answer")
             self._advance()
             return Outcome(verdict, verdict.message, True)
         rec.misses += 1
+        self._learned(step, False)
         if verdict.diagnosis:
             rec.diagnoses.append(verdict.diagnosis)
+        if self.mode == "exam":
+            return self._exam_miss(step, rec, verdict)
         before = rec.hint_level
         rec.hint_level = max(rec.hint_level, auto_level(rec.misses))
         self._record(step, verdict, "answer")
@@ -169,6 +197,29 @@ class QuizSession:
             extra = self.hint_text(step, rec.hint_level)
         return Outcome(verdict, verdict.message, False, extra)
 
+    def _exam_miss(self, step: Step, rec: StepRecord, verdict: Verdict) -> Outcome:
+        """Exams: no diagnosis or hint until the end; after the last attempt the step is lost."""
+        left = len(EXAM_POINTS) - rec.misses
+        if left > 0:
+            self._record(step, verdict, "answer")
+            plural = "s" if left > 1 else ""
+            return Outcome(
+                verdict, f"Not accepted. {left} attempt{plural} left for {step.label}.", False
+            )
+        rec.status = FAILED
+        rec.points = 0.0
+        self._record(step, verdict, "answer")
+        self._advance()
+        return Outcome(verdict, f"No attempts left for {step.label}; moving on.", True)
+
+    def _learned(self, step: Step, first_try: bool) -> None:
+        if self.mode != "drill":
+            return
+        from tutor import drill
+
+        drill.update(self.boxes, step.kind, first_try)
+        self.streak = self.streak + 1 if first_try else 0
+
     def hint_text(self, step: Step, level: int) -> str:
         return hint(self.plan, step, level, self.learner_values())
 
@@ -176,6 +227,8 @@ class QuizSession:
         step = self.current
         if step is None:
             return Outcome(None, "The lesson is complete.", False)
+        if not self.helps_allowed:
+            return Outcome(None, "No hints during an exam; they come back at the end.", False)
         rec = self.records[step.id]
         if rec.hint_level >= MAX_LEVEL:
             return Outcome(
@@ -197,6 +250,8 @@ class QuizSession:
         step = self.current
         if step is None:
             return Outcome(None, "The lesson is complete.", False)
+        if not self.helps_allowed:
+            return Outcome(None, "No reveals during an exam.", False)
         rec = self.records[step.id]
         rec.status = REVEALED
         rec.value = step.value
@@ -239,8 +294,10 @@ class QuizSession:
             mistakes.update(self.records[s.id].diagnoses)
         history = self.plan.loss_history(20)
         return {
+            "mode": self.mode,
             "score": self.score,
             "total": len(asked),
+            "failed": [s.id for s in asked if self.records[s.id].status == FAILED],
             "revealed": [s.id for s in asked if self.records[s.id].status == REVEALED],
             "carried": [s.id for s in asked if self.records[s.id].status == CARRIED],
             "seconds": round(self.elapsed(), 1),
@@ -261,7 +318,7 @@ class QuizSession:
 
     def _fill_shown(self) -> None:
         for s in self.plan:
-            if not s.asked:
+            if not self.is_asked(s):
                 self.records[s.id] = StepRecord(status=SHOWN, value=s.value)
 
     def _next_open(self, start: int) -> int:

@@ -15,6 +15,7 @@ from tutor.textmode import reflow, safe_text, to_ascii
 class PickerScreen(TutorScreen):
     BINDINGS = [
         Binding("f1,ctrl+g", "help", "Help", key_display="F1"),
+        Binding("m", "mode", "Mode"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 
@@ -32,10 +33,7 @@ class PickerScreen(TutorScreen):
         return to_ascii(s) if self.ascii_only else s
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            Text("backprop-tutor: choose a lesson (Enter opens it)", style="bold"),
-            id="picker-title",
-        )
+        yield Static(id="picker-title")
         yield DataTable(id="lessons", cursor_type="row")
         yield Static(id="lesson-intro")
         yield Footer()
@@ -56,6 +54,7 @@ class PickerScreen(TutorScreen):
                 key=lesson.id,
             )
         table.focus()
+        self.show_title()
         if not self.lessons:
             self.query_one("#lesson-intro", Static).update(Text("No lessons found."))
 
@@ -77,6 +76,18 @@ class PickerScreen(TutorScreen):
 
     def _lesson(self, lesson_id: str | None) -> Lesson | None:
         return next((lesson for lesson, _ in self.lessons if lesson.id == lesson_id), None)
+
+    def show_title(self) -> None:
+        title = Text("backprop-tutor: choose a lesson (Enter opens it)", style="bold")
+        title.append(f"   mode: {self.app.mode} (m changes)")  # type: ignore[attr-defined]
+        self.query_one("#picker-title", Static).update(title)
+
+    def action_mode(self) -> None:
+        from tutor.session import MODES
+
+        app = self.app
+        app.mode = MODES[(MODES.index(app.mode) + 1) % len(MODES)]  # type: ignore[attr-defined]
+        self.show_title()
 
     def action_help(self) -> None:
         from tutor.screens.help import HelpScreen

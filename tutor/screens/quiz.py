@@ -108,8 +108,12 @@ class QuizScreen(TutorScreen):
     def refresh_all(self) -> None:
         s = self.session
         step = s.current
+        extra = ""
+        if self.mode == "drill":
+            minutes, seconds = divmod(int(s.elapsed()), 60)
+            extra = f"streak {s.streak}  {minutes}:{seconds:02d}"
         self.query_one(StatusBar).show(
-            self.plan.lesson.title, s.position(), s.score, self.mode, self.ascii_only
+            self.plan.lesson.title, s.position(), s.score, self.mode, self.ascii_only, extra
         )
         highlight = set(step.involves) if step else set()
         self.query_one(NetworkDiagram).show(
@@ -205,6 +209,9 @@ class QuizScreen(TutorScreen):
         self.show_hints(step.id)
 
     def action_breakdown(self) -> None:
+        if not self.session.helps_allowed:
+            self.feedback("No breakdowns during an exam; they come back at the end.")
+            return
         step_id = self.browsing or (self.session.current.id if self.session.current else None)
         if step_id is None:
             return

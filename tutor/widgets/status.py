@@ -17,12 +17,15 @@ class StatusBar(Static):
         self,
         title: str,
         position: tuple[int, int],
-        score: int,
+        score: float,
         mode: str = "learn",
         ascii_only: bool = False,
+        extra: str = "",
     ) -> None:
         k, n = position
-        right = f"  step {k}/{n}  score {score}"
+        right = f"  step {k}/{n}  score {score:g}"
+        if extra:
+            right += f"  {extra}"
         if mode != "learn":
             right += f"  [{mode}]"
         room = max(10, (self.size.width or 80) - len(right) - 2)

@@ -1,0 +1,226 @@
+"""Progress: the store's guarantees, the progress/reset/export commands, variants and modes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import LESSONS
+
+from tutor import drill
+from tutor.lesson import load_lesson
+from tutor.plan import build_plan
+from tutor.progress import LessonRecorder, ProgressLocked, ProgressStore, data_dir
+from tutor.session import EXAM_POINTS, FAILED, QuizSession, StepRecord
+from tutor.variants import NoVariants, degeneracy, draw_variant
+
+SEED = load_lesson(LESSONS / "sigmoid-2-2-2.toml")
+
+
+def tutor(*args, env=None, input_text=None):
+    return subprocess.run([sys.executable, "-m", "tutor", *args], capture_output=True, text=True,
+                          env=env, input=input_text, timeout=120)
+
+
+def session_in(store: ProgressStore, mode="learn", seed=None, **kw) -> QuizSession:
+    lesson = draw_variant(SEED, seed) if seed is not None else SEED
+    rec = LessonRecorder(store, "sigmoid-2-2-2", seed, mode)
+    return QuizSession(build_plan(lesson), recorder=rec, mode=mode, **kw)
+
+
+def test_data_dir_honours_overrides(monkeypatch, tmp_path):
+    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "override"))
+    assert data_dir() == tmp_path / "override"
+    monkeypatch.delenv("TUTOR_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert data_dir() == tmp_path / "xdg" / "backprop-tutor"
+
+
+def test_every_answer_is_saved_privately_and_atomically(tmp_path):
+    store = ProgressStore(tmp_path / "p")
+    s = session_in(store)
+    s.submit("0.41")
+    s.submit("0.5")
+    log = [json.loads(line) for line in store.log_path.read_text().splitlines()]
+    assert [e["step"] for e in log] == ["sum_h1", "out_h1"]
+    first = log[0]
+    for key in ("time", "lesson", "seed", "step", "input", "value", "verdict", "diagnosis",
+                "hint_level", "seconds"):
+        assert key in first
+    assert first["input"] == "0.41" and first["verdict"] == "correct"
+    assert stat.S_IMODE(os.stat(store.root).st_mode) == 0o700
+    for f in (store.log_path, store.state_path):
+        assert stat.S_IMODE(os.stat(f).st_mode) == 0o600
+    again = ProgressStore(tmp_path / "p").lesson_state("sigmoid-2-2-2")
+    assert again["steps"]["sum_h1"]["status"] == "correct"
+    assert not list((tmp_path / "p").glob(".*.tmp"))  # no temp files left behind
+
+
+def test_second_session_is_refused(tmp_path):
+    first = ProgressStore(tmp_path)
+    first.lock()
+    with pytest.raises(ProgressLocked, match="already open"):
+        ProgressStore(tmp_path).lock()
+    first.unlock()
+    ProgressStore(tmp_path).lock()
+
+
+def test_damaged_state_is_kept_aside_and_rebuilt_from_the_log(tmp_path):
+    store = ProgressStore(tmp_path)
+    s = session_in(store)
+    s.submit("0.41")
+    store.state_path.write_text("{ this is not json")
+    fresh = ProgressStore(tmp_path)
+    state = fresh.lesson_state("sigmoid-2-2-2")
+    assert state["steps"]["sum_h1"]["status"] == "correct"  # recovered from the log
+    assert any("damaged" in w for w in fresh.warnings)
+    assert list(tmp_path.glob("state.json.damaged-*"))
+
+
+def test_truncated_log_line_is_set_aside(tmp_path):
+    store = ProgressStore(tmp_path)
+    session_in(store).submit("0.41")
+    with open(store.log_path, "a") as f:
+        f.write('{"time": "2026-11-28", "step": "out_h')  # a write cut short by kill -9
+    store.state_path.unlink()
+    fresh = ProgressStore(tmp_path)
+    assert fresh.lesson_state("sigmoid-2-2-2")["steps"]["sum_h1"]["status"] == "correct"
+    assert any("damaged line" in w for w in fresh.warnings)
+    assert list(tmp_path.glob("attempts.jsonl.damaged-*"))
+
+
+def test_variants_are_seeded_and_distinct():
+    a, b, c = draw_variant(SEED, 11), draw_variant(SEED, 11), draw_variant(SEED, 12)
+    assert a.network == b.network
+    assert a.network != c.network
+    assert a.network.inputs != SEED.network.inputs
+    assert degeneracy(a) == 0 and degeneracy(c) == 0
+
+
+def test_variant_draws_avoid_degenerate_numbers():
+    for seed in range(5):
+        v = draw_variant(SEED, seed)
+        plan = build_plan(v)
+        for z in plan.trace.z:
+            assert np.all(np.abs(z) <= 4.0)
+        assert degeneracy(v) == 0
+
+
+def test_lesson_without_variants_says_so(tmp_path):
+    text = (LESSONS / "sigmoid-2-2-2.toml").read_text()
+    no_var = tmp_path / "novar.toml"
+    no_var.write_text(text[: text.index("[variants]")])
+    with pytest.raises(NoVariants):
+        draw_variant(load_lesson(no_var), 1)
+    out = tutor("solve", str(no_var), "--seed", "3")
+    assert out.returncode == 2 and "no [variants]" in out.stderr
+
+
+def test_seed_gives_an_answer_key_for_solve_and_grade(tmp_path):
+    key = json.loads(tutor("solve", "sigmoid-2-2-2", "--seed", "5", "--format", "json").stdout)
+    answers = {s["id"]: f"{s['value']:.5f}" for s in key["steps"]}
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(answers))
+    assert tutor("grade", "sigmoid-2-2-2", str(f), "--seed", "5").returncode == 0
+    assert tutor("grade", "sigmoid-2-2-2", str(f), "--seed", "6").returncode == 1
+    assert tutor("grade", "sigmoid-2-2-2", str(f)).returncode == 1
+
+
+def test_exam_mode_limits_attempts_with_declining_points(tmp_path):
+    s = session_in(ProgressStore(tmp_path), mode="exam")
+    assert "No hints" in s.next_hint().message
+    assert "No reveals" in s.reveal().message
+    s.submit("0.41")  # first try: 1 point
+    s.submit("0.1")
+    s.submit("0.60109")  # second try: half a point
+    for _ in range(3):
+        s.submit("9")  # sum_h2 lost after three misses
+    assert s.records["sum_h1"].points == EXAM_POINTS[0]
+    assert s.records["out_h1"].points == EXAM_POINTS[1]
+    assert s.records["sum_h2"].status == FAILED and s.current.id == "out_h2"
+    assert s.score == 1.5
+
+
+def test_drill_asks_a_few_steps_weighted_to_weak_kinds(tmp_path):
+    plan = build_plan(SEED)
+    boxes = {k: drill.BOXES for k in {s.kind for s in plan}}
+    boxes["update"] = 1  # the learner keeps getting updates wrong
+    rng = np.random.default_rng(0)
+    counts = {"update": 0, "other": 0}
+    for _ in range(200):
+        chosen = drill.choose_steps(plan, boxes, rng)
+        assert len(chosen) == drill.DRILL_SIZE
+        for sid in chosen:
+            counts["update" if plan[sid].kind == "update" else "other"] += 1
+    assert counts["update"] > counts["other"]  # 8 update steps of 53 dominate the drills
+    assert drill.update(boxes, "update", True) == 2 and drill.update(boxes, "update", False) == 1
+
+
+def test_drill_session_tracks_streak_and_boxes(tmp_path):
+    plan = build_plan(draw_variant(SEED, 4))
+    chosen = drill.choose_steps(plan, {}, np.random.default_rng(4))
+    boxes: dict[str, int] = {}
+    s = QuizSession(plan, mode="drill", ask_only=chosen, boxes=boxes)
+    assert len(s.asked) == len(chosen)
+    first = s.current
+    s.submit(f"{first.value:.5f}")
+    assert s.streak == 1 and boxes[first.kind] == 2
+    s.submit("12345")
+    assert s.streak == 0 and boxes[s.current.kind] == 1
+
+
+def test_progress_reset_export_commands(tmp_path):
+    env = {**os.environ, "TUTOR_DATA_DIR": str(tmp_path / "d")}
+    store = ProgressStore(tmp_path / "d")
+    s = session_in(store)
+    s.submit("0.41")
+    s.submit("0.60109")
+    s.reveal()
+    rows = json.loads(tutor("progress", "--format", "json", env=env).stdout)
+    assert rows[0] | {} == rows[0]
+    row = rows[0]
+    for key in ("lesson", "correct", "carried", "revealed", "attempted", "total", "current",
+                "score", "seconds"):
+        assert key in row
+    assert (row["lesson"], row["correct"], row["revealed"], row["attempted"]) == (
+        "sigmoid-2-2-2", 2, 1, 2)
+    assert row["total"] == 53 and row["current"] == "out_h2" and row["score"] == 2
+    assert "sigmoid-2-2-2" in tutor("progress", env=env).stdout
+    csv_text = tutor("export", env=env).stdout
+    assert csv_text.startswith("user,lesson,mode,seed,score,total") and "sigmoid-2-2-2" in csv_text
+    out = tmp_path / "x.json"
+    assert tutor("export", "--format", "json", "--out", str(out), env=env).returncode == 0
+    data = json.loads(out.read_text())
+    assert data["lessons"][0]["score"] == 2 and len(data["attempts"]) == 3
+    attempts_csv = tutor("export", "--attempts", env=env).stdout
+    assert "sum_h1" in attempts_csv and "input" in attempts_csv.splitlines()[0]
+    # reset asks first; no answer means no
+    refused = tutor("reset", "sigmoid-2-2-2", env=env, input_text="")
+    assert refused.returncode == 1 and "Nothing was reset" in refused.stdout
+    assert tutor("reset", "sigmoid-2-2-2", env=env, input_text="y\n").returncode == 0
+    assert json.loads(tutor("progress", "--format", "json", env=env).stdout) == []
+    # the log remembers, and a rebuilt state honours the reset
+    (tmp_path / "d" / "state.json").unlink()
+    assert json.loads(tutor("progress", "--format", "json", env=env).stdout) == []
+    assert tutor("reset", "--all", "--yes", env=env).returncode == 0
+
+
+def test_reset_is_refused_while_a_session_is_open(tmp_path):
+    env = {**os.environ, "TUTOR_DATA_DIR": str(tmp_path)}
+    store = ProgressStore(tmp_path)
+    session_in(store).submit("0.41")
+    store.lock()
+    out = tutor("reset", "--all", "--yes", env=env)
+    assert out.returncode == 2 and "already open" in out.stderr
+    store.unlock()
+
+
+def test_records_survive_a_round_trip():
+    rec = StepRecord("carried", "0.5", 0.5, 2, 1, 3, 1.5, ["bias_forgotten"], 0.5)
+    assert StepRecord.from_dict(rec.to_dict()) == rec
+    assert StepRecord.from_dict({"status": "bogus"}).status == "todo"

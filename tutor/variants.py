@@ -1,0 +1,120 @@
+"""Seeded variants: fresh numbers drawn from a lesson's ``[variants]`` ranges.
+
+The same seed always gives the same numbers (NumPy's PCG64 ``default_rng(seed)``). Draws
+that would teach badly are thrown away and drawn again from the same generator:
+saturated sigmoid/tanh units, gradients too small to show at the lesson's decimals, and
+known mistakes whose value equals the right answer (they could not be diagnosed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import secrets
+
+import numpy as np
+
+from tutor.lesson import Layer, Lesson, Network
+
+MAX_TRIES = 60
+SATURATION = 4.0  # |sum| beyond which σ′ and tanh′ are tiny
+
+
+class NoVariants(ValueError):
+    """The lesson has no [variants] section."""
+
+
+def fresh_seed() -> int:
+    return secrets.randbelow(10**6)
+
+
+def draw_variant(lesson: Lesson, seed: int) -> Lesson:
+    """The lesson with numbers drawn for ``seed``; the least degenerate of a few tries."""
+    if lesson.variants is None:
+        raise NoVariants(f"lesson {lesson.id!r} has no [variants] section, so it has no variants")
+    rng = np.random.default_rng(seed)
+    best: tuple[int, Lesson] | None = None
+    for _ in range(MAX_TRIES):
+        candidate = dataclasses.replace(lesson, network=_draw(lesson, rng), seed=seed)
+        badness = degeneracy(candidate)
+        if best is None or badness < best[0]:
+            best = (badness, candidate)
+        if badness == 0:
+            break
+    assert best is not None
+    return best[1]
+
+
+def _draw(lesson: Lesson, rng: np.random.Generator) -> Network:
+    v = lesson.variants
+    assert v is not None
+    net = lesson.network
+
+    def pick(name: str, default: tuple[float, float] | None, old: float) -> float:
+        lo_hi = v.ranges.get(name, default)
+        if lo_hi is None:
+            return old
+        value = round(float(rng.uniform(*lo_hi)), v.round)
+        if value == 0.0 and lo_hi[0] < 0 < lo_hi[1]:
+            value = 10.0 ** -v.round  # a zero weight or input teaches nothing
+        return value
+
+    inputs = tuple(pick(u, v.inputs, x) for u, x in zip(net.input_units, net.inputs, strict=True))
+    weights = tuple(dataclasses.replace(w, value=pick(w.name, v.weights, w.value))
+                    for w in net.weights)
+    bias_values: dict[str, float] = {}
+    layers: list[Layer] = []
+    for layer in net.layers:
+        if layer.bias_names is None or layer.bias_values is None:
+            layers.append(layer)
+            continue
+        for name, old in zip(layer.bias_names, layer.bias_values, strict=True):
+            if name not in bias_values:
+                bias_values[name] = pick(name, v.biases, old)
+        layers.append(dataclasses.replace(
+            layer, bias_values=tuple(bias_values[n] for n in layer.bias_names)))
+    targets = _targets(net, v.targets, v.round, rng)
+    lr = pick("learning_rate", v.learning_rate, net.learning_rate)
+    return dataclasses.replace(net, layers=tuple(layers), weights=weights, inputs=inputs,
+                               targets=targets, learning_rate=lr)
+
+
+def _targets(net: Network, spec, digits: int, rng: np.random.Generator) -> tuple[float, ...]:
+    n = len(net.targets)
+    if spec == "one-hot":
+        hot = int(rng.integers(n))
+        return tuple(1.0 if k == hot else 0.0 for k in range(n))
+    if spec is None:
+        return net.targets
+    drawn = [round(float(rng.uniform(*spec)), digits) for _ in range(n)]
+    if net.layers[-1].activation == "softmax":  # soft targets must add up to 1
+        total = sum(drawn) or 1.0
+        drawn = [round(t / total, digits) for t in drawn]
+        drawn[-1] = round(1.0 - sum(drawn[:-1]), digits)
+    return tuple(drawn)
+
+
+def degeneracy(lesson: Lesson) -> int:
+    """How many ways this draw would teach badly (0 = fine)."""
+    from tutor.grading.grade import Grader
+    from tutor.plan import build_plan
+
+    plan = build_plan(lesson)
+    bad = 0
+    net = lesson.network
+    for li, layer in enumerate(net.layers[1:]):
+        if layer.activation in ("sigmoid", "tanh"):
+            bad += int(np.sum(np.abs(plan.trace.z[li]) > SATURATION))
+    if not all(math.isfinite(s.value) for s in plan):
+        return 10**6
+    shown_zero = 0.5 * 10.0 ** -lesson.quiz.decimals
+    for g in plan.trace.grad_W:
+        bad += int(np.sum((np.abs(g) < shown_zero) & (g != 0)))
+    grader = Grader(plan)
+    for step in plan:
+        if not step.asked:
+            continue
+        tol = grader.tolerance(step)
+        bad += sum(1 for c in grader.candidates(step) if tol.accepts(c.value, step.value))
+    return bad
+
