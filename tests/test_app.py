@@ -217,3 +217,89 @@ async def test_comfortable_at_120x40(tmp_path):
         text = screen_text(app)
         assert "About this lesson" in text or "Forward pass" in text
         assert "out_h1 =" in text
+
+
+async def test_typing_works_again_after_the_terminal_was_too_small(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.resize_terminal(40, 12)
+        await pilot.pause()
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.pause()
+        await answer(pilot, "0.41")
+        assert app.session.records["sum_h1"].status == "correct"
+
+
+def test_keys_typed_after_enter_are_kept():
+    from types import SimpleNamespace
+
+    box = SimpleNamespace(
+        value="0.410.6"
+    )  # "0.41" submitted, "0.6" typed before the answer was graded
+    QuizScreen._consume(box, "0.41")
+    assert box.value == "0.6"
+    box.value = "x"
+    QuizScreen._consume(box, "0.41")  # nothing of the submitted answer left: keep it all
+    assert box.value == "x"
+
+
+async def test_skipping_does_not_show_the_answer(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "0.41000" not in text  # the skipped step's value stays hidden
+        placeholder = app.screen.query_one("#answer", Input).placeholder
+        assert "0.41" not in placeholder and "exp(-0.41)" not in placeholder
+
+
+async def test_lessons_key_goes_back_to_the_picker(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+
+
+async def test_redo_on_the_summary_asks_first(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await answer_steps(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)  # not yet
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuizScreen))
+        assert app.session.score == 0
+
+
+async def test_modes_from_the_app(tmp_path):
+    app = make_app(tmp_path, mode="exam")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        assert "No hints during an exam" in feedback(app)
+        assert "[exam]" in screen_text(app)
+    app = make_app(tmp_path / "d", mode="drill", seed=3)
+    async with app.run_test(size=(80, 24)):
+        assert len(app.session.asked) == 8
+        assert "streak 0" in screen_text(app) and "seed 3" in screen_text(app)
+    app = make_app(tmp_path / "r", mode="review")
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "step 1 of 53" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "step 2 of 53" in screen_text(app)
+
+
+async def test_training_curve_for_the_xor_lesson(tmp_path):
+    app = make_app(tmp_path, lesson="xor-training")
+    async with app.run_test(size=(80, 30)) as pilot:
+        await answer_steps(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Loss over the whole training set, 2000 passes" in text
+        assert "0.50634" in text

@@ -239,3 +239,21 @@ def test_breakdown_with_learner_values_adds_up(seed_plan):
     own = {"dE_total/dout_o1": 0.68493, "dout_o1/dsum_o1": 0.2, "dsum_o1/dw5": 0.60109}
     head = as_text(breakdown(seed_plan, "dE_total/dw5", own)).splitlines()[0]
     assert head.endswith("0.68493 · 0.20000 · 0.60109 = 0.08234")
+
+
+def test_impossible_values_get_a_reason(grader):
+    v = grader.grade("out_h1", "-0.60109")
+    assert v.diagnosis == "out_of_range" and "between 0 and 1" in v.message
+    assert grader.grade("E1", "-0.2").diagnosis == "out_of_range"
+
+
+def test_one_error_for_the_total(grader):
+    v = grader.grade("E_total", "0.23456")
+    assert v.diagnosis == "one_error_only"
+
+
+def test_not_close_is_not_called_too_coarse(grader):
+    assert grader.grade("dE_total/dw5", "0.1").diagnosis != "too_coarse"
+    assert grader.grade("new_w5", "0.4").diagnosis != "too_coarse"
+    v = grader.grade("new_w5", "0.45")
+    assert v.diagnosis == "too_coarse" and "give 5 decimals" in v.message

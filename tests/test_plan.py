@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import all_lesson_files
+from conftest import LESSONS, all_lesson_files
 from hypothesis import HealthCheck, given, settings
 from netgen import lesson_toml, networks
 
@@ -119,7 +119,7 @@ def test_formula_evaluates_with_learner_values(seed_plan):
 
 
 def test_ask_and_show_patterns():
-    base = (all_lesson_files()[0]).read_text()
+    base = (LESSONS / "sigmoid-2-2-2.toml").read_text()
     text = base.replace("[quiz]\n", '[quiz]\nshow = ["dsum_*"]\n')
     plan = build_plan(parse_lesson(text))
     shown = [s.id for s in plan if not s.asked]
@@ -130,7 +130,7 @@ def test_ask_and_show_patterns():
 
 
 def test_plan_problems_name_bad_patterns_and_hints():
-    base = (all_lesson_files()[0]).read_text()
+    base = (LESSONS / "sigmoid-2-2-2.toml").read_text()
     text = base.replace("[quiz]\n", '[quiz]\nshow = ["nothing_*"]\n').replace(
         "[hints]\n", '[hints]\n"sum_H1" = "x"\n'
     )
@@ -142,7 +142,9 @@ def test_plan_problems_name_bad_patterns_and_hints():
 
 def test_bias_updates_when_asked():
     base = (
-        (all_lesson_files()[0]).read_text().replace("update_biases = false", "update_biases = true")
+        (LESSONS / "sigmoid-2-2-2.toml")
+        .read_text()
+        .replace("update_biases = false", "update_biases = true")
     )
     plan = build_plan(parse_lesson(base))
     assert "new_b1" in plan and "new_b2" in plan

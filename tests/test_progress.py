@@ -23,8 +23,14 @@ SEED = load_lesson(LESSONS / "sigmoid-2-2-2.toml")
 
 
 def tutor(*args, env=None, input_text=None):
-    return subprocess.run([sys.executable, "-m", "tutor", *args], capture_output=True, text=True,
-                          env=env, input=input_text, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tutor", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=input_text,
+        timeout=120,
+    )
 
 
 def session_in(store: ProgressStore, mode="learn", seed=None, **kw) -> QuizSession:
@@ -49,8 +55,18 @@ def test_every_answer_is_saved_privately_and_atomically(tmp_path):
     log = [json.loads(line) for line in store.log_path.read_text().splitlines()]
     assert [e["step"] for e in log] == ["sum_h1", "out_h1"]
     first = log[0]
-    for key in ("time", "lesson", "seed", "step", "input", "value", "verdict", "diagnosis",
-                "hint_level", "seconds"):
+    for key in (
+        "time",
+        "lesson",
+        "seed",
+        "step",
+        "input",
+        "value",
+        "verdict",
+        "diagnosis",
+        "hint_level",
+        "seconds",
+    ):
         assert key in first
     assert first["input"] == "0.41" and first["verdict"] == "correct"
     assert stat.S_IMODE(os.stat(store.root).st_mode) == 0o700
@@ -184,11 +200,24 @@ def test_progress_reset_export_commands(tmp_path):
     rows = json.loads(tutor("progress", "--format", "json", env=env).stdout)
     assert rows[0] | {} == rows[0]
     row = rows[0]
-    for key in ("lesson", "correct", "carried", "revealed", "attempted", "total", "current",
-                "score", "seconds"):
+    for key in (
+        "lesson",
+        "correct",
+        "carried",
+        "revealed",
+        "attempted",
+        "total",
+        "current",
+        "score",
+        "seconds",
+    ):
         assert key in row
     assert (row["lesson"], row["correct"], row["revealed"], row["attempted"]) == (
-        "sigmoid-2-2-2", 2, 1, 2)
+        "sigmoid-2-2-2",
+        2,
+        1,
+        2,
+    )
     assert row["total"] == 53 and row["current"] == "out_h2" and row["score"] == 2
     assert "sigmoid-2-2-2" in tutor("progress", env=env).stdout
     csv_text = tutor("export", env=env).stdout

@@ -162,9 +162,10 @@ def _gone(pid: int, timeout: float = 10.0) -> bool:
     while time.monotonic() < end:
         try:
             os.kill(pid, 0)
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().split()[2] == "Z":
-                    return True
+            status = Path(f"/proc/{pid}/status").read_text()
+            # a zombie leader may still have threads exiting, holding the open files
+            if "State:\tZ" in status and "Threads:\t1\n" in status:
+                return True
         except (ProcessLookupError, FileNotFoundError):
             return True
         time.sleep(0.05)
@@ -179,8 +180,15 @@ def test_signals_lose_nothing_answered(tmux_factory, tmp_path, sig):
 
     need_tmux()
     data = tmp_path / "data"
-    term = tmux_factory(["env", f"TUTOR_DATA_DIR={data}", "sh", "-c",
-                         f"exec {TUTOR} sigmoid-2-2-2 --no-blink; sleep 30"])
+    term = tmux_factory(
+        [
+            "env",
+            f"TUTOR_DATA_DIR={data}",
+            "sh",
+            "-c",
+            f"exec {TUTOR} sigmoid-2-2-2 --no-blink; sleep 30",
+        ]
+    )
     term.wait_for(lambda s: "sum_h1 =" in s)
     term.type("0.41")
     term.key("Enter")

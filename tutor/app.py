@@ -86,8 +86,13 @@ class TutorApp(App[int]):
         self.exit()
 
     # --- navigation used by the screens
-    def open_lesson(self, lesson: Lesson, restart: bool = False, mode: str | None = None,
-                    seed: int | None = None) -> None:
+    def open_lesson(
+        self,
+        lesson: Lesson,
+        restart: bool = False,
+        mode: str | None = None,
+        seed: int | None = None,
+    ) -> None:
         """Open ``lesson`` (the file's own numbers) in a mode, on the variant of ``seed``."""
         from tutor.screens.quiz import QuizScreen
 
@@ -135,8 +140,7 @@ class TutorApp(App[int]):
             ask_only=ask_only,
             boxes=boxes,
         )
-        screen = QuizScreen(self.session, ascii_only=self.ascii_only, blink=self.blink,
-                            mode=mode)
+        screen = QuizScreen(self.session, ascii_only=self.ascii_only, blink=self.blink, mode=mode)
         self._replace(screen)
         if self.session.complete:
             self.call_later(self.show_summary, self.session)
@@ -156,6 +160,7 @@ class TutorApp(App[int]):
                 lesson.quiz.decimals,
                 self.ascii_only,
                 variants=lesson.variants is not None,
+                training=session.plan.training_history if lesson.training else None,
             )
         )
 

@@ -81,28 +81,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("targets", nargs="*", metavar="LESSON|DIR", help="default: every known lesson")
 
-    p = sub.add_parser("progress", help="show your progress",
-                       description="Your progress per lesson (and variant and mode).")
+    p = sub.add_parser(
+        "progress",
+        help="show your progress",
+        description="Your progress per lesson (and variant and mode).",
+    )
     p.add_argument("lesson", nargs="?", metavar="LESSON", help="only this lesson")
     p.add_argument("--format", choices=("table", "json"), default="table")
 
-    p = sub.add_parser("reset", help="forget progress",
-                       description="Forget your progress on a lesson, or on all lessons. "
-                       "The attempt log keeps a record that you reset.")
+    p = sub.add_parser(
+        "reset",
+        help="forget progress",
+        description="Forget your progress on a lesson, or on all lessons. "
+        "The attempt log keeps a record that you reset.",
+    )
     p.add_argument("lesson", nargs="?", metavar="LESSON")
     p.add_argument("--all", action="store_true", help="every lesson")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    p = sub.add_parser("export", help="export results for a gradebook",
-                       description="Export your per-lesson scores and attempt log. JSON holds "
-                       "both; CSV holds the scores, or the attempt log with --attempts.")
+    p = sub.add_parser(
+        "export",
+        help="export results for a gradebook",
+        description="Export your per-lesson scores and attempt log. JSON holds "
+        "both; CSV holds the scores, or the attempt log with --attempts.",
+    )
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
     p.add_argument("--attempts", action="store_true", help="CSV of the attempt log")
 
-    p = sub.add_parser("serve", help="serve the tutor in a web browser",
-                       description="Serve the tutor through textual-serve (pip install "
-                       "'backprop-tutor[web]'). Binds to localhost unless --host is given.")
+    p = sub.add_parser(
+        "serve",
+        help="serve the tutor in a web browser",
+        description="Serve the tutor through textual-serve (pip install "
+        "'backprop-tutor[web]'). Binds to localhost unless --host is given.",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("lesson", nargs="?", metavar="LESSON")
@@ -392,14 +404,18 @@ def cmd_progress(lesson: str | None, fmt: str) -> int:
     if not rows:
         print("No progress yet." if lesson is None else f"No progress on {lesson} yet.")
         return EXIT_OK
-    print(f"{'LESSON':<28} {'SCORE':>9} {'CORRECT':>7} {'CARRIED':>7} {'REVEALED':>8} "
-          f"{'TIME':>6}  NEXT")
+    print(
+        f"{'LESSON':<28} {'SCORE':>9} {'CORRECT':>7} {'CARRIED':>7} {'REVEALED':>8} "
+        f"{'TIME':>6}  NEXT"
+    )
     for r in rows:
         minutes, seconds = divmod(int(r["seconds"]), 60)
         score = f"{r['score']:g}/{r['total']}"
         nxt = r["current"] or "done"
-        print(f"{r['key'][:28]:<28} {score:>9} {r['correct']:>7} {r['carried']:>7} "
-              f"{r['revealed']:>8} {minutes:>3}:{seconds:02d}  {nxt}")
+        print(
+            f"{r['key'][:28]:<28} {score:>9} {r['correct']:>7} {r['carried']:>7} "
+            f"{r['revealed']:>8} {minutes:>3}:{seconds:02d}  {nxt}"
+        )
     return EXIT_OK
 
 
@@ -412,8 +428,11 @@ def cmd_reset(lesson: str | None, everything: bool, yes: bool) -> int:
         keys = list(lessons)
         what = "all your progress"
     else:
-        keys = [k for k, v in lessons.items()
-                if k == lesson or (isinstance(v, dict) and v.get("lesson") == lesson)]
+        keys = [
+            k
+            for k, v in lessons.items()
+            if k == lesson or (isinstance(v, dict) and v.get("lesson") == lesson)
+        ]
         what = f"your progress on {lesson}"
         if not keys:
             print(f"No progress on {lesson} to reset.")
@@ -476,8 +495,9 @@ def cmd_serve(host: str, port: int, lesson: str | None) -> int:
     try:
         from textual_serve.server import Server
     except ImportError:
-        raise CliError("the web front end needs textual-serve: pip install "
-                       "'backprop-tutor[web]'") from None
+        raise CliError(
+            "the web front end needs textual-serve: pip install 'backprop-tutor[web]'"
+        ) from None
     command = f"{sys.executable} -m tutor"
     if lesson:
         load(lesson)  # refuse a bad lesson before serving

@@ -27,8 +27,9 @@ def weight(boxes: Mapping[str, int], kind: str) -> float:
     return float(2 ** (BOXES - box_of(boxes, kind)))
 
 
-def choose_steps(plan: Plan, boxes: Mapping[str, int], rng: np.random.Generator,
-                 size: int = DRILL_SIZE) -> set[str]:
+def choose_steps(
+    plan: Plan, boxes: Mapping[str, int], rng: np.random.Generator, size: int = DRILL_SIZE
+) -> set[str]:
     """The steps a drill asks: ``size`` of the lesson's asked steps, weighted by box."""
     asked = [s for s in plan if s.asked]
     if len(asked) <= size:

@@ -282,3 +282,31 @@ def path_gradient(spec: Spec, params: Params, trace: Trace, k: int) -> tuple[Arr
         np.outer(d, a_prev) * m
         for d, a_prev, m in zip(delta, trace.a[:-1], spec.masks, strict=True)
     )
+
+
+def dataset_history(
+    spec: Spec,
+    params: Params,
+    X: Array,
+    T: Array,
+    lr: float,
+    update_biases: bool,
+    epochs: int,
+    points: int = 40,
+) -> list[float]:
+    """Loss summed over a training set, sampled at ``points`` epochs of per-example updates
+    (stochastic gradient descent, examples in order)."""
+    X = np.asarray(X, dtype=float)
+    T = np.asarray(T, dtype=float)
+    marks = set(np.linspace(0, epochs, num=min(points, epochs + 1), dtype=int).tolist())
+
+    def total() -> float:
+        return sum(total_error(spec, params, x, t) for x, t in zip(X, T, strict=True))
+
+    history = [total()]
+    for epoch in range(1, epochs + 1):
+        for x, t in zip(X, T, strict=True):
+            params = step(spec, params, x, t, lr, update_biases).new
+        if epoch in marks:
+            history.append(total())
+    return history

@@ -32,11 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="plain ASCII drawing (automatic under TERM=linux or dumb)",
     )
     parser.add_argument("--no-blink", action="store_true", help="a steady cursor")
-    parser.add_argument("--mode", choices=("learn", "drill", "exam", "review"), default=None,
-                        help="learn (default), drill (a few steps of a fresh variant), exam "
-                        "(no help, limited attempts) or review (read the worked solution)")
-    parser.add_argument("--seed", type=int, metavar="N",
-                        help="the variant with seed N (drills draw a fresh one without it)")
+    parser.add_argument(
+        "--mode",
+        choices=("learn", "drill", "exam", "review"),
+        default=None,
+        help="learn (default), drill (a few steps of a fresh variant), exam "
+        "(no help, limited attempts) or review (read the worked solution)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="the variant with seed N (drills draw a fresh one without it)",
+    )
     return parser
 
 

@@ -178,6 +178,15 @@ class VariantRanges:
 
 
 @dataclass(frozen=True)
+class Training:
+    """More examples to train on after the hand-worked step, for the loss curve."""
+
+    inputs: tuple[tuple[float, ...], ...]
+    targets: tuple[tuple[float, ...], ...]
+    epochs: int = 1000
+
+
+@dataclass(frozen=True)
 class Lesson:
     """A validated lesson: the network, its texts and its quiz settings."""
 
@@ -197,6 +206,7 @@ class Lesson:
     misconceptions: tuple[Mapping[str, Any], ...] = ()
     file: str = "<lesson>"  # how problems name the source
     seed: int | None = None  # the variant's seed, when the numbers were drawn
+    training: Training | None = None  # a training set for the loss curve (XOR)
 
     @property
     def size(self) -> str:
@@ -349,6 +359,7 @@ TOP_KEYS = {
     "hints",
     "variants",
     "misconceptions",
+    "training",
 }
 NETWORK_KEYS = {"loss", "learning_rate", "update_biases"}
 LAYER_KEYS = {"name", "units", "prefix", "activation", "bias", "weights", "weight_names"}
@@ -446,6 +457,7 @@ def _build(
     quiz = _read_quiz(r, data.get("quiz", {}))
     hints = _read_hints(r, data.get("hints", {}))
     variants = _read_variants(r, data.get("variants"), layers, weights)
+    training = _read_training(r, data.get("training"), layers)
     misconceptions = data.get("misconceptions", [])
     if not isinstance(misconceptions, list) or not all(isinstance(m, dict) for m in misconceptions):
         r.bad("misconceptions", "must be a list of tables ([[misconceptions]])")
@@ -478,6 +490,7 @@ def _build(
         minutes=minutes,
         misconceptions=tuple(misconceptions),
         file=file,
+        training=training,
     )
 
 
@@ -920,3 +933,34 @@ def _read_variants(
         if pair:
             ranges[name] = pair
     return VariantRanges(round=rounding if rounding is not None else 2, ranges=ranges, **got)
+
+
+def _read_training(r: _Reader, raw: Any, layers: list[Layer]) -> Training | None:
+    """``[training]``: ``examples = [{inputs = [...], targets = [...]}, ...]`` and ``epochs``."""
+    if raw is None or not layers:
+        return None
+    table = r.table(raw, "training")
+    if table is None:
+        return None
+    r.keys(table, "training", {"examples", "epochs"})
+    examples = table.get("examples")
+    if not isinstance(examples, list) or not examples or len(examples) > 10_000:
+        r.bad("training.examples", "must be a list of 1 to 10000 {inputs = [...], targets = [...]}")
+        return None
+    n_in, n_out = len(layers[0].units), len(layers[-1].units)
+    xs, ts = [], []
+    for k, ex in enumerate(examples):
+        where = f"training.examples[{k}]"
+        if not isinstance(ex, dict):
+            r.bad(where, "must be a table {inputs = [...], targets = [...]}")
+            continue
+        r.keys(ex, where, {"inputs", "targets"})
+        x = _read_unit_values(r, ex.get("inputs"), f"{where}.inputs", layers[0].units)
+        t = _read_unit_values(r, ex.get("targets"), f"{where}.targets", layers[-1].units)
+        if x is not None and t is not None and len(x) == n_in and len(t) == n_out:
+            xs.append(x)
+            ts.append(t)
+    epochs = r.integer(table.get("epochs", 1000), "training.epochs", 1, 100_000)
+    if r.problems or epochs is None:
+        return None
+    return Training(tuple(xs), tuple(ts), epochs)

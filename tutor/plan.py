@@ -121,6 +121,22 @@ class Plan:
         c = self.compiled
         return engine.loss_history(c.spec, c.params, c.x, c.t, c.lr, c.update_biases, iterations)
 
+    def training_history(self) -> list[float] | None:
+        """The loss summed over the lesson's training set, epoch by epoch (None without one)."""
+        training = self.lesson.training
+        if training is None:
+            return None
+        c = self.compiled
+        return engine.dataset_history(
+            c.spec,
+            c.params,
+            training.inputs,
+            training.targets,
+            c.lr,
+            c.update_biases,
+            training.epochs,
+        )
+
 
 def choose_form(lesson: Lesson) -> str:
     """'paths' for the article's kind of network, 'delta' otherwise (or as the lesson asks)."""
@@ -356,7 +372,7 @@ class _Builder:
             if loss == "half_sse":
                 f: Formula = Product((Num(0.5, "½"), Square(Diff(t, out))))
             elif loss == "mse":
-                f = Quot(Square(Diff(t, out)), Num(float(n)))
+                f = Quot(Square(Diff(t, out)), Num(float(n))) if n > 1 else Square(Diff(t, out))
             elif loss == "cross_entropy":
                 f = Neg(Product((t, Call("ln", out))))
             else:
@@ -403,7 +419,8 @@ class _Builder:
         if loss == "half_sse":
             f: Formula = Diff(out, t)
         elif loss == "mse":
-            f = Quot(Product((Num(2.0), Diff(out, t))), Num(float(n)))
+            f = Product((Num(2.0), Diff(out, t)))
+            f = Quot(f, Num(float(n))) if n > 1 else f
         elif loss == "cross_entropy":
             f = Neg(Quot(t, out))
         else:

@@ -55,35 +55,48 @@ def lesson_rows(store: ProgressStore, only: str | None = None) -> list[dict[str,
             rec = steps.get(step_id)
             return rec.get("status", "todo") if isinstance(rec, dict) else "todo"
 
-        counts = {v: sum(1 for s in asked if status(s) == v) for v in ("correct", "carried",
-                                                                      "revealed", "failed")}
-        attempted = sum(1 for s in asked if isinstance(steps.get(s), dict)
-                        and (steps[s].get("attempts") or 0) > 0)
+        counts = {
+            v: sum(1 for s in asked if status(s) == v)
+            for v in ("correct", "carried", "revealed", "failed")
+        }
+        attempted = sum(
+            1
+            for s in asked
+            if isinstance(steps.get(s), dict) and (steps[s].get("attempts") or 0) > 0
+        )
         current = next((s for s in asked if status(s) not in DONE), None)
         mode = str(entry.get("mode", "learn"))
         if mode == "exam":
-            score: float = round(sum(float(steps[s].get("points", 0) or 0) for s in asked
-                                     if isinstance(steps.get(s), dict)), 2)
+            score: float = round(
+                sum(
+                    float(steps[s].get("points", 0) or 0)
+                    for s in asked
+                    if isinstance(steps.get(s), dict)
+                ),
+                2,
+            )
         else:
             score = counts["correct"] + counts["carried"]
         elapsed = entry.get("elapsed", 0)
-        rows.append({
-            "lesson": lesson_id,
-            "correct": counts["correct"],
-            "carried": counts["carried"],
-            "revealed": counts["revealed"],
-            "attempted": attempted,
-            "total": len(asked),
-            "current": current,
-            "score": score,
-            "seconds": round(float(elapsed), 1) if isinstance(elapsed, (int, float)) else 0.0,
-            "key": key,
-            "mode": mode,
-            "seed": seed,
-            "failed": counts["failed"],
-            "finished": current is None,
-            "updated": entry.get("updated"),
-        })
+        rows.append(
+            {
+                "lesson": lesson_id,
+                "correct": counts["correct"],
+                "carried": counts["carried"],
+                "revealed": counts["revealed"],
+                "attempted": attempted,
+                "total": len(asked),
+                "current": current,
+                "score": score,
+                "seconds": round(float(elapsed), 1) if isinstance(elapsed, (int, float)) else 0.0,
+                "key": key,
+                "mode": mode,
+                "seed": seed,
+                "failed": counts["failed"],
+                "finished": current is None,
+                "updated": entry.get("updated"),
+            }
+        )
     return rows
 
 
@@ -103,7 +116,35 @@ def _user() -> str:
         return "unknown"
 
 
-LESSON_COLUMNS = ["user", "lesson", "mode", "seed", "score", "total", "correct", "carried",
-                  "revealed", "failed", "attempted", "seconds", "finished", "current", "updated"]
-ATTEMPT_COLUMNS = ["user", "time", "lesson", "seed", "mode", "step", "event", "input", "value",
-                   "verdict", "diagnosis", "hint_level", "seconds"]
+LESSON_COLUMNS = [
+    "user",
+    "lesson",
+    "mode",
+    "seed",
+    "score",
+    "total",
+    "correct",
+    "carried",
+    "revealed",
+    "failed",
+    "attempted",
+    "seconds",
+    "finished",
+    "current",
+    "updated",
+]
+ATTEMPT_COLUMNS = [
+    "user",
+    "time",
+    "lesson",
+    "seed",
+    "mode",
+    "step",
+    "event",
+    "input",
+    "value",
+    "verdict",
+    "diagnosis",
+    "hint_level",
+    "seconds",
+]

@@ -303,7 +303,18 @@ class QuizSession:
             "seconds": round(self.elapsed(), 1),
             "mistakes": dict(mistakes.most_common()),
             "misses": sum(self.records[s.id].misses for s in asked),
+            "first_try": sum(
+                1
+                for s in asked
+                if self.records[s.id].status in (CORRECT, CARRIED) and not self.records[s.id].misses
+            ),
+            "updates": [
+                (s.param, s.formula.children()[0].evaluate(), s.value)
+                for s in self.plan
+                if s.kind == "update" and s.param
+            ],
             "loss_history": history,
+            "training_epochs": self.plan.lesson.training.epochs if self.plan.lesson.training else 0,
         }
 
     # --- internals

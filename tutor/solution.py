@@ -18,6 +18,14 @@ PHASE_TITLES = {
 }
 
 
+def section(step: Step, current: str | None) -> str:
+    """The heading a step goes under: an update stays in the section that computed its
+    gradient, so headings do not flip back and forth between weights."""
+    if step.phase == "update" and current is not None:
+        return current
+    return step.phase
+
+
 def step_lines(step: Step, env: dict[str, float], decimals: int, style: Style) -> list[str]:
     """``name = formula = numbers = value``, leaving out parts that would repeat."""
     name = step.id if style.ascii else step.label
@@ -69,8 +77,8 @@ def render_text(plan: Plan, style: Style = UNICODE) -> str:
     out = [f"{lesson.title}  ({lesson.id}, {lesson.size}, {len(plan)} steps)", ""]
     phase = None
     for s in plan:
-        if s.phase != phase:
-            phase = s.phase
+        if section(s, phase) != phase:
+            phase = section(s, phase)
             out += ["", PHASE_TITLES.get(phase, phase), "-" * len(PHASE_TITLES.get(phase, phase))]
         parts = step_lines(s, env, d, style)
         shown = "" if s.asked else "   (shown)"
@@ -94,8 +102,8 @@ def render_markdown(plan: Plan) -> str:
     ]
     phase = None
     for s in plan:
-        if s.phase != phase:
-            phase = s.phase
+        if section(s, phase) != phase:
+            phase = section(s, phase)
             out += [f"## {PHASE_TITLES.get(phase, phase)}", ""]
         parts = step_lines(s, env, d, UNICODE)
         shown = " *(shown)*" if not s.asked else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import secrets
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -56,12 +57,13 @@ def _draw(lesson: Lesson, rng: np.random.Generator) -> Network:
             return old
         value = round(float(rng.uniform(*lo_hi)), v.round)
         if value == 0.0 and lo_hi[0] < 0 < lo_hi[1]:
-            value = 10.0 ** -v.round  # a zero weight or input teaches nothing
+            value = 10.0**-v.round  # a zero weight or input teaches nothing
         return value
 
     inputs = tuple(pick(u, v.inputs, x) for u, x in zip(net.input_units, net.inputs, strict=True))
-    weights = tuple(dataclasses.replace(w, value=pick(w.name, v.weights, w.value))
-                    for w in net.weights)
+    weights = tuple(
+        dataclasses.replace(w, value=pick(w.name, v.weights, w.value)) for w in net.weights
+    )
     bias_values: dict[str, float] = {}
     layers: list[Layer] = []
     for layer in net.layers:
@@ -71,27 +73,45 @@ def _draw(lesson: Lesson, rng: np.random.Generator) -> Network:
         for name, old in zip(layer.bias_names, layer.bias_values, strict=True):
             if name not in bias_values:
                 bias_values[name] = pick(name, v.biases, old)
-        layers.append(dataclasses.replace(
-            layer, bias_values=tuple(bias_values[n] for n in layer.bias_names)))
-    targets = _targets(net, v.targets, v.round, rng)
+        layers.append(
+            dataclasses.replace(layer, bias_values=tuple(bias_values[n] for n in layer.bias_names))
+        )
+    targets = _targets(net, v.targets, v.round, rng, v.ranges)
     lr = pick("learning_rate", v.learning_rate, net.learning_rate)
-    return dataclasses.replace(net, layers=tuple(layers), weights=weights, inputs=inputs,
-                               targets=targets, learning_rate=lr)
+    return dataclasses.replace(
+        net, layers=tuple(layers), weights=weights, inputs=inputs, targets=targets, learning_rate=lr
+    )
 
 
-def _targets(net: Network, spec, digits: int, rng: np.random.Generator) -> tuple[float, ...]:
+def _targets(
+    net: Network,
+    spec,
+    digits: int,
+    rng: np.random.Generator,
+    ranges: Mapping[str, tuple[float, float]],
+) -> tuple[float, ...]:
     n = len(net.targets)
     if spec == "one-hot":
         hot = int(rng.integers(n))
         return tuple(1.0 if k == hot else 0.0 for k in range(n))
-    if spec is None:
+    units = net.output_units
+    if spec is None and not any(u in ranges for u in units):
         return net.targets
-    drawn = [round(float(rng.uniform(*spec)), digits) for _ in range(n)]
+    drawn = [
+        round(float(rng.uniform(*ranges.get(u, spec))), digits) if (u in ranges or spec) else t
+        for u, t in zip(units, net.targets, strict=True)
+    ]
     if net.layers[-1].activation == "softmax":  # soft targets must add up to 1
         total = sum(drawn) or 1.0
         drawn = [round(t / total, digits) for t in drawn]
         drawn[-1] = round(1.0 - sum(drawn[:-1]), digits)
     return tuple(drawn)
+
+
+def structural(mistaken: float, right: float) -> bool:
+    """A mistake that gives the right value by construction (a linear unit's out = sum, a
+    zero gradient's update): no choice of numbers can tell them apart."""
+    return math.isclose(mistaken, right, rel_tol=1e-12, abs_tol=1e-15)
 
 
 def degeneracy(lesson: Lesson) -> int:
@@ -107,7 +127,7 @@ def degeneracy(lesson: Lesson) -> int:
             bad += int(np.sum(np.abs(plan.trace.z[li]) > SATURATION))
     if not all(math.isfinite(s.value) for s in plan):
         return 10**6
-    shown_zero = 0.5 * 10.0 ** -lesson.quiz.decimals
+    shown_zero = 0.5 * 10.0**-lesson.quiz.decimals
     for g in plan.trace.grad_W:
         bad += int(np.sum((np.abs(g) < shown_zero) & (g != 0)))
     grader = Grader(plan)
@@ -115,6 +135,9 @@ def degeneracy(lesson: Lesson) -> int:
         if not step.asked:
             continue
         tol = grader.tolerance(step)
-        bad += sum(1 for c in grader.candidates(step) if tol.accepts(c.value, step.value))
+        bad += sum(
+            1
+            for c in grader.candidates(step)
+            if tol.accepts(c.value, step.value) and not structural(c.value, step.value)
+        )
     return bad
-

@@ -59,6 +59,7 @@ class Verdict:
 
 
 DIAGNOSIS_RTOL = 2e-3
+COARSE_BAND = 0.05  # "too coarse" only for answers within 5% of the value
 PLAUSIBLE_FACTOR = 10.0
 
 
@@ -75,6 +76,28 @@ def plausible(x: float, true: float, tol: Tolerance) -> bool:
 def _near(x: float, mistaken: float, tol: Tolerance) -> bool:
     """Looser than grading: a learner's own rounding must not hide a recognisable mistake."""
     return tol.accepts(x, mistaken) or abs(x - mistaken) <= DIAGNOSIS_RTOL * abs(mistaken)
+
+
+RANGES = {
+    "sigmoid": (0.0, 1.0, "A sigmoid's output always lies between 0 and 1."),
+    "softmax": (0.0, 1.0, "A softmax output always lies between 0 and 1."),
+    "tanh": (-1.0, 1.0, "tanh's output always lies between −1 and 1."),
+    "relu": (0.0, math.inf, "ReLU never gives a negative output."),
+}
+
+
+def range_note(plan: Plan, step: Step, x: float) -> str | None:
+    """A sentence when the answer is impossible for this kind of quantity, whatever the numbers."""
+    if step.kind == "out" and step.unit:
+        li, _ = plan.lesson.network.unit_position(step.unit)
+        rng = RANGES.get(plan.lesson.network.layers[li].activation or "")
+        if rng and not (rng[0] <= x <= rng[1]):
+            return rng[2]
+    if step.kind in ("error", "total") and x < 0:
+        return "An error is never negative: every loss term is a square or a −log of a probability."
+    if step.kind == "dout_dsum" and x < 0:
+        return "An activation's slope is never negative here: sigmoid, tanh and ReLU only rise."
+    return None
 
 
 class Grader:
@@ -225,6 +248,11 @@ class Grader:
                 message + tail,
                 diagnosis=hit.misconception.tag,
             )
+        note = range_note(self.plan, step, x)
+        if note:
+            return Verdict(
+                step.id, INCORRECT, parsed.raw, x, step.value, note + tail, diagnosis="out_of_range"
+            )
         coarse = self._too_coarse(parsed, step.value, tol)
         if coarse:
             return Verdict(
@@ -244,9 +272,14 @@ class Grader:
         p = parsed.decimals
         if p is None or p < 1:
             return None
-        needed = next((k for k in range(13) if tol.accepts(round(expected, k), expected)), None)
+        if tol.mode == "decimals":
+            needed: int | None = tol.decimals
+        else:
+            needed = next((k for k in range(13) if tol.accepts(round(expected, k), expected)), None)
         if needed is None or p >= needed:
             return None
+        if abs(parsed.value - expected) > COARSE_BAND * abs(expected):
+            return None  # not close: rounding to fewer places is not the whole story
         scale = 10.0**p
         shortened = {round(expected, p), math.trunc(expected * scale) / scale}
         if any(abs(parsed.value - s) < 1e-12 for s in shortened):

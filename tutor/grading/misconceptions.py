@@ -332,6 +332,13 @@ LIBRARY: tuple[Misconception, ...] = (
         _one_path,
     ),
     Misconception(
+        "one_error_only",
+        "Only one output's error",
+        ("total",),
+        "That is only one output's error: {total} adds the errors of all the outputs.",
+        _one_path,
+    ),
+    Misconception(
         "updated_weights",
         "Updated weights in the backward pass",
         ("dsum_dout", "path", "grad", "dE_dout", "delta", "update"),
@@ -360,7 +367,7 @@ LIBRARY: tuple[Misconception, ...] = (
         "Derivative with respect to the wrong variable",
         ("dsum_dw", "dsum_dout"),
         "Differentiate with respect to the right variable: the derivative of a product term "
-        "such as out·w with respect to one factor is the *other* factor.",
+        "such as out·w with respect to one factor is the other factor.",
         _derivative_wrong_variable,
     ),
 )

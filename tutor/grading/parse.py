@@ -18,7 +18,7 @@ from typing import Final, NamedTuple
 __all__ = ["ACCEPTED_HELP", "AnswerError", "ParsedAnswer", "parse_answer"]
 
 ACCEPTED_HELP: Final[str] = (
-    "Type a number such as 0.41, .41, 4.1e-1 or 41/100, or arithmetic like 1/(1+exp(-0.41))."
+    "Type a number such as 0.25, .25, 2.5e-1 or 1/4, or arithmetic like 2*0.3 + 1/(1+exp(-1.2))."
 )
 
 MAX_LENGTH: Final[int] = 200

@@ -12,6 +12,7 @@ from tutor.grading.grade import CORRECT, INCORRECT, INVALID, Grader
 from tutor.grading.misconceptions import lesson_misconception_problems
 from tutor.numfmt import fmt_value
 from tutor.plan import Plan
+from tutor.variants import structural
 
 GARBAGE = ("zz?", "", "1 +", "0,5x")
 
@@ -71,6 +72,8 @@ def _check_misconceptions(grader: Grader, step, where: str, report: CheckReport)
     seen: list[tuple[str, float]] = []
     for cand in grader.candidates(step):
         tag = cand.misconception.tag
+        if structural(cand.value, step.value):
+            continue  # the same value by construction: nothing an author can change
         if tol.accepts(cand.value, step.value):
             report.warnings.append(
                 f"{where}: mistake '{tag}' gives the right value "

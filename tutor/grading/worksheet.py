@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.grading.grade import CARRIED, CORRECT, INCORRECT, INVALID, MISSING, Grader, Verdict
+from tutor.grading.misconceptions import LIBRARY
 from tutor.names import suggest
 from tutor.numfmt import fmt_value
 from tutor.plan import Plan
 
 MAX_ANSWERS_BYTES = 1024 * 1024
+TITLES = {m.tag: m.title for m in reversed(LIBRARY)} | {
+    "too_coarse": "too few decimals",
+    "out_of_range": "impossible value",
+}
 
 
 class WorksheetError(Exception):
@@ -163,7 +168,7 @@ def to_json(result: WorksheetResult) -> dict:
 def to_table(result: WorksheetResult, decimals: int) -> str:
     rows = [("STEP", "ANSWER", "VERDICT", "EXPECTED", "NOTE")]
     for v in result.verdicts:
-        note = v.diagnosis or ("" if v.verdict == CORRECT else v.verdict)
+        note = TITLES.get(v.diagnosis or "", v.diagnosis or "")
         answer = "".join(ch if ch.isprintable() else " " for ch in (v.answer or "-"))[:24]
         rows.append((v.step_id, answer, v.verdict, fmt_value(v.expected, decimals), note))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]

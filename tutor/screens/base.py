@@ -8,7 +8,7 @@ from textual import events
 from textual.screen import Screen
 from textual.widgets import Static
 
-MIN_WIDTH, MIN_HEIGHT = 60, 18
+MIN_WIDTH, MIN_HEIGHT = 72, 22
 
 
 class TooSmall(Static):
@@ -16,6 +16,10 @@ class TooSmall(Static):
 
 
 class TutorScreen(Screen):
+    def restore_focus(self) -> None:
+        """Focus the widget the learner types into (screens override)."""
+        self.focus_next()
+
     def on_mount(self) -> None:
         self.mount(TooSmall(id="too-small"))
         self._check_size(self.app.size.width, self.app.size.height)
@@ -25,7 +29,11 @@ class TutorScreen(Screen):
 
     def _check_size(self, width: int, height: int) -> None:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
+        was_small = self.has_class("-too-small")
         self.set_class(small, "-too-small")
+        if was_small and not small:
+            # hidden widgets lose focus; give it back so typing works at once
+            self.call_after_refresh(self.restore_focus)
         if small:
             for widget in self.query(TooSmall):
                 widget.update(

@@ -1,4 +1,4 @@
-"""The help screen: every key, what it does, and how answers are checked."""
+"""The help screen: every key, what it does, the modes, and how answers are checked."""
 
 from __future__ import annotations
 
@@ -14,20 +14,21 @@ from tutor.textmode import to_ascii
 
 KEYS = [
     ("Enter", "", "check your answer"),
-    ("F2", "Ctrl+T", "hint (three levels, then reveal)"),
-    ("F3", "Ctrl+B", "chain-rule breakdown of the current or selected step"),
-    ("F4", "Ctrl+R", "reveal the answer (the step counts as revealed, not correct)"),
+    ("F2", "Ctrl+T", "hint: three levels, then reveal"),
+    ("F3", "Ctrl+B", "chain-rule breakdown (current or selected step)"),
+    ("F4", "Ctrl+R", "reveal (press twice; counts as revealed)"),
     ("F5", "Ctrl+N", "skip this step for now"),
-    ("F6 / Up", "Ctrl+O", "look at the previous step in the history"),
-    ("F7 / Down", "Ctrl+Y", "look at the next step in the history"),
+    ("F6 / Up", "Ctrl+O", "previous step in the history"),
+    ("F7 / Down", "Ctrl+Y", "next step in the history"),
+    ("F9", "Ctrl+L", "back to the lessons"),
     ("F1", "Ctrl+G", "this help"),
-    ("F10", "Ctrl+Q", "save and quit"),
+    ("F10", "Ctrl+Q", "quit (progress is already saved)"),
 ]
 
-ANSWERS = (
-    "Answers: a number such as 0.41, .41, 4.1e-1 or 41/100, or the arithmetic itself, such "
-    "as 0.1*0.1 + 0.5*0.3 + 0.25 or 1/(1+exp(-0.41)). Give the lesson's number of decimals; "
-    "rounded or truncated values are both fine. Your progress is saved after every answer."
+NOTES = (
+    "Answers: a number such as 0.25 or 2.5e-1, or the arithmetic itself, such as "
+    "2*0.3 + 0.1. Rounded or cut-off values both count. In the lesson list, m picks the mode: "
+    "learn, drill (a few steps on fresh numbers), exam (no help, three tries) or review."
 )
 
 
@@ -40,16 +41,17 @@ class HelpScreen(ModalScreen[None]):
         super().__init__()
         self.ascii_only = ascii_only
 
+    def t(self, s: str) -> str:
+        return to_ascii(s) if self.ascii_only else s
+
     def compose(self) -> ComposeResult:
-        table = Table(show_header=True, header_style="bold", box=None, expand=False)
-        table.add_column("key")
+        table = Table(show_header=False, box=None, expand=False, padding=(0, 1))
+        table.add_column("key", style="bold")
         table.add_column("or")
         table.add_column("does")
         for key, alt, what in KEYS:
-            table.add_row(Text(key), Text(alt), Text(to_ascii(what) if self.ascii_only else what))
-        note = Text(to_ascii(ANSWERS) if self.ascii_only else ANSWERS)
+            table.add_row(Text(key), Text(alt), Text(self.t(what)))
         with VerticalScroll(id="help-box"):
-            yield Static(Text("Keys", style="bold"))
+            yield Static(Text("Keys  (F1, Enter or Esc closes this help)", style="bold"))
             yield Static(table)
-            yield Static(note, id="help-answers")
-            yield Static(Text("F1, Enter or Esc closes this help.", style="dim"))
+            yield Static(Text(self.t(NOTES)), id="help-answers")

@@ -43,8 +43,8 @@ class PickerScreen(TutorScreen):
         table.add_columns("lesson", "title", "size", "level", "progress")
         for lesson, progress in self.lessons:
             title = self.t(lesson.title).replace("\n", " ")
-            if len(title) > 38:
-                title = title[:37] + ("..." if self.ascii_only else "…")
+            if len(title) > 30:
+                title = title[:29] + ("..." if self.ascii_only else "…")
             table.add_row(
                 Text(lesson.id),
                 Text(title),

@@ -55,6 +55,7 @@ class QuizScreen(TutorScreen):
         Binding("f5,ctrl+n", "skip", "Skip", key_display="F5", priority=True),
         Binding("f6,ctrl+o", "back", "Back", key_display="F6", priority=True),
         Binding("f7,ctrl+y", "forward", "Fwd", key_display="F7", show=False, priority=True),
+        Binding("f9,ctrl+l", "lessons", "Lessons", key_display="F9", show=False, priority=True),
         Binding("up", "back", "Back", show=False),
         Binding("down", "forward", "Forward", show=False),
     ]
@@ -85,9 +86,15 @@ class QuizScreen(TutorScreen):
             yield InfoPanel(id="panel")
         with Horizontal(id="prompt"):
             yield Static(id="step-label")
-            yield Input(id="answer", placeholder="your answer, e.g. 0.41 or 1/(1+exp(-0.41))")
+            yield Input(id="answer", placeholder=self.placeholder())
         yield Static(id="feedback")
         yield Footer()
+
+    def placeholder(self) -> str:
+        return (
+            f"a number to {self.plan.lesson.quiz.decimals} decimals, or the arithmetic "
+            "(Enter checks)"
+        )
 
     def on_mount(self) -> None:
         answer = self.query_one("#answer", Input)
@@ -108,10 +115,10 @@ class QuizScreen(TutorScreen):
     def refresh_all(self) -> None:
         s = self.session
         step = s.current
-        extra = ""
+        extra = f"seed {self.plan.lesson.seed}" if self.plan.lesson.seed is not None else ""
         if self.mode == "drill":
             minutes, seconds = divmod(int(s.elapsed()), 60)
-            extra = f"streak {s.streak}  {minutes}:{seconds:02d}"
+            extra = f"streak {s.streak}  {minutes}:{seconds:02d}  {extra}".strip()
         self.query_one(StatusBar).show(
             self.plan.lesson.title, s.position(), s.score, self.mode, self.ascii_only, extra
         )
@@ -128,8 +135,13 @@ class QuizScreen(TutorScreen):
             for st in self.plan
             if s.records[st.id].status != "todo"
         ]
+        labels = {} if self.ascii_only else {st.id: st.label for st in self.plan}
         self.query_one(History).set_rows(
-            rows, self.plan.lesson.quiz.decimals, self.ascii_only, follow_end=self.browsing is None
+            rows,
+            self.plan.lesson.quiz.decimals,
+            self.ascii_only,
+            follow_end=self.browsing is None,
+            labels=labels,
         )
         label = self.query_one("#step-label", Static)
         if step is None:
@@ -158,16 +170,33 @@ class QuizScreen(TutorScreen):
             self.post_message(AnswerGraded(step.id, verdict))
         self.reveal_armed = None
         if outcome.advanced:
-            event.input.value = ""
+            self._consume(event.input, event.value)
             self.browsing = None
             self.feedback(outcome.message, verdict.verdict if verdict else None)
             self.after_step()
             return
-        event.input.action_select_all()  # typing replaces the wrong answer; arrows edit it
+        if event.input.value == event.value:
+            event.input.action_select_all()  # typing replaces the wrong answer; arrows edit it
         extra = "" if verdict is None or verdict.verdict != INCORRECT else "  (F2: hint)"
         self.feedback(outcome.message + extra, verdict.verdict if verdict else None)
         if outcome.hint:
             self.show_hints(step.id)
+        self.refresh_all()
+
+    @staticmethod
+    def _consume(box: Input, submitted: str) -> None:
+        """Remove the submitted answer, keeping anything typed after Enter (fast typists)."""
+        box.value = box.value[len(submitted) :] if box.value.startswith(submitted) else box.value
+
+    def restore_focus(self) -> None:
+        self.query_one("#answer", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.browsing is not None and event.value:
+            self.browsing = None  # typing is about the current step again
+            self.refresh_all()
+
+    def on_resize(self) -> None:
         self.refresh_all()
 
     def after_step(self) -> None:
@@ -187,12 +216,12 @@ class QuizScreen(TutorScreen):
         style = ASCII if self.ascii_only else UNICODE
         texts = hints_upto(self.plan, step, level, self.session.learner_values(), style)
         body = Text()
-        for k, t in enumerate(texts, start=1):
+        if level >= 3:
+            body.append("Still stuck? F4 reveals the answer.\n", style="dim")
+        for k, t in reversed(list(enumerate(texts, start=1))):  # the newest hint first
             body.append(f"Hint {k}: ", style="bold")
             body.append(self.text(safe_text(t)) + "\n")
-        if level >= 3:
-            body.append("Still stuck? F4 reveals the answer.", style="dim")
-        self.show_panel(f"Hints for {self.label_of(step_id)}", body, at_end=True)
+        self.show_panel(f"Hints for {self.label_of(step_id)}", body)
 
     # --- actions
     def action_help(self) -> None:
@@ -215,6 +244,7 @@ class QuizScreen(TutorScreen):
         step_id = self.browsing or (self.session.current.id if self.session.current else None)
         if step_id is None:
             return
+        self.feedback("")
         done = self.session.records[step_id].status in DONE
         style = ASCII if self.ascii_only else UNICODE
         b = breakdown(self.plan, step_id, self.session.learner_values(), style)
@@ -253,6 +283,9 @@ class QuizScreen(TutorScreen):
         self.query_one("#answer", Input).value = ""
         self.feedback(outcome.message)
         self.after_step()
+
+    def action_lessons(self) -> None:
+        self.app.show_picker()  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.move_history(-1)

@@ -46,17 +46,26 @@ class ReviewScreen(TutorScreen):
     def show_step(self) -> None:
         step = self.plan[self.index]
         known = {s.id: s.value for s in list(self.plan)[: self.index + 1]}
-        self.query_one(StatusBar).show(self.plan.lesson.title, (self.index + 1, len(self.plan)),
-                                       0, "review", self.ascii_only)
-        self.query_one(NetworkDiagram).show(self.plan.lesson.network, known, set(step.involves),
-                                            self.plan.lesson.quiz.decimals, self.ascii_only)
+        self.query_one(StatusBar).show(
+            self.plan.lesson.title, (self.index + 1, len(self.plan)), 0, "review", self.ascii_only
+        )
+        self.query_one(NetworkDiagram).show(
+            self.plan.lesson.network,
+            known,
+            set(step.involves),
+            self.plan.lesson.quiz.decimals,
+            self.ascii_only,
+        )
         style = ASCII if self.ascii_only else UNICODE
         meaning = to_ascii(step.meaning) if self.ascii_only else step.meaning
-        body = Group(Text(meaning + "\n", style="italic"),
-                     as_rich(breakdown(self.plan, step.id, style=style)))
+        body = Group(
+            Text(meaning + "\n", style="italic"),
+            as_rich(breakdown(self.plan, step.id, style=style)),
+        )
         phase = PHASE_TITLES.get(step.phase, step.phase)
-        self.query_one(InfoPanel).show(f"{phase}: step {self.index + 1} of {len(self.plan)}",
-                                       body, self.ascii_only)
+        self.query_one(InfoPanel).show(
+            f"{phase}: step {self.index + 1} of {len(self.plan)}", body, self.ascii_only
+        )
 
     def action_next(self) -> None:
         if self.index < len(self.plan) - 1:

@@ -3,9 +3,11 @@ the second forward pass has a lower error, and the loss keeps falling."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -24,7 +26,8 @@ def summary_text(title: str, data: dict[str, Any], decimals: int) -> Text:
     out = Text()
     out.append("Lesson complete", style="bold green")
     out.append(f"  {safe_text(title, 200)}\n\n")
-    out.append(f"Score: {data['score']}/{data['total']}", style="bold")
+    out.append(f"Score: {data['score']:g}/{data['total']}", style="bold")
+    out.append(f"   right at the first try: {data.get('first_try', 0)}")
     if data["carried"]:
         out.append(f"   ({len(data['carried'])} with a carried error)")
     minutes, seconds = divmod(int(data["seconds"]), 60)
@@ -52,6 +55,17 @@ def summary_text(title: str, data: dict[str, Any], decimals: int) -> Text:
                 "   (this update did not lower the error: the step was too large)", style="yellow"
             )
         out.append(f"\nAfter {len(hist) - 1} updates: {fmt_value(hist[-1], decimals)}\n")
+    updates = data.get("updates") or []
+    if updates:
+        out.append("\nOne step of gradient descent moved the parameters:\n")
+        cells = [
+            f"{name} {fmt_value(old, decimals)} → {fmt_value(new, decimals)}"
+            for name, old, new in updates[:24]
+        ]
+        for k in range(0, len(cells), 2):
+            out.append("  " + "    ".join(cells[k : k + 2]) + "\n")
+        if len(updates) > 24:
+            out.append(f"  … and {len(updates) - 24} more\n")
     return out
 
 
@@ -70,8 +84,11 @@ class SummaryScreen(TutorScreen):
         decimals: int,
         ascii_only: bool = False,
         variants: bool = False,
+        training: Callable[[], list[float] | None] | None = None,
     ):
+        """``training`` computes the training-set loss curve (slow: run in a worker)."""
         super().__init__()
+        self.training = training
         self.title_text = title
         self.data = data
         self.decimals = decimals
@@ -80,12 +97,20 @@ class SummaryScreen(TutorScreen):
 
     def compose(self) -> ComposeResult:
         text = summary_text(self.title_text, self.data, self.decimals)
-        chart = loss_chart(self.data["loss_history"], ascii_only=self.ascii_only)
+        if self.training is not None:
+            caption = (
+                f"Loss over the whole training set, {self.data['training_epochs']} passes "
+                "of per-example updates:"
+            )
+            chart = Text("training… (a moment)", style="dim")
+        else:
+            caption = "Loss curve (E_total) over further updates on this example:"
+            chart = loss_chart(self.data["loss_history"], ascii_only=self.ascii_only)
         if self.ascii_only:
             text = Text(to_ascii(text.plain))
         with VerticalScroll(id="summary-box"):
             yield Static(text, id="summary-text")
-            yield Static(Text("Loss curve (E_total):", style="bold"))
+            yield Static(Text(caption, style="bold"))
             yield Static(chart, id="loss-chart")
         with Horizontal(id="summary-buttons"):
             yield Button("Redo (r)", id="redo", variant="primary")
@@ -93,6 +118,20 @@ class SummaryScreen(TutorScreen):
             yield Button("Lessons (p)", id="picker")
             yield Button("Quit (q)", id="quit")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#summary-box").focus()  # arrows and PageDown scroll the summary
+        if self.training is not None:
+            self.train()
+
+    @work(thread=True, exclusive=True)
+    def train(self) -> None:
+        """Slow work (thousands of updates) off the interface thread."""
+        assert self.training is not None
+        history = self.training()
+        if history:
+            chart = loss_chart(history, ascii_only=self.ascii_only)
+            self.app.call_from_thread(self.query_one("#loss-chart", Static).update, chart)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         action = {
@@ -105,6 +144,14 @@ class SummaryScreen(TutorScreen):
             action()
 
     def action_redo(self) -> None:
+        if not getattr(self, "_redo_armed", False):
+            self._redo_armed = True
+            self.notify(
+                "Press r again to start over: this lesson's progress will be cleared "
+                "(the attempt log keeps a record).",
+                timeout=8,
+            )
+            return
         self.app.redo_lesson()  # type: ignore[attr-defined]
 
     def action_variant(self) -> None:

@@ -9,7 +9,8 @@ from tutor.numfmt import fmt_value
 from tutor.session import StepRecord
 
 MARKS = {
-    "correct": ("✓", "+", "green"),
+    "correct": ("✓", "ok", "green"),
+    "failed": ("✗", "x", "red"),
     "carried": ("≈", "~", "yellow"),
     "revealed": ("shown", "shown", "magenta"),
     "shown": ("given", "given", "dim"),
@@ -28,10 +29,10 @@ class History(DataTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = False
+        self.add_column("", key="mark")
         self.add_column("step", key="step")
         self.add_column("yours", key="yours")
         self.add_column("value", key="value")
-        self.add_column("", key="mark")
 
     def set_rows(
         self,
@@ -39,22 +40,27 @@ class History(DataTable):
         decimals: int,
         ascii_only: bool,
         follow_end: bool = True,
+        labels: dict[str, str] | None = None,
     ) -> None:
-        """Rows as (step id, record, true value), in plan order."""
+        """Rows as (step id, record, true value), in plan order.
+
+        The true value is shown only once the step is done: a skipped step keeps its secret.
+        """
         selected = self.cursor_row
         self.clear()
         for step_id, rec, value in rows:
             sym, plain, style = MARKS.get(rec.status, ("", "", ""))
-            answer = (rec.answer or "").strip()
+            answer = (rec.answer or "").strip() if rec.status not in ("revealed", "shown") else ""
             if len(answer) > 9:
-                answer = answer[:8] + "…"
+                answer = answer[:8] + ("~" if ascii_only else "…")
             if ascii_only:
                 answer = answer.encode("ascii", "replace").decode()
+            shown = fmt_value(value, decimals, ascii_minus=ascii_only) if rec.done else "?"
             self.add_row(
-                Text(step_id, no_wrap=True),
-                Text(answer),
-                Text(fmt_value(value, decimals, ascii_minus=ascii_only)),
                 Text(plain if ascii_only else sym, style=style),
+                Text((labels or {}).get(step_id, step_id), no_wrap=True),
+                Text(answer),
+                Text(shown),
                 key=step_id,
             )
         if rows:

@@ -30,6 +30,8 @@ def draw_network(
     for li, layer in enumerate(net.layers):
         lines: list[tuple[str, str]] = []
         head = layer.name
+        if li == 0:
+            head += f"  η={fmt_given(net.learning_rate)}"
         if li:
             head += f" ({ACT_SYMBOL.get(layer.activation or '', layer.activation)})"
             if layer.bias_names and layer.shared_bias:
@@ -46,7 +48,10 @@ def draw_network(
             else:
                 value = "?"
             style = "reverse bold" if u in highlight else ""
-            lines.append((f"{u} {value}", style))
+            target = ""
+            if li == len(net.layers) - 1:
+                target = f"  (target {fmt_given(net.targets[j])})"
+            lines.append((f"{u} {value}{target}", style))
             outgoing = [w for w in net.weights if w.source == u]
             for w in outgoing[:3]:
                 style = "reverse" if w.name in highlight else "dim"

@@ -28,7 +28,8 @@ class StatusBar(Static):
             right += f"  {extra}"
         if mode != "learn":
             right += f"  [{mode}]"
-        room = max(10, (self.size.width or 80) - len(right) - 2)
+        width = self.size.width or self.app.size.width or 80
+        room = max(10, width - len(right) - 2)
         title = safe_text(title, 200).replace("\n", " ")
         if ascii_only:
             title = to_ascii(title)
