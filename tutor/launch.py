@@ -61,7 +61,8 @@ def launch(argv: list[str]) -> int:
     except CliError as err:
         print(f"tutor: {err}", file=sys.stderr)
         return 2
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    served = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")  # tutor serve: no TTY needed
+    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         print(
             "tutor: the interactive tutor needs a terminal; without one, use 'tutor solve "
             "LESSON' or 'tutor grade LESSON ANSWERS'.",
