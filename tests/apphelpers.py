@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import asynccontextmanager
 
 from conftest import LESSONS
 
@@ -36,6 +37,16 @@ def screen_text(app) -> str:
     for y in sorted(rows):
         lines.append("".join(t for _, t in sorted(rows[y])))
     return "\n".join(lines)
+
+
+@asynccontextmanager
+async def run(app, **kw):
+    """``app.run_test(**kw)``, then wait until the lesson's session is attached (the app
+    builds it in a worker after the first paint)."""
+    async with app.run_test(**kw) as pilot:
+        if app.lesson is not None and app.mode != "review":
+            await wait_for(pilot, lambda: app.session is not None, tries=200)
+        yield pilot
 
 
 async def wait_for(pilot, condition, tries: int = 50) -> None:

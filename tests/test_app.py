@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apphelpers import answer, answer_steps, make_app, screen_text, wait_for
+from apphelpers import answer, answer_steps, make_app, run, screen_text, wait_for
 from conftest import LESSONS
 from textual.widgets import Input
 
@@ -22,7 +22,8 @@ def feedback(app) -> str:
 async def test_right_answers_advance_and_show_correct(tmp_path):
     app = make_app(tmp_path)
     graded = []
-    async with app.run_test(
+    async with run(
+        app,
         size=(80, 24),
         message_hook=lambda m: graded.append(m) if isinstance(m, AnswerGraded) else None,
     ) as pilot:
@@ -43,7 +44,7 @@ async def test_right_answers_advance_and_show_correct(tmp_path):
 
 async def test_wrong_answer_stays_and_diagnoses(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await answer(pilot, "0.16")
         assert app.session.current.id == "sum_h1"
         assert "bias seems to be missing" in feedback(app)
@@ -54,7 +55,7 @@ async def test_wrong_answer_stays_and_diagnoses(tmp_path):
 
 async def test_hint_levels_rise_with_keys_and_with_misses(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await pilot.press("f2")
         assert app.session.records["sum_h1"].hint_level == 1
         assert "Hint 1 of 3" in feedback(app)
@@ -66,7 +67,7 @@ async def test_hint_levels_rise_with_keys_and_with_misses(tmp_path):
         await pilot.press("f2")
         assert "No more hints" in feedback(app)
     app = make_app(tmp_path / "b")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         for wrong in ("1", "2", "3"):
             await answer(pilot, wrong)
         assert app.session.records["sum_h1"].hint_level == 2  # escalated by itself
@@ -74,7 +75,7 @@ async def test_hint_levels_rise_with_keys_and_with_misses(tmp_path):
 
 async def test_reveal_needs_confirmation_and_is_not_correct(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await pilot.press("f4")
         assert app.session.current.id == "sum_h1"
         assert "again to reveal" in feedback(app)
@@ -87,7 +88,7 @@ async def test_reveal_needs_confirmation_and_is_not_correct(tmp_path):
 
 async def test_breakdown_of_current_and_earlier_steps(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         app.session.index = app.session.plan.index("dE_total/dw5")
         for sid in ("dE_total/dout_o1", "dout_o1/dsum_o1", "dsum_o1/dw5"):
             app.session.records[sid] = StepRecord("correct", "x", app.session.plan[sid].value)
@@ -104,7 +105,7 @@ async def test_breakdown_of_current_and_earlier_steps(tmp_path):
 
 async def test_skip_and_back(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await pilot.press("f5")
         assert app.session.current.id == "out_h1"
         assert app.session.records["sum_h1"].status == "skipped"
@@ -118,7 +119,7 @@ async def test_skip_and_back(tmp_path):
 
 async def test_whole_lesson_reaches_the_summary(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await answer_steps(pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
         text = screen_text(app)
@@ -133,15 +134,15 @@ async def test_whole_lesson_reaches_the_summary(tmp_path):
 
 async def test_resume_opens_at_first_unanswered_step_and_restart(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await answer(pilot, "0.41")
         await answer(pilot, "0.60109")
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)):
+    async with run(app, size=(80, 24)):
         assert app.session.current.id == "sum_h2"
         assert app.session.score == 2
     app = make_app(tmp_path, restart=True)
-    async with app.run_test(size=(80, 24)):
+    async with run(app, size=(80, 24)):
         assert app.session.current.id == "sum_h1" and app.session.score == 0
 
 
@@ -151,7 +152,7 @@ async def test_picker_lists_lessons_and_opens_one(tmp_path, monkeypatch):
     (folder / "extra.toml").write_text(SEED.replace('title = "', 'title = "Extra [b] ', 1))
     monkeypatch.setenv("TUTOR_LESSONS_PATH", str(folder))
     app = make_app(tmp_path, lesson=None)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         assert isinstance(app.screen, PickerScreen)
         text = screen_text(app)
         assert "sigmoid-2-2-2" in text and "extra" in text
@@ -162,7 +163,7 @@ async def test_picker_lists_lessons_and_opens_one(tmp_path, monkeypatch):
 
 async def test_help_screen_lists_every_key(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await pilot.press("f1")
         await pilot.pause()
         text = screen_text(app)
@@ -179,7 +180,7 @@ async def test_markup_in_lesson_text_is_shown_literally(tmp_path):
         '"sum_h1" = ["Add [b1] and [bold]this[/bold]."]\n"dout_h1/dsum_h1" = [',
     )
     app = make_app(tmp_path, text=text)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with run(app, size=(100, 30)) as pilot:
         shown = screen_text(app)
         assert "[b]bold?[/b] [red]x" in shown
         await pilot.press("f2")
@@ -189,7 +190,7 @@ async def test_markup_in_lesson_text_is_shown_literally(tmp_path):
 
 async def test_ascii_mode_has_no_unicode_symbols(tmp_path):
     app = make_app(tmp_path, ascii_only=True)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await answer(pilot, "0.41")
         await pilot.press("f2", "f2")
         text = screen_text(app)
@@ -201,7 +202,7 @@ async def test_ascii_mode_has_no_unicode_symbols(tmp_path):
 @pytest.mark.parametrize("size", [(40, 12), (59, 24), (80, 17)])
 async def test_too_small_terminal_says_so(tmp_path, size):
     app = make_app(tmp_path)
-    async with app.run_test(size=size) as pilot:
+    async with run(app, size=size) as pilot:
         await pilot.pause()
         assert "enlarge the terminal" in screen_text(app)
         await pilot.resize_terminal(80, 24)
@@ -212,7 +213,7 @@ async def test_too_small_terminal_says_so(tmp_path, size):
 
 async def test_comfortable_at_120x40(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with run(app, size=(120, 40)) as pilot:
         await answer(pilot, "0.41")
         text = screen_text(app)
         assert "About this lesson" in text or "Forward pass" in text
@@ -221,7 +222,7 @@ async def test_comfortable_at_120x40(tmp_path):
 
 async def test_typing_works_again_after_the_terminal_was_too_small(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await pilot.resize_terminal(40, 12)
         await pilot.pause()
         await pilot.resize_terminal(80, 24)
@@ -246,7 +247,7 @@ def test_keys_typed_after_enter_are_kept():
 
 async def test_skipping_does_not_show_the_answer(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await pilot.press("f5")
         await pilot.pause()
         text = screen_text(app)
@@ -257,14 +258,14 @@ async def test_skipping_does_not_show_the_answer(tmp_path):
 
 async def test_lessons_key_goes_back_to_the_picker(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await pilot.press("f9")
         await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
 
 
 async def test_redo_on_the_summary_asks_first(tmp_path):
     app = make_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await answer_steps(pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
         await pilot.press("r")
@@ -277,16 +278,16 @@ async def test_redo_on_the_summary_asks_first(tmp_path):
 
 async def test_modes_from_the_app(tmp_path):
     app = make_app(tmp_path, mode="exam")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         await pilot.press("f2")
         assert "No hints during an exam" in feedback(app)
         assert "[exam]" in screen_text(app)
     app = make_app(tmp_path / "d", mode="drill", seed=3)
-    async with app.run_test(size=(80, 24)):
+    async with run(app, size=(80, 24)):
         assert len(app.session.asked) == 8
         assert "streak 0" in screen_text(app) and "seed 3" in screen_text(app)
     app = make_app(tmp_path / "r", mode="review")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with run(app, size=(80, 24)) as pilot:
         assert "step 1 of 53" in screen_text(app)
         await pilot.press("enter")
         await pilot.pause()
@@ -295,7 +296,7 @@ async def test_modes_from_the_app(tmp_path):
 
 async def test_training_curve_for_the_xor_lesson(tmp_path):
     app = make_app(tmp_path, lesson="xor-training")
-    async with app.run_test(size=(80, 30)) as pilot:
+    async with run(app, size=(80, 30)) as pilot:
         await answer_steps(pilot)
         await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
         await app.workers.wait_for_complete()

@@ -26,9 +26,12 @@ def free_port() -> int:
 def server(tmp_path):
     port = free_port()
     env = {**os.environ, "TUTOR_DATA_DIR": str(tmp_path / "data"), "TUTOR_NO_BLINK": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "tutor", "serve", "--port", str(port),
-                             "sigmoid-2-2-2"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tutor", "serve", "--port", str(port), "sigmoid-2-2-2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     end = time.monotonic() + 20
     while time.monotonic() < end:
         with socket.socket() as s:
@@ -58,7 +61,7 @@ async def _session(port: int, data) -> dict:
                 try:
                     await asyncio.wait_for(ws.receive(), timeout=1)
                     received += 1
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             await asyncio.sleep(1.0)
             await ws.send_json(["stdin", "0.41\r"])
@@ -66,7 +69,7 @@ async def _session(port: int, data) -> dict:
             while time.monotonic() < deadline:
                 try:
                     await asyncio.wait_for(ws.receive(), timeout=0.2)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 if state_file.exists():
                     return json.loads(state_file.read_text())

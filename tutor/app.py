@@ -9,21 +9,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
-from tutor import drill
 from tutor.lesson import Lesson, LessonError, load_lesson
-from tutor.plan import build_plan
-from tutor.progress import LessonRecorder, ProgressStore
-from tutor.session import QuizSession, StepRecord
-from tutor.variants import draw_variant, fresh_seed
+from tutor.progress import LessonRecorder, ProgressStore, lesson_key
+
+if TYPE_CHECKING:
+    from tutor.session import QuizSession
 
 
 class TutorApp(App[int]):
@@ -66,10 +67,16 @@ class TutorApp(App[int]):
             loop.add_signal_handler(signal.SIGTERM, self._terminate)
         for warning in self.store.warnings:
             self.notify(warning, severity="warning", timeout=15)
+
+    def get_default_screen(self) -> Screen:
+        """The first screen itself (not a blank one with ours pushed on top): one paint less
+        before the first prompt."""
+        self._first: Screen | None = None
         if self.lesson is not None:
             self.open_lesson(self.lesson, restart=self.restart, seed=self.seed)
         else:
             self.show_picker()
+        return self._first or Screen()
 
     # --- signals (Textual handles neither SIGHUP nor SIGTERM by itself)
     def _hang_up(self) -> None:
@@ -93,28 +100,60 @@ class TutorApp(App[int]):
         mode: str | None = None,
         seed: int | None = None,
     ) -> None:
-        """Open ``lesson`` (the file's own numbers) in a mode, on the variant of ``seed``."""
+        """Open ``lesson`` (the file's own numbers) in a mode, on the variant of ``seed``.
+
+        The quiz screen is shown at once; NumPy, the engine and the plan are loaded in a
+        worker (see ``QuizScreen``), so the first prompt appears as fast as Textual allows.
+        """
         from tutor.screens.quiz import QuizScreen
 
         mode = mode or self.mode
         self.mode = mode
         self.lesson = lesson
+        self.session = None
         if lesson.variants is None:
             seed = None
         elif mode == "drill" and seed is None:
-            seed = fresh_seed()  # every drill gets fresh numbers; the seed is recorded
-        shown = draw_variant(lesson, seed) if seed is not None else lesson
+            seed = secrets.randbelow(10**6)  # every drill gets fresh numbers, recorded
         self.seed = seed
-        plan = build_plan(shown)
         if mode == "review":
-            from tutor.screens.review import ReviewScreen
-
-            self._replace(ReviewScreen(plan, self.ascii_only))
+            self._open_review(lesson, seed)
             return
-        recorder = LessonRecorder(self.store, lesson.id, seed, mode)
+        key = lesson_key(lesson.id, seed, mode)
         if restart:
-            recorder.restart()
-        saved = self.store.lesson_state(recorder.key)
+            self.store.reset(key)
+        saved = self.store.lesson_state(key)
+        first = saved.get("current") if isinstance(saved.get("current"), str) else None
+        first = first or f"sum_{lesson.network.layers[1].units[0]}"
+
+        def build() -> QuizSession:
+            return self._make_session(lesson, seed, mode, saved)
+
+        screen = QuizScreen(
+            lesson,
+            first,
+            build,
+            ascii_only=self.ascii_only,
+            blink=self.blink,
+            mode=mode,
+            preview=seed is None,
+        )
+        self._replace(screen)
+
+    def _make_session(
+        self, lesson: Lesson, seed: int | None, mode: str, saved: dict
+    ) -> QuizSession:
+        """The slow part of opening a lesson (runs in a worker thread)."""
+        import numpy as np
+
+        from tutor import drill
+        from tutor.plan import build_plan
+        from tutor.session import QuizSession, StepRecord
+        from tutor.variants import draw_variant
+
+        shown = draw_variant(lesson, seed) if seed is not None else lesson
+        plan = build_plan(shown)
+        recorder = LessonRecorder(self.store, lesson.id, seed, mode)
         records = {
             k: StepRecord.from_dict(v)
             for k, v in saved.get("steps", {}).items()
@@ -130,7 +169,7 @@ class TutorApp(App[int]):
                 ask_only = drill.choose_steps(plan, boxes, np.random.default_rng(seed))
             recorder.asked = sorted(ask_only)
         elapsed = saved.get("elapsed", 0.0)
-        self.session = QuizSession(
+        return QuizSession(
             plan,
             records,
             recorder,
@@ -140,14 +179,18 @@ class TutorApp(App[int]):
             ask_only=ask_only,
             boxes=boxes,
         )
-        screen = QuizScreen(self.session, ascii_only=self.ascii_only, blink=self.blink, mode=mode)
-        self._replace(screen)
-        if self.session.complete:
-            self.call_later(self.show_summary, self.session)
+
+    def _open_review(self, lesson: Lesson, seed: int | None) -> None:
+        from tutor.plan import build_plan
+        from tutor.screens.review import ReviewScreen
+        from tutor.variants import draw_variant
+
+        shown = draw_variant(lesson, seed) if seed is not None else lesson
+        self._replace(ReviewScreen(build_plan(shown), self.ascii_only))
 
     def fresh_variant(self) -> None:
         if self.lesson is not None and self.lesson.variants is not None:
-            self.open_lesson(self.lesson, mode=self.mode, seed=fresh_seed())
+            self.open_lesson(self.lesson, mode=self.mode, seed=secrets.randbelow(10**6))
 
     def show_summary(self, session: QuizSession) -> None:
         from tutor.screens.summary import SummaryScreen
@@ -199,9 +242,15 @@ class TutorApp(App[int]):
         lessons.sort(key=lambda pair: (pair[0].order, pair[0].id))
         self._replace(PickerScreen(lessons, problems, self.ascii_only))
 
-    def _replace(self, screen) -> None:
-        """Show ``screen`` as the only screen above the default one."""
-        if len(self.screen_stack) > 1:
-            self.switch_screen(screen)
-        else:
+    def _replace(self, screen: Screen) -> None:
+        """Show ``screen`` in place of the current one (or as the first screen).
+
+        The first screen stays at the bottom of the stack (Textual cannot switch away from
+        the only screen), so later screens are pushed above it and then switched.
+        """
+        if not self.screen_stack:
+            self._first = screen
+        elif len(self.screen_stack) == 1:
             self.push_screen(screen)
+        else:
+            self.switch_screen(screen)

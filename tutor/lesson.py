@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tutor.names import ACTIVATIONS, FORMS, LOSSES, RESERVED, suggest
 from tutor.tolerance import Tolerance, read_tolerance
 
@@ -648,7 +646,10 @@ def _read_matrix(
         seed = r.integer(spec.get("seed", 0), f"{where}.weights.seed", 0, 2**32 - 1)
         if rng_range is None or seed is None:
             return []
+        import numpy as np  # only here: the app's first paint must not wait for NumPy
+
         matrix = np.random.default_rng(seed).uniform(rng_range[0], rng_range[1], size=shape)
+        matrix = matrix.tolist()
     elif isinstance(spec, list):
         if len(spec) != shape[0] or not all(isinstance(row, list) for row in spec):
             r.bad(f"{where}.weights", f"must have one row per unit of this layer ({shape[0]})")
@@ -665,7 +666,7 @@ def _read_matrix(
             rows.append([r.number(v, f"{where}.weights[{j}][{k}]") for k, v in enumerate(row)])
         if any(v is None for row in rows for v in row):
             return []
-        matrix = np.array(rows, dtype=float)
+        matrix = rows
     else:
         r.bad(
             f"{where}.weights", "must be a matrix (list of rows) or {random = [lo, hi], seed = N}"
@@ -703,7 +704,7 @@ def _read_matrix(
         for k, s in enumerate(sources):
             name = grid[j][k]
             if name is not None:
-                out.append(Weight(name, s, t, float(matrix[j, k]), li))
+                out.append(Weight(name, s, t, float(matrix[j][k]), li))
     return out
 
 

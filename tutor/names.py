@@ -21,3 +21,23 @@ def suggest(word: str, choices: list[str] | set[str]) -> str | None:
         return folded[0]
     close = difflib.get_close_matches(word, options, n=1)
     return close[0] if close else None
+
+
+PHASE_TITLES = {
+    "forward": "Forward pass",
+    "error": "Error",
+    "output layer": "Backward pass: output layer",
+    "hidden layer": "Backward pass: hidden layer",
+    "update": "Updates",
+}
+
+
+def label_for(step_id: str) -> str:
+    """The display label: ``dE_total/dw5`` → ``∂E_total/∂w5``, ``delta_o1`` → ``δ_o1``."""
+    if "/" in step_id:
+        num, den = step_id.split("/", 1)
+        if num.startswith("d") and den.startswith("d"):
+            return f"∂{num[1:]}/∂{den[1:]}"
+    if step_id.startswith("delta_"):
+        return "δ_" + step_id[6:]
+    return step_id

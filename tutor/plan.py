@@ -32,7 +32,7 @@ from tutor.formula import (
     total,
 )
 from tutor.lesson import Lesson, Problem
-from tutor.names import suggest
+from tutor.names import label_for, suggest
 
 PHASE_FORWARD, PHASE_ERROR, PHASE_OUTPUT, PHASE_HIDDEN, PHASE_UPDATE = (
     "forward",
@@ -71,17 +71,6 @@ class Step:
     @property
     def depends_on(self) -> tuple[str, ...]:
         return self.formula.refs()
-
-
-def label_for(step_id: str) -> str:
-    """The display label: ``dE_total/dw5`` → ``∂E_total/∂w5``, ``delta_o1`` → ``δ_o1``."""
-    if "/" in step_id:
-        num, den = step_id.split("/", 1)
-        if num.startswith("d") and den.startswith("d"):
-            return f"∂{num[1:]}/∂{den[1:]}"
-    if step_id.startswith("delta_"):
-        return "δ_" + step_id[6:]
-    return step_id
 
 
 @dataclass

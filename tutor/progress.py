@@ -271,6 +271,8 @@ class LessonRecorder:
         )
         if self.asked is not None:
             state["asked"] = self.asked
+        current = session.current
+        state["current"] = current.id if current is not None else None  # the next prompt
         state.setdefault("steps", {})[step.id] = entry["record"]
         self.store.save()
 

@@ -6,16 +6,9 @@ import json
 from typing import Any
 
 from tutor.formula import ASCII, UNICODE, Given, Num, Ref, Style
+from tutor.names import PHASE_TITLES
 from tutor.numfmt import fmt_value
 from tutor.plan import Plan, Step
-
-PHASE_TITLES = {
-    "forward": "Forward pass",
-    "error": "Error",
-    "output layer": "Backward pass: output layer",
-    "hidden layer": "Backward pass: hidden layer",
-    "update": "Updates",
-}
 
 
 def section(step: Step, current: str | None) -> str:

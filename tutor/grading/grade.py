@@ -21,15 +21,9 @@ from tutor.grading.parse import (
 )
 from tutor.numfmt import fmt_value
 from tutor.plan import Plan, Step
+from tutor.records import CARRIED, CORRECT, INCORRECT, INVALID, MISSING
 from tutor.tolerance import Tolerance
 
-CORRECT, CARRIED, INCORRECT, INVALID, MISSING = (
-    "correct",
-    "carried",
-    "incorrect",
-    "invalid",
-    "missing",
-)
 VERDICTS = (CORRECT, CARRIED, INCORRECT, INVALID, MISSING)
 
 

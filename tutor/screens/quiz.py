@@ -1,29 +1,37 @@
 """The quiz screen: the network, the history, the info panel and the answer prompt.
 
 It only renders what the ``QuizSession`` reports and forwards the learner's actions to it.
+The first prompt is painted from the lesson alone; the session (NumPy, the engine, the plan)
+is built in a worker thread and attached a moment later, so start-up stays close to a bare
+Textual app.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
-from tutor.formula import ASCII, UNICODE
-from tutor.grading.breakdown import as_rich, breakdown
-from tutor.grading.grade import CARRIED, CORRECT, INCORRECT, INVALID, Verdict
-from tutor.grading.hints import hints_upto
+from tutor.lesson import Lesson
+from tutor.names import PHASE_TITLES, label_for
+from tutor.records import CARRIED, CORRECT, DONE, INCORRECT, INVALID
 from tutor.screens.base import TutorScreen
-from tutor.session import DONE, QuizSession
-from tutor.solution import PHASE_TITLES
 from tutor.textmode import reflow, safe_text, to_ascii
 from tutor.widgets.history import History
 from tutor.widgets.network import NetworkDiagram
 from tutor.widgets.panel import InfoPanel
 from tutor.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from tutor.grading.grade import Verdict
+    from tutor.session import QuizSession
 
 FEEDBACK_STYLE = {
     CORRECT: "bold green",
@@ -62,15 +70,29 @@ class QuizScreen(TutorScreen):
 
     def __init__(
         self,
-        session: QuizSession,
+        lesson: Lesson,
+        first_step: str,
+        build: Callable[[], QuizSession],
         *,
         ascii_only: bool = False,
         blink: bool = True,
         mode: str = "learn",
+        preview: bool = True,
     ):
+        """``preview``: the lesson's own numbers may be drawn before the session is ready
+        (not for a variant, whose numbers are still being drawn).
+
+        ``build`` makes the session (slow: it runs in a worker); ``first_step`` is the id
+        of the step to ask first, so that its prompt can be shown before that."""
         super().__init__()
-        self.session = session
-        self.plan = session.plan
+        self.lesson = lesson
+        self.first_step = first_step
+        self.build = build
+        self.session: QuizSession | None = None
+        self.plan = None
+        self.pending: str | None = None  # an answer typed before the session was ready
+        self.preview = preview
+        self.panel_pending: tuple | None = None
         self.ascii_only = ascii_only
         self.blink = blink
         self.mode = mode
@@ -81,39 +103,67 @@ class QuizScreen(TutorScreen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield NetworkDiagram(id="diagram")
-        with Horizontal(id="middle"):
-            yield History(id="history")
-            yield InfoPanel(id="panel")
+        # the table and the panel are mounted just after the first paint (Lazy)
+        yield Lazy(Horizontal(History(id="history"), InfoPanel(id="panel"), id="middle"))
         with Horizontal(id="prompt"):
             yield Static(id="step-label")
             yield Input(id="answer", placeholder=self.placeholder())
         yield Static(id="feedback")
-        yield Footer()
+        yield Lazy(Footer())
 
     def placeholder(self) -> str:
-        return (
-            f"a number to {self.plan.lesson.quiz.decimals} decimals, or the arithmetic "
-            "(Enter checks)"
-        )
+        return f"a number to {self.lesson.quiz.decimals} decimals, or the arithmetic (Enter checks)"
 
     def on_mount(self) -> None:
         answer = self.query_one("#answer", Input)
         answer.cursor_blink = self.blink
         answer.focus()
-        self.refresh_all()
-        intro = self.plan.lesson.intro.strip() or "Work through the steps in order."
+        self.query_one(StatusBar).show(self.lesson.title, (0, 0), 0, self.mode, self.ascii_only)
+        if self.preview:
+            self.query_one(NetworkDiagram).show(
+                self.lesson.network, {}, set(), self.lesson.quiz.decimals, self.ascii_only
+            )
+        name = self.first_step if self.ascii_only else label_for(self.first_step)
+        self.query_one("#step-label", Static).update(Text(name + " =", style="bold"))
+        intro = self.lesson.intro.strip() or "Work through the steps in order."
         self.show_panel("About this lesson", reflow(intro) + "\n\nF1 shows every key.")
+        # after the first paint, so that loading NumPy does not delay the prompt
+        self.call_after_refresh(
+            self.run_worker, self._prepare, thread=True, exclusive=True, group="prepare"
+        )
+
+    def _prepare(self) -> None:
+        """In a worker thread: import NumPy, run the engine, build the plan and session."""
+        try:
+            session = self.build()
+        except Exception as err:  # noqa: BLE001 - shown to the learner, never a traceback
+            self.app.call_from_thread(self.feedback, f"This lesson could not be prepared: {err}")
+            return
+        self.app.call_from_thread(self.attach, session)
+
+    def attach(self, session: QuizSession) -> None:
+        self.session = session
+        self.plan = session.plan
+        self.app.session = session  # type: ignore[attr-defined]
+        self.refresh_all()
+        if session.complete:
+            self.app.call_later(self.app.show_summary, session)  # type: ignore[attr-defined]
+            return
+        if self.pending is not None:
+            text, self.pending = self.pending, None
+            self.submit(self.query_one("#answer", Input), text)
 
     # --- rendering
     def text(self, s: str) -> str:
         return to_ascii(s) if self.ascii_only else s
 
     def label_of(self, step_id: str) -> str:
-        step = self.plan[step_id]
-        return step.id if self.ascii_only else step.label
+        return step_id if self.ascii_only else label_for(step_id)
 
     def refresh_all(self) -> None:
         s = self.session
+        if s is None:
+            return
         step = s.current
         extra = f"seed {self.plan.lesson.seed}" if self.plan.lesson.seed is not None else ""
         if self.mode == "drill":
@@ -136,6 +186,8 @@ class QuizScreen(TutorScreen):
             if s.records[st.id].status != "todo"
         ]
         labels = {} if self.ascii_only else {st.id: st.label for st in self.plan}
+        if not self.query(History):
+            return  # mounted lazily; InfoPanel.Ready refreshes again
         self.query_one(History).set_rows(
             rows,
             self.plan.lesson.quiz.decimals,
@@ -156,27 +208,46 @@ class QuizScreen(TutorScreen):
         )
 
     def show_panel(self, title: str, body, at_end: bool = False) -> None:
-        self.query_one(InfoPanel).show(title, body, self.ascii_only, at_end)
+        panels = self.query(InfoPanel)
+        if not panels:  # not mounted yet (it is mounted lazily): shown when it arrives
+            self.panel_pending = (title, body, at_end)
+            return
+        panels.first().show(title, body, self.ascii_only, at_end)
+
+    def on_info_panel_ready(self, event: InfoPanel.Ready) -> None:
+        if self.panel_pending is not None:
+            title, body, at_end = self.panel_pending
+            self.panel_pending = None
+            self.show_panel(title, body, at_end)
+        self.refresh_all()
 
     # --- events
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.session is None:
+            self.pending = event.value
+            self.feedback("One moment: the lesson is being prepared…")
+            return
+        self.submit(event.input, event.value)
+
+    def submit(self, box: Input, value: str) -> None:
+        assert self.session is not None
         step = self.session.current
         if step is None:
             return
-        outcome = self.session.submit(event.value)
+        outcome = self.session.submit(value)
         verdict = outcome.verdict
         if verdict is not None:
             self.post_message(AnswerGraded(step.id, verdict))
         self.reveal_armed = None
         if outcome.advanced:
-            self._consume(event.input, event.value)
+            self._consume(box, value)
             self.browsing = None
             self.feedback(outcome.message, verdict.verdict if verdict else None)
             self.after_step()
             return
-        if event.input.value == event.value:
-            event.input.action_select_all()  # typing replaces the wrong answer; arrows edit it
+        if box.value == value:
+            box.action_select_all()  # typing replaces the wrong answer; arrows edit it
         extra = "" if verdict is None or verdict.verdict != INCORRECT else "  (F2: hint)"
         self.feedback(outcome.message + extra, verdict.verdict if verdict else None)
         if outcome.hint:
@@ -211,6 +282,9 @@ class QuizScreen(TutorScreen):
             self.show_panel(phase, Text(self.text(step.meaning), style="dim"))
 
     def show_hints(self, step_id: str) -> None:
+        from tutor.formula import ASCII, UNICODE
+        from tutor.grading.hints import hints_upto
+
         step = self.plan[step_id]
         level = self.session.records[step_id].hint_level
         style = ASCII if self.ascii_only else UNICODE
@@ -230,6 +304,8 @@ class QuizScreen(TutorScreen):
         self.app.push_screen(HelpScreen(self.ascii_only))
 
     def action_hint(self) -> None:
+        if self.session is None:
+            return
         step = self.session.current
         if step is None:
             return
@@ -238,6 +314,11 @@ class QuizScreen(TutorScreen):
         self.show_hints(step.id)
 
     def action_breakdown(self) -> None:
+        from tutor.formula import ASCII, UNICODE
+        from tutor.grading.breakdown import as_rich, breakdown
+
+        if self.session is None:
+            return
         if not self.session.helps_allowed:
             self.feedback("No breakdowns during an exam; they come back at the end.")
             return
@@ -261,6 +342,8 @@ class QuizScreen(TutorScreen):
         self.show_panel(f"Breakdown of {name}", body)
 
     def action_reveal(self) -> None:
+        if self.session is None:
+            return
         step = self.session.current
         if step is None:
             return
@@ -278,6 +361,8 @@ class QuizScreen(TutorScreen):
         self.after_step()
 
     def action_skip(self) -> None:
+        if self.session is None:
+            return
         outcome = self.session.skip()
         self.reveal_armed = None
         self.query_one("#answer", Input).value = ""
@@ -294,6 +379,8 @@ class QuizScreen(TutorScreen):
         self.move_history(+1)
 
     def move_history(self, delta: int) -> None:
+        if not self.query(History):
+            return
         table = self.query_one(History)
         if table.row_count == 0:
             self.feedback("No steps done yet.")

@@ -10,9 +10,9 @@ from textual.widgets import Footer
 
 from tutor.formula import ASCII, UNICODE
 from tutor.grading.breakdown import as_rich, breakdown
+from tutor.names import PHASE_TITLES
 from tutor.plan import Plan
 from tutor.screens.base import TutorScreen
-from tutor.solution import PHASE_TITLES
 from tutor.textmode import to_ascii
 from tutor.widgets.network import NetworkDiagram
 from tutor.widgets.panel import InfoPanel

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tutor.numfmt import fmt_value
-from tutor.session import StepRecord
+from tutor.records import StepRecord
 
 MARKS = {
     "correct": ("✓", "ok", "green"),

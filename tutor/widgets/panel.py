@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from tutor.textmode import safe_text, to_ascii
@@ -18,8 +19,14 @@ class InfoPanel(VerticalScroll):
     InfoPanel > Static { width: 1fr; }
     """
 
+    class Ready(Message):
+        """Posted once mounted (the quiz screen mounts the panel lazily)."""
+
     def compose(self):
         yield Static(id="panel-body")
+
+    def on_mount(self) -> None:
+        self.post_message(self.Ready())
 
     def show(
         self, title: str, body: RenderableType | str, ascii_only: bool = False, at_end: bool = False
