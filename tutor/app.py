@@ -196,6 +196,7 @@ class TutorApp(App[int]):
         from tutor.screens.summary import SummaryScreen
 
         lesson = session.plan.lesson
+        self.store.flush()
         self._replace(
             SummaryScreen(
                 lesson.title,

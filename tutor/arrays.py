@@ -53,12 +53,19 @@ def compile_network(net: Network) -> Compiled:
     W = [np.zeros((sizes[li + 1], sizes[li])) for li in range(L)]
     masks = [np.zeros((sizes[li + 1], sizes[li]), dtype=bool) for li in range(L)]
     index: dict[str, tuple[int, int, int]] = {}
-    for w in net.weights:
-        tl, tj = net.unit_position(w.target)
-        _, sj = net.unit_position(w.source)
-        W[tl - 1][tj, sj] = w.value
-        masks[tl - 1][tj, sj] = True
+    by_layer: dict[int, tuple[list[int], list[int], list[float]]] = {}
+    pos = net.positions  # type: ignore[attr-defined]
+    for w in net.weights:  # one pass, then one vectorised fill per layer
+        tl, tj = pos[w.target]
+        sj = pos[w.source][1]
+        rows, cols, vals = by_layer.setdefault(tl - 1, ([], [], []))
+        rows.append(tj)
+        cols.append(sj)
+        vals.append(w.value)
         index[w.name] = (tl - 1, tj, sj)
+    for li, (rows, cols, vals) in by_layer.items():
+        W[li][rows, cols] = vals
+        masks[li][rows, cols] = True
     b = []
     groups = []
     group_of: dict[str, int] = {}

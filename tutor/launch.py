@@ -95,5 +95,6 @@ def launch(argv: list[str]) -> int:
         )
         app.run()
     finally:
+        store.flush()  # the log already has every answer; this brings the state file up to date
         store.unlock()
     return 0

@@ -94,21 +94,15 @@ class Network:
     def output_units(self) -> tuple[str, ...]:
         return self.layers[-1].units
 
+    def __post_init__(self) -> None:
+        positions = {
+            u: (li, j) for li, layer in enumerate(self.layers) for j, u in enumerate(layer.units)
+        }
+        object.__setattr__(self, "positions", positions)
+
     def unit_position(self, unit: str) -> tuple[int, int]:
         """(layer index, index in layer) of a unit."""
-        return self._positions[unit]
-
-    @property
-    def _positions(self) -> dict[str, tuple[int, int]]:
-        cached = self.__dict__.get("_pos")
-        if cached is None:
-            cached = {
-                u: (li, j)
-                for li, layer in enumerate(self.layers)
-                for j, u in enumerate(layer.units)
-            }
-            object.__setattr__(self, "_pos", cached)
-        return cached
+        return self.positions[unit]  # type: ignore[attr-defined]
 
     def bias_params(self) -> list[tuple[str, int, float]]:
         """Distinct biases as (name, layer index, value), in layer order."""

@@ -34,6 +34,7 @@ from tutor.formula import (
 from tutor.lesson import Lesson, Problem
 from tutor.names import label_for, suggest
 
+MAX_PATH_WEIGHTS = 64
 PHASE_FORWARD, PHASE_ERROR, PHASE_OUTPUT, PHASE_HIDDEN, PHASE_UPDATE = (
     "forward",
     "error",
@@ -81,29 +82,69 @@ class Plan:
     compiled: Compiled
     trace: engine.Trace
     form: str
-    steps: list[Step] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)  # the steps made so far, in order
     _index: dict[str, int] = field(default_factory=dict)
+    _source: Iterator[None] | None = None  # makes more steps when advanced (lazy plans)
+    _length: int | None = None  # known in advance for the δ form
+
+    # Steps are made as they are needed: a 784-128-10 network has 200,000 of them, and a
+    # learner starts at the first. Everything below makes just enough of them.
+    def _more(self) -> bool:
+        if self._source is None:
+            return False
+        try:
+            next(self._source)
+            return True
+        except StopIteration:
+            self._source = None
+            return False
+
+    def _find(self, step_id: str) -> int | None:
+        while step_id not in self._index:
+            if not self._more():
+                return None
+        return self._index[step_id]
+
+    def complete(self) -> list[Step]:
+        """Every step (makes them all)."""
+        while self._more():
+            pass
+        return self.steps
 
     def __len__(self) -> int:
-        return len(self.steps)
+        return self._length if self._length is not None else len(self.complete())
 
     def __iter__(self) -> Iterator[Step]:
-        return iter(self.steps)
+        i = 0
+        while i < len(self.steps) or self._more():
+            if i < len(self.steps):
+                yield self.steps[i]
+                i += 1
 
     def __getitem__(self, key: int | str) -> Step:
         if isinstance(key, str):
-            return self.steps[self._index[key]]
+            i = self._find(key)
+            if i is None:
+                raise KeyError(key)
+            return self.steps[i]
+        if key < 0:
+            return self.complete()[key]
+        while key >= len(self.steps) and self._more():
+            pass
         return self.steps[key]
 
     def __contains__(self, step_id: object) -> bool:
-        return step_id in self._index
+        return isinstance(step_id, str) and self._find(step_id) is not None
 
     def index(self, step_id: str) -> int:
-        return self._index[step_id]
+        i = self._find(step_id)
+        if i is None:
+            raise KeyError(step_id)
+        return i
 
     def values(self) -> dict[str, float]:
-        """Every step's engine value by id: the default environment for formulas."""
-        return {s.id: s.value for s in self.steps}
+        """Every step's engine value by id (makes every step)."""
+        return {s.id: s.value for s in self.complete()}
 
     def loss_history(self, iterations: int = 20) -> list[float]:
         """E_total before each of a number of further updates (index 1 = the second forward pass)."""
@@ -130,7 +171,11 @@ class Plan:
 def choose_form(lesson: Lesson) -> str:
     """'paths' for the article's kind of network, 'delta' otherwise (or as the lesson asks)."""
     net = lesson.network
-    paths_ok = len(net.layers) <= 3 and net.layers[-1].activation != "softmax"
+    paths_ok = (
+        len(net.layers) <= 3
+        and net.layers[-1].activation != "softmax"
+        and len(net.weights) <= MAX_PATH_WEIGHTS  # paths multiply: keep them to small nets
+    )
     if lesson.quiz.form == "paths" and paths_ok:
         return "paths"
     if lesson.quiz.form == "auto" and paths_ok:
@@ -167,27 +212,25 @@ def plan_problems(lesson: Lesson, plan: Plan) -> list[Problem]:
 
 
 def build_plan(lesson: Lesson, compiled: Compiled | None = None) -> Plan:
-    """Run the engine on the lesson's numbers and lay out the steps."""
+    """Run the engine on the lesson's numbers and lay out the steps (made as they are needed)."""
     compiled = compiled or compile_network(lesson.network)
     trace = compiled.run()
     plan = Plan(lesson, compiled, trace, choose_form(lesson))
-    _Builder(plan).build()
-    _mark_asked(plan)
+    builder = _Builder(plan)
+    plan._source = builder.build()
+    if plan.form == "delta":
+        plan._length = builder.count_delta()
     return plan
 
 
-def _mark_asked(plan: Plan) -> None:
-    quiz = plan.lesson.quiz
-    hints = plan.lesson.hints
-    for i, s in enumerate(plan.steps):
-        asked = True
-        if quiz.ask is not None:
-            asked = any(fnmatch.fnmatchcase(s.id, p) for p in quiz.ask)
-        if any(fnmatch.fnmatchcase(s.id, p) for p in quiz.show):
-            asked = False
-        extra = hints.get(s.id, ())
-        if not asked or extra:
-            plan.steps[i] = Step(**{**s.__dict__, "asked": asked, "hints": extra})
+def is_asked(lesson: Lesson, step_id: str) -> bool:
+    quiz = lesson.quiz
+    asked = True
+    if quiz.ask is not None:
+        asked = any(fnmatch.fnmatchcase(step_id, p) for p in quiz.ask)
+    if any(fnmatch.fnmatchcase(step_id, p) for p in quiz.show):
+        asked = False
+    return asked
 
 
 class _Builder:
@@ -202,13 +245,17 @@ class _Builder:
         self.total = self.lesson.total_name
         self.weights_into: dict[str, list] = {}
         self.weights_from: dict[str, list] = {}
+        self.weights_in_layer: dict[int, list] = {}
+        pos = self.net.positions  # type: ignore[attr-defined]
         for w in self.net.weights:
             self.weights_into.setdefault(w.target, []).append(w)
             self.weights_from.setdefault(w.source, []).append(w)
-        for lst in self.weights_into.values():
-            lst.sort(key=lambda w: self.net.unit_position(w.source)[1])
-        for lst in self.weights_from.values():
-            lst.sort(key=lambda w: self.net.unit_position(w.target)[1])
+            self.weights_in_layer.setdefault(w.layer, []).append(w)
+        for lists, end in ((self.weights_into, "source"), (self.weights_from, "target")):
+            for lst in lists.values():  # in unit order (the matrix form already is)
+                keys = [pos[getattr(w, end)][1] for w in lst]
+                if any(a > b for a, b in zip(keys, keys[1:], strict=False)):
+                    lst.sort(key=lambda w, end=end: pos[getattr(w, end)][1])
         self.eta = Given("eta", self.net.learning_rate, "η")
 
     # --- bookkeeping
@@ -240,6 +287,8 @@ class _Builder:
                     unit=unit,
                     param=param,
                     error=error,
+                    asked=is_asked(self.lesson, step_id),
+                    hints=self.lesson.hints.get(step_id, ()),
                 )
             )
         return self.ref(step_id)
@@ -272,26 +321,44 @@ class _Builder:
         unit = self.net.output_units[k]
         return Given(f"target_{unit}", self.net.targets[k])
 
-    # --- the whole plan
-    def build(self) -> None:
-        self.forward()
+    # --- the whole plan, as a generator: each yield leaves a few more steps in the plan
+    def build(self) -> Iterator[None]:
+        yield from self.forward()
         self.errors()
+        yield
         if self.plan.form == "paths":
             self.backward_paths()
+            yield
         else:
-            self.backward_delta()
+            yield from self.backward_delta()
 
-    def forward(self) -> None:
+    def count_delta(self) -> int:
+        """How many steps the δ form makes, without making them."""
+        net = self.net
+        L = len(net.layers) - 1
+        softmax_ce = net.layers[-1].activation == "softmax" and net.loss == "cross_entropy"
+        n = sum(2 * len(layer.units) for layer in net.layers[1:]) + len(net.output_units) + 1
+        for li in range(L, 0, -1):
+            layer = net.layers[li]
+            n += len(layer.units) * (1 if li == L and softmax_ce else 3)
+            n += 2 * len(self.weights_in_layer.get(li, []))
+            if net.update_biases:
+                n += 2 * len(self.bias_units(li))
+        return n
+
+    def forward(self) -> Iterator[None]:
         for layer in self.net.layers[1:]:
             if layer.activation == "softmax":
                 for u in layer.units:
                     self.add_sum(u)
                 for u in layer.units:
                     self.add_out(u)
+                yield
             else:
                 for u in layer.units:
                     self.add_sum(u)
                     self.add_out(u)
+                    yield
 
     def add_sum(self, u: str) -> None:
         li, j = self.pos(u)
@@ -663,7 +730,7 @@ class _Builder:
         self.update(w.name, w.value, grad, self.new_weight(w.name), "the weight")
 
     # --- the δ form
-    def backward_delta(self) -> None:
+    def backward_delta(self) -> Iterator[None]:
         L = len(self.net.layers) - 1
         softmax_ce = (
             self.net.layers[-1].activation == "softmax" and self.net.loss == "cross_entropy"
@@ -699,9 +766,8 @@ class _Builder:
                     (u,),
                     unit=u,
                 )
-            for w in self.net.weights:
-                if self.pos(w.target)[0] != li:
-                    continue
+                yield
+            for w in self.weights_in_layer.get(li, []):
                 grad = self.add(
                     f"d{self.total}/d{w.name}",
                     product(self.ref(f"delta_{w.target}"), self.source_term(w.source)),
@@ -716,9 +782,11 @@ class _Builder:
                     param=w.name,
                 )
                 self.update(w.name, w.value, grad, self.new_weight(w.name), "the weight")
+                yield
             if self.net.update_biases:
                 for name, units in self.bias_units(li).items():
                     self.bias_update(name, units, [self.ref(f"delta_{u}") for u in units])
+                yield
 
     def dE_dout_hidden(self, u: str) -> Ref:
         li, j = self.pos(u)

@@ -24,7 +24,8 @@ STATE_FILE = "state.json"
 LOG_FILE = "attempts.jsonl"
 LOCK_FILE = "session.lock"
 STATE_VERSION = 1
-MAX_STATE_BYTES = 16 * 1024 * 1024
+MAX_STATE_BYTES = 64 * 1024 * 1024
+SAVE_INTERVAL = 1.0  # seconds between state-file rewrites (the log is written every time)
 
 
 def data_dir() -> Path:
@@ -48,6 +49,8 @@ class ProgressStore:
     warnings: list[str] = field(default_factory=list)
     _lock_fd: int | None = None
     _state: dict[str, Any] | None = None
+    _dirty: bool = False
+    _saved_at: float = -1e9
 
     # --- files
     @property
@@ -108,7 +111,7 @@ class ProgressStore:
             data = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("lessons"), dict):
                 raise ValueError("not a progress state")
-            return data
+            return self._replay_tail(data)
         except (OSError, ValueError, UnicodeDecodeError, RecursionError) as err:
             kept = self._keep_aside(path)
             self.warnings.append(
@@ -146,25 +149,49 @@ class ProgressStore:
 
     def _rebuild_from_log(self, state: dict[str, Any]) -> dict[str, Any]:
         for entry in self.attempts():
-            key, step = entry.get("lesson_key"), entry.get("step")
-            if entry.get("event") == "reset":
-                if key == "*":
-                    state["lessons"] = {}
-                else:
-                    state["lessons"].pop(key, None)
-                continue
-            record = entry.get("record")
-            if isinstance(key, str) and isinstance(step, str) and isinstance(record, dict):
-                lesson = state["lessons"].setdefault(key, {"steps": {}})
-                lesson["steps"][step] = record
-                for k in ("seed", "elapsed", "lesson", "mode"):
-                    if k in entry:
-                        lesson[k] = entry[k]
+            apply_entry(state, entry)
+        state["log_bytes"] = self._log_size()
         return state
 
+    def _replay_tail(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Apply the log entries written after the state was last saved (after a kill)."""
+        size = self._log_size()
+        done = state.get("log_bytes")
+        if not isinstance(done, int) or done > size:
+            state["lessons"] = {}
+            return self._rebuild_from_log(state)  # the log was rewritten: start again
+        if done == size:
+            return state
+        with open(self.log_path, "rb") as f:
+            f.seek(done)
+            tail = f.read()
+        for line in tail.splitlines():
+            try:
+                entry = json.loads(line)
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                return self._rebuild_from_log({**state, "lessons": {}})
+            if isinstance(entry, dict):
+                apply_entry(state, entry)
+        state["log_bytes"] = size
+        return state
+
+    def _log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
     # --- writing
+    def record(self, entry: dict[str, Any]) -> None:
+        """Log one event (fsynced: the record of truth), apply it, and save the state soon."""
+        state = self.state()
+        self.append_attempt(entry)
+        apply_entry(state, entry)
+        state["log_bytes"] = self._log_size()
+        self.save_soon()
+
     def append_attempt(self, entry: dict[str, Any]) -> None:
-        """Append one line to the log and fsync it: the record of truth."""
+        """Append one line to the log and fsync it."""
         self.ensure_dir()
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -174,9 +201,26 @@ class ProgressStore:
         finally:
             os.close(fd)
 
+    def save_soon(self) -> None:
+        """Rewrite the state file at most once a second; the log already holds every answer,
+        so a state file that is a little behind is caught up from the log when read."""
+        self._dirty = True
+        if time.monotonic() - self._saved_at >= SAVE_INTERVAL:
+            self.save()
+
+    def flush(self) -> None:
+        if self._dirty:
+            self.save()
+
     def save(self) -> None:
         """Write the state file atomically."""
-        self._write_atomic(self.state_path, json.dumps(self.state(), indent=1, ensure_ascii=False))
+        state = self.state()
+        state.setdefault("log_bytes", self._log_size())
+        self._write_atomic(
+            self.state_path, json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+        )
+        self._dirty = False
+        self._saved_at = time.monotonic()
 
     def _write_atomic(self, path: Path, text: str) -> None:
         self.ensure_dir()
@@ -210,12 +254,32 @@ class ProgressStore:
         return kept
 
     def reset(self, key: str | None = None) -> None:
-        if key is None:
-            self.state()["lessons"] = {}
-        else:
-            self.state()["lessons"].pop(key, None)
-        self.append_attempt({"time": _now(), "event": "reset", "lesson_key": key or "*"})
+        self.record({"time": _now(), "event": "reset", "lesson_key": key or "*"})
         self.save()
+
+
+def apply_entry(state: dict[str, Any], entry: dict[str, Any]) -> None:
+    """Bring the state up to date with one log entry: the one place that knows how."""
+    lessons = state.setdefault("lessons", {})
+    key, step = entry.get("lesson_key"), entry.get("step")
+    if entry.get("event") == "reset":
+        if key == "*":
+            lessons.clear()
+        else:
+            lessons.pop(key, None)
+        return
+    record = entry.get("record")
+    if not (isinstance(key, str) and isinstance(step, str) and isinstance(record, dict)):
+        return
+    lesson = lessons.setdefault(key, {"steps": {}})
+    if not isinstance(lesson.get("steps"), dict):
+        lesson["steps"] = {}
+    lesson["steps"][step] = record
+    for k in ("lesson", "seed", "mode", "elapsed", "total", "current", "asked"):
+        if k in entry:
+            lesson[k] = entry[k]
+    if "time" in entry:
+        lesson["updated"] = entry["time"]
 
 
 def _now() -> str:
@@ -258,23 +322,12 @@ class LessonRecorder:
             "seconds": record.seconds,
             "elapsed": round(session.elapsed(), 3),
             "record": record.to_dict(),
+            "total": session.total_asked,
+            "current": session.current.id if session.current is not None else None,
         }
-        self.store.append_attempt(entry)
-        state = self.store.lesson_state(self.key)
-        state.update(
-            lesson=self.lesson_id,
-            seed=self.seed,
-            mode=self.mode,
-            elapsed=entry["elapsed"],
-            updated=entry["time"],
-            total=len(session.asked),
-        )
         if self.asked is not None:
-            state["asked"] = self.asked
-        current = session.current
-        state["current"] = current.id if current is not None else None  # the next prompt
-        state.setdefault("steps", {})[step.id] = entry["record"]
-        self.store.save()
+            entry["asked"] = self.asked
+        self.store.record(entry)
 
     def restart(self) -> None:
         self.store.reset(self.key)

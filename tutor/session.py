@@ -67,6 +67,7 @@ class QuizSession:
         self.ask_only = ask_only
         self.boxes = boxes if boxes is not None else {}
         self.streak = 0
+        self._total_asked: int | None = None
         self.grader = Grader(plan)
         self.records: dict[str, StepRecord] = {s.id: StepRecord() for s in plan}
         for step_id, rec in (records or {}).items():
@@ -85,6 +86,12 @@ class QuizSession:
     @property
     def asked(self) -> list[Step]:
         return [s for s in self.plan if self.is_asked(s)]
+
+    @property
+    def total_asked(self) -> int:
+        if self._total_asked is None:
+            self._total_asked = sum(1 for s in self.plan if self.is_asked(s))
+        return self._total_asked
 
     def is_asked(self, step: Step) -> bool:
         return step.asked and (self.ask_only is None or step.id in self.ask_only)

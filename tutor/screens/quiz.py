@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.lazy import Lazy
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from tutor.lesson import Lesson
 from tutor.names import PHASE_TITLES, label_for
@@ -123,6 +123,7 @@ class QuizScreen(TutorScreen):
             self.query_one(NetworkDiagram).show(
                 self.lesson.network, {}, set(), self.lesson.quiz.decimals, self.ascii_only
             )
+        self.query_one(NetworkDiagram).fix_height(self.lesson.network)
         name = self.first_step if self.ascii_only else label_for(self.first_step)
         self.query_one("#step-label", Static).update(Text(name + " =", style="bold"))
         intro = self.lesson.intro.strip() or "Work through the steps in order."
@@ -144,6 +145,9 @@ class QuizScreen(TutorScreen):
     def attach(self, session: QuizSession) -> None:
         self.session = session
         self.plan = session.plan
+        # wide enough for every label of this lesson, set once: no re-layout per step
+        widest = max(len(s.id if self.ascii_only else s.label) for s in session.plan) + 4
+        self.query_one("#step-label").styles.width = min(widest, 40)
         self.app.session = session  # type: ignore[attr-defined]
         self.refresh_all()
         if session.complete:
@@ -385,23 +389,13 @@ class QuizScreen(TutorScreen):
         if table.row_count == 0:
             self.feedback("No steps done yet.")
             return
-        row = table.cursor_row if self.browsing else table.row_count
-        row = max(0, min(table.row_count - 1, row + delta))
-        if self.browsing and delta > 0 and table.cursor_row == table.row_count - 1:
+        if self.browsing is None and delta > 0:
+            return
+        selected = table.move(delta)
+        if selected is None:
             self.browsing = None
             self.feedback("Back at the current step.")
             self.after_step()
             return
-        table.move_cursor(row=row)
-        self.show_selected(row)
-
-    def show_selected(self, row: int) -> None:
-        table = self.query_one(History)
-        key = table.coordinate_to_cell_key((row, 0)).row_key.value
-        if key is None:
-            return
-        self.browsing = key
+        self.browsing = selected
         self.action_breakdown()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.show_selected(event.cursor_row)

@@ -1,9 +1,13 @@
-"""The steps done so far: id, the learner's answer, the value and the verdict."""
+"""The steps done so far: verdict, step, the learner's answer and the value.
+
+A light widget rather than a DataTable: it renders only the rows that fit, as one Text, so an
+answer costs a frame of a few milliseconds even late in a long lesson.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.widget import Widget
 
 from tutor.numfmt import fmt_value
 from tutor.records import StepRecord
@@ -18,21 +22,29 @@ MARKS = {
     "todo": ("", "", ""),
 }
 
+Row = tuple[str, str, str, str, str]  # mark, mark style, step, answer, value
 
-class History(DataTable):
-    """One row per step the learner has reached; selecting a row shows its breakdown."""
+
+class History(Widget):
+    """Rows in plan order, with a cursor for looking back at earlier steps."""
 
     DEFAULT_CSS = """
-    History { height: 1fr; min-width: 30; }
+    History { height: 1fr; min-width: 30; padding: 0 1; }
     """
 
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = False
-        self.add_column("", key="mark")
-        self.add_column("step", key="step")
-        self.add_column("yours", key="yours")
-        self.add_column("value", key="value")
+    def __init__(self, *, id: str | None = None):
+        super().__init__(id=id)
+        self.keys: list[str] = []
+        self.rows: dict[str, Row] = {}
+        self.cursor: int | None = None  # None: following the newest row
+
+    @property
+    def row_count(self) -> int:
+        return len(self.keys)
+
+    @property
+    def selected(self) -> str | None:
+        return self.keys[self.cursor] if self.cursor is not None and self.keys else None
 
     def set_rows(
         self,
@@ -46,26 +58,68 @@ class History(DataTable):
 
         The true value is shown only once the step is done: a skipped step keeps its secret.
         """
-        selected = self.cursor_row
-        self.clear()
-        for step_id, rec, value in rows:
-            sym, plain, style = MARKS.get(rec.status, ("", "", ""))
-            answer = (rec.answer or "").strip() if rec.status not in ("revealed", "shown") else ""
-            if len(answer) > 9:
-                answer = answer[:8] + ("~" if ascii_only else "…")
-            if ascii_only:
-                answer = answer.encode("ascii", "replace").decode()
-            shown = fmt_value(value, decimals, ascii_minus=ascii_only) if rec.done else "?"
-            self.add_row(
-                Text(plain if ascii_only else sym, style=style),
-                Text((labels or {}).get(step_id, step_id), no_wrap=True),
-                Text(answer),
-                Text(shown),
-                key=step_id,
-            )
-        if rows:
-            self.move_cursor(
-                row=len(rows) - 1 if follow_end else min(selected, len(rows) - 1), animate=False
-            )
-            if follow_end:
-                self.call_after_refresh(self.scroll_end, animate=False)
+        new = {
+            key: self._cells_for(key, rec, value, decimals, ascii_only, labels)
+            for key, rec, value in rows
+        }
+        keys = [key for key, _, _ in rows]
+        if keys != self.keys or new != self.rows:
+            self.keys, self.rows = keys, new
+            self.refresh()
+        if follow_end:
+            self.cursor = None
+
+    def move(self, delta: int) -> str | None:
+        """Move the cursor; returns the selected step, or None when back past the newest."""
+        if not self.keys:
+            return None
+        start = len(self.keys) if self.cursor is None else self.cursor
+        target = start + delta
+        if target >= len(self.keys):
+            self.cursor = None
+        else:
+            self.cursor = max(0, target)
+        self.refresh()
+        return self.selected
+
+    def render(self) -> Text:
+        height = max(1, self.size.height)
+        width = max(10, self.size.width)
+        out = Text(no_wrap=True, overflow="crop")
+        out.append("   step", style="bold")
+        visible = height - 1
+        if not self.keys or visible <= 0:
+            return out
+        focus = len(self.keys) - 1 if self.cursor is None else self.cursor
+        first = max(0, min(focus - visible + 1, len(self.keys) - visible))
+        shown = self.keys[first : first + visible]
+        step_w = min(16, max(len(self.rows[k][2]) for k in shown))
+        for i, key in enumerate(shown, start=first):
+            mark, mark_style, step, answer, value = self.rows[key]
+            line = Text(no_wrap=True, overflow="crop")
+            line.append(f"{mark[:5]:<5} ", style=mark_style)
+            line.append(f"{step[:step_w]:<{step_w}} {answer[:8]:<8} {value}")
+            line.truncate(width)
+            if i == self.cursor:
+                line.stylize("reverse")
+            out.append("\n")
+            out.append_text(line)
+        return out
+
+    @staticmethod
+    def _cells_for(
+        key: str,
+        rec: StepRecord,
+        value: float,
+        decimals: int,
+        ascii_only: bool,
+        labels: dict[str, str] | None,
+    ) -> Row:
+        sym, plain, style = MARKS.get(rec.status, ("", "", ""))
+        answer = (rec.answer or "").strip() if rec.status not in ("revealed", "shown") else ""
+        if len(answer) > 9:
+            answer = answer[:8] + ("~" if ascii_only else "…")
+        if ascii_only:
+            answer = answer.encode("ascii", "replace").decode()
+        shown = fmt_value(value, decimals, ascii_minus=ascii_only) if rec.done else "?"
+        return (plain if ascii_only else sym, style, (labels or {}).get(key, key), answer, shown)

@@ -83,6 +83,13 @@ class NetworkDiagram(Static):
     NetworkDiagram { height: auto; max-height: 14; padding: 0 1; }
     """
 
+    def fix_height(self, net: Network) -> None:
+        """The drawing's height never changes within a lesson: fixing it spares a re-layout
+        of the whole screen on every answer."""
+        lines = draw_network(net, {}, set(), 5).plain.count("\n") + 1
+        border = 1 if self.styles.border_bottom[0] else 0
+        self.styles.height = min(lines, 14) + border
+
     def show(
         self,
         net: Network,

@@ -1,0 +1,85 @@
+"""Feedback latency: from Enter to the feedback rendered, measured with Pilot.
+
+For each answer it times the Enter handler (grading, saving, widget updates) and the time
+until Textual has painted the next frame (``call_after_refresh``). Reports p50/p95.
+Run: .venv/bin/python benchmarks/latency.py [--lesson ID|PATH] [--answers N]
+Targets: p95 ≤ 16 ms for sigmoid-2-2-2; p95 ≤ 50 ms for a lesson of 10,000+ steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from textual.widgets import Input  # noqa: E402
+
+from tutor.app import TutorApp  # noqa: E402
+from tutor.cli import load  # noqa: E402
+from tutor.progress import ProgressStore  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+async def measure(lesson_ref: str, answers: int) -> tuple[list[float], list[float], int]:
+    lesson = load(lesson_ref)
+    store = ProgressStore(Path(tempfile.mkdtemp(prefix="tutor-latency-")))
+    app = TutorApp(lesson, blink=False, store=store, restart=True)
+    handler, frame = [], []
+    async with app.run_test(size=(80, 24)) as pilot:
+        while app.session is None:
+            await pilot.pause()
+        screen = app.screen
+        box = screen.query_one("#answer", Input)
+        steps = len(app.session.plan)
+        for k in range(answers):
+            step = app.session.current
+            if step is None:
+                break
+            wrong = k % 3 == 2  # a wrong answer now and then: diagnosis is the slow path
+            text = "0.123456" if wrong else f"{step.value:.6f}"
+            box.value = text
+            done = asyncio.get_running_loop().create_future()
+            t0 = time.perf_counter()
+            screen.submit(box, text)
+            t1 = time.perf_counter()
+            app.call_after_refresh(lambda f=done: f.done() or f.set_result(time.perf_counter()))
+            t2 = await done
+            handler.append((t1 - t0) * 1000)
+            frame.append((t2 - t0) * 1000)
+            if wrong:  # then answer it right
+                box.value = f"{step.value:.6f}"
+                screen.submit(box, box.value)
+            await pilot.pause()
+    return handler, frame, steps
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--lesson", default="sigmoid-2-2-2")
+    ap.add_argument("--answers", type=int, default=45)
+    ap.add_argument("--target", type=float, default=None, help="p95 target in ms")
+    args = ap.parse_args()
+    handler, frame, steps = asyncio.run(measure(args.lesson, args.answers))
+    target = args.target if args.target is not None else (16.0 if steps < 10_000 else 50.0)
+    print(
+        f"{args.lesson} ({steps} steps), {len(frame)} answers: "
+        f"handler p50 {statistics.median(handler):.1f} ms p95 {pct(handler, 0.95):.1f} ms; "
+        f"Enter→frame p50 {statistics.median(frame):.1f} ms p95 {pct(frame, 0.95):.1f} ms "
+        f"(target p95 ≤ {target:g} ms)"
+    )
+    return 0 if pct(frame, 0.95) <= target else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
