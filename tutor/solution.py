@@ -9,6 +9,7 @@ from tutor.formula import ASCII, UNICODE, Given, Num, Ref, Style
 from tutor.names import PHASE_TITLES
 from tutor.numfmt import fmt_value
 from tutor.plan import Plan, Step
+from tutor.textmode import safe_text
 
 
 def section(step: Step, current: str | None) -> str:
@@ -67,7 +68,8 @@ def render_text(plan: Plan, style: Style = UNICODE) -> str:
     lesson = plan.lesson
     env = plan.values()
     d = lesson.quiz.decimals
-    out = [f"{lesson.title}  ({lesson.id}, {lesson.size}, {len(plan)} steps)", ""]
+    title = safe_text(lesson.title, 200).replace("\n", " ")  # never raw escape codes
+    out = [f"{title}  ({lesson.id}, {lesson.size}, {len(plan)} steps)", ""]
     phase = None
     for s in plan:
         if section(s, phase) != phase:
@@ -88,7 +90,7 @@ def render_markdown(plan: Plan) -> str:
     env = plan.values()
     d = lesson.quiz.decimals
     out = [
-        f"# {lesson.title}",
+        f"# {safe_text(lesson.title, 200).replace(chr(10), ' ')}",
         "",
         f"Lesson `{lesson.id}`, network {lesson.size}, {len(plan)} steps.",
         "",

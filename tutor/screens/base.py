@@ -15,10 +15,12 @@ class TooSmall(Static):
     """Shown alone when the terminal is below the minimum size."""
 
 
-class TutorScreen(Screen):
+class SizeGuard:
+    """Mixed into every screen, modal ones included: below the minimum size, only the message."""
+
     def restore_focus(self) -> None:
         """Focus the widget the learner types into (screens override)."""
-        self.focus_next()
+        self.focus_next()  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
         self.mount(TooSmall(id="too-small"))
@@ -43,3 +45,7 @@ class TutorScreen(Screen):
                         justify="center",
                     )
                 )
+
+
+class TutorScreen(SizeGuard, Screen):
+    """A full screen of the tutor."""

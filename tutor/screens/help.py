@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tutor.screens.base import SizeGuard
 from tutor.textmode import to_ascii
 
 KEYS = [
@@ -32,7 +33,7 @@ NOTES = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(SizeGuard, ModalScreen[None]):
     BINDINGS = [
         Binding("escape,f1,ctrl+g,enter,q", "dismiss(None)", "Close", key_display="F1"),
     ]
