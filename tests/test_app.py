@@ -304,3 +304,12 @@ async def test_training_curve_for_the_xor_lesson(tmp_path):
         text = screen_text(app)
         assert "Loss over the whole training set, 2000 passes" in text
         assert "0.50634" in text
+
+
+async def test_an_exam_in_progress_cannot_be_reviewed(tmp_path):
+    app = make_app(tmp_path, mode="exam")
+    async with run(app, size=(80, 24)) as pilot:
+        await answer(pilot, "0.41")
+    app = make_app(tmp_path, mode="review")
+    async with run(app, size=(80, 24)):
+        assert app.mode == "exam"  # refused review: the exam goes on

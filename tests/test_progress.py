@@ -104,10 +104,16 @@ def test_truncated_log_line_is_set_aside(tmp_path):
     with open(store.log_path, "a") as f:
         f.write('{"time": "2026-11-28", "step": "out_h')  # a write cut short by kill -9
     store.state_path.unlink()
-    fresh = ProgressStore(tmp_path)
-    assert fresh.lesson_state("sigmoid-2-2-2")["steps"]["sum_h1"]["status"] == "correct"
-    assert any("damaged line" in w for w in fresh.warnings)
+    reader = ProgressStore(tmp_path)  # a read-only command: skips, never rewrites the log
+    assert reader.lesson_state("sigmoid-2-2-2")["steps"]["sum_h1"]["status"] == "correct"
+    assert any("damaged line" in w for w in reader.warnings)
+    assert not list(tmp_path.glob("attempts.jsonl.damaged-*"))
+    session = ProgressStore(tmp_path)  # the session holding the lock repairs it
+    session.lock()
+    assert session.lesson_state("sigmoid-2-2-2")["steps"]["sum_h1"]["status"] == "correct"
+    assert any("set aside" in w for w in session.warnings)
     assert list(tmp_path.glob("attempts.jsonl.damaged-*"))
+    session.unlock()
 
 
 def test_variants_are_seeded_and_distinct():
@@ -253,3 +259,36 @@ def test_records_survive_a_round_trip():
     rec = StepRecord("carried", "0.5", 0.5, 2, 1, 3, 1.5, ["bias_forgotten"], 0.5)
     assert StepRecord.from_dict(rec.to_dict()) == rec
     assert StepRecord.from_dict({"status": "bogus"}).status == "todo"
+
+
+def test_current_names_the_next_prompt_and_boxes_are_logged(tmp_path):
+    store = ProgressStore(tmp_path)
+    s = session_in(store, mode="drill", seed=4, ask_only=None)
+    s.submit(f"{s.current.value:.5f}")
+    entry = json.loads(store.log_path.read_text().splitlines()[-1])
+    assert entry["current"] == s.current.id != entry["step"]
+    assert entry["leitner"] == s.boxes and s.boxes
+
+
+def test_negative_seed_is_refused_cleanly():
+    out = tutor("solve", "sigmoid-2-2-2", "--seed", "-1")
+    assert out.returncode == 2 and "must be 0 or more" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_blink_is_off_over_ssh(monkeypatch):
+    from tutor.launch import wants_blink
+
+    monkeypatch.delenv("TUTOR_NO_BLINK", raising=False)
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    monkeypatch.delenv("SSH_TTY", raising=False)
+    assert wants_blink(False) is True
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22")
+    assert wants_blink(False) is False
+
+
+def test_export_file_is_private(tmp_path):
+    env = {**os.environ, "TUTOR_DATA_DIR": str(tmp_path / "d")}
+    session_in(ProgressStore(tmp_path / "d")).submit("0.41")
+    out = tmp_path / "results.csv"
+    assert tutor("export", "--out", str(out), env=env).returncode == 0
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600

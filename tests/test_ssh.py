@@ -119,7 +119,7 @@ ClientAliveInterval 1
 ClientAliveCountMax 2
 LogLevel ERROR
 Match User {user}
-    ForceCommand env TUTOR_DATA_DIR={data} {TUTOR} sigmoid-2-2-2 --no-blink
+    ForceCommand env TUTOR_DATA_DIR={data} {TUTOR} sigmoid-2-2-2
 """)
     proc = subprocess.Popen([SSHD, "-D", "-f", str(config), "-E", str(tmp_path / "sshd.log")])
     end = time.monotonic() + 10

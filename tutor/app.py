@@ -108,6 +108,18 @@ class TutorApp(App[int]):
         from tutor.screens.quiz import QuizScreen
 
         mode = mode or self.mode
+        blocked = self._exam_in_progress(lesson.id)
+        if blocked and mode != "exam":
+            # the worked solution or hints would give an unfinished exam away
+            self.notify(
+                f"An exam on {lesson.id} is in progress: finish it first "
+                f"(tutor {lesson.id} --mode exam).",
+                severity="warning",
+                timeout=10,
+            )
+            if self.screen_stack:
+                return
+            mode = "exam"
         self.mode = mode
         self.lesson = lesson
         self.session = None
@@ -139,6 +151,18 @@ class TutorApp(App[int]):
             preview=seed is None,
         )
         self._replace(screen)
+
+    def _exam_in_progress(self, lesson_id: str) -> bool:
+        for key, entry in self.store.state().get("lessons", {}).items():
+            if (
+                key.startswith(lesson_id)
+                and key.endswith("#exam")
+                and isinstance(entry, dict)
+                and entry.get("lesson") == lesson_id
+                and entry.get("current")
+            ):
+                return True
+        return False
 
     def _make_session(
         self, lesson: Lesson, seed: int | None, mode: str, saved: dict
@@ -209,6 +233,9 @@ class TutorApp(App[int]):
         )
 
     def redo_lesson(self) -> None:
+        if self.mode == "exam":
+            self.notify("An exam is taken once; its result is kept for your instructor.")
+            return
         if self.lesson is not None:
             self.open_lesson(self.lesson, restart=True, seed=self.seed)
 

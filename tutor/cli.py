@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,12 @@ from tutor import __version__
 
 COMMANDS = ("list", "validate", "solve", "grade", "check", "progress", "reset", "export", "serve")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def seed_number(text: str) -> int:
+    from tutor.launch import seed_number as parse
+
+    return parse(text)
 
 
 class CliError(Exception):
@@ -58,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lesson", metavar="LESSON", help=_lesson_arg_help())
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--ascii", action="store_true", help="plain ASCII (text format only)")
-    p.add_argument("--seed", type=int, metavar="N", help="the variant drawn with seed N")
+    p.add_argument("--seed", type=seed_number, metavar="N", help="the variant drawn with seed N")
 
     p = sub.add_parser(
         "grade",
@@ -70,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lesson", metavar="LESSON", help=_lesson_arg_help())
     p.add_argument("answers", metavar="ANSWERS", help="a .json or .csv file of answers")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--seed", type=int, metavar="N", help="grade against the variant of seed N")
+    p.add_argument(
+        "--seed", type=seed_number, metavar="N", help="grade against the variant of seed N"
+    )
 
     p = sub.add_parser(
         "check",
@@ -405,7 +414,7 @@ def cmd_progress(lesson: str | None, fmt: str) -> int:
         print("No progress yet." if lesson is None else f"No progress on {lesson} yet.")
         return EXIT_OK
     print(
-        f"{'LESSON':<28} {'SCORE':>9} {'CORRECT':>7} {'CARRIED':>7} {'REVEALED':>8} "
+        f"{'LESSON':<36} {'SCORE':>9} {'CORRECT':>7} {'CARRIED':>7} {'REVEALED':>8} "
         f"{'TIME':>6}  NEXT"
     )
     for r in rows:
@@ -413,7 +422,7 @@ def cmd_progress(lesson: str | None, fmt: str) -> int:
         score = f"{r['score']:g}/{r['total']}"
         nxt = r["current"] or "done"
         print(
-            f"{r['key'][:28]:<28} {score:>9} {r['correct']:>7} {r['carried']:>7} "
+            f"{r['key'][:36]:<36} {score:>9} {r['correct']:>7} {r['carried']:>7} "
             f"{r['revealed']:>8} {minutes:>3}:{seconds:02d}  {nxt}"
         )
     return EXIT_OK
@@ -483,8 +492,10 @@ def cmd_export(fmt: str, out: str | None, attempts: bool) -> int:
     if out is None:
         sys.stdout.write(text)
         return EXIT_OK
-    try:
-        Path(out).write_text(text, encoding="utf-8")
+    try:  # results are personal: the file is private, like the progress folder
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
     except OSError as err:
         raise CliError(f"{out}: cannot be written ({err.strerror})") from None
     print(f"Exported to {out}.")

@@ -41,11 +41,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=seed_number,
         metavar="N",
         help="the variant with seed N (drills draw a fresh one without it)",
     )
     return parser
+
+
+def wants_blink(no_blink: bool) -> bool:
+    """A blinking cursor writes to the terminal twice a second. Over SSH that keeps a dead
+    link looking busy, so sshd's ClientAliveInterval never hangs it up: off over SSH."""
+    if no_blink or os.environ.get("TUTOR_NO_BLINK"):
+        return False
+    return not (os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
+
+
+def seed_number(text: str) -> int:
+    """--seed: a whole number from 0 (NumPy's seeds are non-negative)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
 
 
 def launch(argv: list[str]) -> int:
@@ -53,7 +72,10 @@ def launch(argv: list[str]) -> int:
     from tutor.progress import ProgressLocked, ProgressStore
     from tutor.textmode import wants_ascii
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.seed is not None and not args.lesson:
+        parser.error("--seed needs a LESSON")
     try:
         lesson = load(args.lesson) if args.lesson else None
         if lesson is not None and args.seed is not None:
@@ -88,7 +110,7 @@ def launch(argv: list[str]) -> int:
             lesson,
             restart=args.restart,
             ascii_only=args.ascii or wants_ascii(),
-            blink=not args.no_blink and not os.environ.get("TUTOR_NO_BLINK"),
+            blink=wants_blink(args.no_blink),
             store=store,
             mode=args.mode or "learn",
             seed=args.seed,

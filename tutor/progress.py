@@ -138,7 +138,10 @@ class ProgressStore:
                 good.append(entry)
             except (ValueError, UnicodeDecodeError, RecursionError):
                 bad += 1
-        if bad:
+        if bad and self._lock_fd is None:
+            # only the session that holds the lock may rewrite the log (no race with it)
+            self.warnings.append(f"{bad} damaged line(s) in your attempt log were skipped.")
+        elif bad:
             kept = self._keep_aside(path, copy=True)
             self._write_atomic(path, "".join(json.dumps(e) + "\n" for e in good))
             self.warnings.append(
@@ -280,6 +283,8 @@ def apply_entry(state: dict[str, Any], entry: dict[str, Any]) -> None:
             lesson[k] = entry[k]
     if "time" in entry:
         lesson["updated"] = entry["time"]
+    if isinstance(entry.get("leitner"), dict):
+        state["leitner"] = dict(entry["leitner"])
 
 
 def _now() -> str:
@@ -327,6 +332,8 @@ class LessonRecorder:
         }
         if self.asked is not None:
             entry["asked"] = self.asked
+        if self.mode == "drill":
+            entry["leitner"] = dict(session.boxes)  # the log alone can rebuild the boxes
         self.store.record(entry)
 
     def restart(self) -> None:

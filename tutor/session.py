@@ -80,7 +80,44 @@ class QuizSession:
         self.step_started = clock()
         self.index = 0
         self._fill_shown()
+        self._rebuild_cache()
         self.index = self.first_open()
+
+    # --- cached views of the records: one pass at the start, then O(1) per change, so an
+    # answer costs the same in a 53-step lesson and a 10,000-step one
+    def _rebuild_cache(self) -> None:
+        self._values: dict[str, float] = {}
+        self._points: dict[str, float] = {}
+        self._open = 0
+        self._ordinal: dict[str, int] = {}
+        for s in self.plan:
+            if self.is_asked(s):
+                self._ordinal[s.id] = len(self._ordinal) + 1
+            self._changed(s, count_open=True)
+
+    def _changed(self, step: Step, count_open: bool = False) -> None:
+        """Bring the cached views up to date after one step's record changed."""
+        rec = self.records[step.id]
+        if count_open:
+            self._open += 0 if rec.done else 1
+        if rec.status in (CORRECT, CARRIED) and rec.value is not None:
+            self._values[step.id] = rec.value
+        elif rec.status in (REVEALED, SHOWN):
+            self._values[step.id] = step.value
+        else:
+            self._values.pop(step.id, None)
+        if step.id in self._ordinal and rec.status in (CORRECT, CARRIED):
+            self._points[step.id] = rec.points if self.mode == "exam" else 1.0
+        else:
+            self._points.pop(step.id, None)
+
+    def _finish(self, step: Step, status: str) -> None:
+        """Mark a step done (right, revealed or lost) and keep the caches in step."""
+        rec = self.records[step.id]
+        if not rec.done:
+            self._open -= 1
+        rec.status = status
+        self._changed(step)
 
     # --- where we are
     @property
@@ -107,7 +144,7 @@ class QuizSession:
 
     @property
     def complete(self) -> bool:
-        return all(self.records[s.id].done for s in self.plan)
+        return self._open == 0
 
     def first_open(self, start: int = 0) -> int:
         """The first step at or after ``start`` that is not done, wrapping round; else the end."""
@@ -120,32 +157,24 @@ class QuizSession:
 
     def position(self) -> tuple[int, int]:
         """(k, N): the current step's number among the asked steps, and how many there are."""
-        asked = self.asked
-        if self.complete or self.current is None:
-            return len(asked), len(asked)
-        ids = [s.id for s in asked]
-        return (ids.index(self.current.id) + 1 if self.current.id in ids else 0), len(asked)
+        n = self.total_asked
+        current = self.current
+        if current is None:
+            return n, n
+        return self._ordinal.get(current.id, 0), n
 
     @property
     def score(self) -> float:
         """Right answers (correct or carried); in an exam, the points earned."""
-        if self.mode == "exam":
-            return sum(self.records[s.id].points for s in self.asked)
-        return sum(1 for s in self.asked if self.records[s.id].status in (CORRECT, CARRIED))
+        total = sum(self._points.values())
+        return total if self.mode == "exam" else int(total)
 
     def elapsed(self) -> float:
         return self.elapsed_before + (self.clock() - self.started)
 
     def learner_values(self) -> dict[str, float]:
         """The learner's accepted values (revealed and shown steps count with the true value)."""
-        out = {}
-        for s in self.plan:
-            rec = self.records[s.id]
-            if rec.status in (CORRECT, CARRIED) and rec.value is not None:
-                out[s.id] = rec.value
-            elif rec.status in (REVEALED, SHOWN):
-                out[s.id] = s.value
-        return out
+        return self._values
 
     # --- actions
     def submit(self, text: str) -> Outcome:
@@ -160,12 +189,12 @@ class QuizSession:
         rec.answer = text
         self._tick(rec)
         if verdict.accepted:
-            rec.status = verdict.verdict
             rec.value = verdict.value
             rec.points = EXAM_POINTS[min(rec.misses, len(EXAM_POINTS) - 1)]
+            self._finish(step, verdict.verdict)
             self._learned(step, rec.misses == 0)
-            self._record(step, verdict, "answer")
             self._advance()
+            self._record(step, verdict, "answer")  # after advancing: it saves the next prompt
             return Outcome(verdict, verdict.message, True)
         rec.misses += 1
         self._learned(step, False)
@@ -187,13 +216,20 @@ class QuizSession:
         if left > 0:
             self._record(step, verdict, "answer")
             plural = "s" if left > 1 else ""
+            why = ""
+            if verdict.diagnosis == "too_coarse":
+                why = f" Give {self.plan.lesson.quiz.decimals} decimals."
+            elif verdict.diagnosis == "out_of_range":
+                why = " " + verdict.message
             return Outcome(
-                verdict, f"Not accepted. {left} attempt{plural} left for {step.label}.", False
+                verdict,
+                f"Not accepted.{why} {left} attempt{plural} left for {step.label}.",
+                False,
             )
-        rec.status = FAILED
         rec.points = 0.0
-        self._record(step, verdict, "answer")
+        self._finish(step, FAILED)
         self._advance()
+        self._record(step, verdict, "answer")
         return Outcome(verdict, f"No attempts left for {step.label}; moving on.", True)
 
     def _learned(self, step: Step, first_try: bool) -> None:
@@ -237,12 +273,12 @@ class QuizSession:
         if not self.helps_allowed:
             return Outcome(None, "No reveals during an exam.", False)
         rec = self.records[step.id]
-        rec.status = REVEALED
         rec.value = step.value
+        self._finish(step, REVEALED)
         self._tick(rec)
+        self._advance()
         self._record(step, None, "reveal")
         msg = f"Revealed: {step.label} = {self.grader.fmt(step.value)}"
-        self._advance()
         return Outcome(None, msg, True)
 
     def skip(self) -> Outcome:
@@ -253,12 +289,13 @@ class QuizSession:
         self._tick(rec)
         if rec.status == TODO:
             rec.status = SKIPPED
-        self._record(step, None, "skip")
         nxt = self._next_open(self.index + 1)
         if nxt == self.index:
+            self._record(step, None, "skip")
             return Outcome(None, "This is the only step left.", False)
         self.index = nxt
         self.step_started = self.clock()
+        self._record(step, None, "skip")
         return Outcome(None, f"Skipped {step.label}; it stays open for later.", True)
 
     def restart(self) -> None:
@@ -267,6 +304,7 @@ class QuizSession:
         self.started = self.clock()
         self.index = 0
         self._fill_shown()
+        self._rebuild_cache()
         self.index = self.first_open()
         self.step_started = self.clock()
 

@@ -61,7 +61,7 @@ def breakdown(
     plan: Plan, step_id: str, learner: Mapping[str, float] | None = None, style: Style = UNICODE
 ) -> Breakdown:
     step = plan[step_id]
-    env = {**plan.values(), **(learner or {})}
+    env = learner or {}  # a Ref falls back to the engine's value
     d = plan.lesson.quiz.decimals
 
     def name(s: Step) -> str:

@@ -37,7 +37,7 @@ def hint(
         return step.meaning
     if level == 2:
         return f"{name} = {step.formula.render(style)}"
-    env = {**plan.values(), **(learner or {})}
+    env = learner or {}  # earlier steps the learner has not answered show the engine's value
     numbers = step.formula.substitute(env, style, plan.lesson.quiz.decimals)
     return f"{name} = {numbers}   (now do the arithmetic)"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,13 +43,32 @@ class Candidate:
         return self.misconception.message.format_map(ctx.words(step))
 
 
+class PlanValues(Mapping[str, float]):
+    """The learner's values where given, else the engine's: without copying every step."""
+
+    def __init__(self, plan: Plan, overrides: Mapping[str, float]):
+        self.plan = plan
+        self.overrides = overrides
+
+    def __getitem__(self, step_id: str) -> float:
+        if step_id in self.overrides:
+            return self.overrides[step_id]
+        return self.plan[step_id].value
+
+    def __iter__(self):
+        return iter(self.overrides)
+
+    def __len__(self) -> int:
+        return len(self.overrides)
+
+
 class Context:
     """What the value functions need: the plan and the learner's view of earlier values."""
 
     def __init__(self, plan: Plan, env: Mapping[str, float] | None = None):
         self.plan = plan
         self.net = plan.lesson.network
-        self.env = {**plan.values(), **(env or {})}
+        self.env = PlanValues(plan, env or {})
 
     def eval(
         self,
@@ -187,23 +207,37 @@ def _updated_weights(ctx: Context, step: Step) -> list[float]:
     """Replay the backward pass with weights already replaced by their new values."""
     plan = ctx.plan
     here = plan.index(step.id)
-    givens: dict[str, float] = {}
-    env = dict(ctx.env)
-    changed: set[str] = set()
-    for s in plan.steps[: here + 1]:
-        touches = bool(changed.intersection(s.formula.refs())) or any(
-            isinstance(n, Given) and n.name in givens for n in _leaves(s.formula)
-        )
-        if touches or s.id == step.id:
-            value = s.formula.evaluate(env, givens)
-            if value != env.get(s.id):
-                changed.add(s.id)
-            env[s.id] = value
-        if s.kind == "update" and s.param and s.param not in givens and s.id != step.id:
-            givens[s.param] = plan[s.id].value
-    if step.id not in changed:
+    # only the steps this one depends on (its ancestors) need replaying, in plan order
+    ancestors: set[str] = set()
+    stack = [step.id]
+    while stack:
+        for ref in plan[stack.pop()].depends_on:
+            if ref not in ancestors:
+                ancestors.add(ref)
+                stack.append(ref)
+    chain = sorted((plan[a] for a in ancestors | {step.id}), key=lambda s: plan.index(s.id))
+    updated: dict[str, tuple[int, float]] = {}  # weight -> (where its update is, new value)
+    for s in chain:
+        for leaf in _leaves(s.formula):
+            name = getattr(leaf, "name", None)
+            new = f"new_{name}"
+            if isinstance(leaf, Given) and name not in updated and new != step.id and new in plan:
+                at = plan.index(new)
+                if at < here:
+                    updated[name] = (at, plan[new].value)
+    if not updated:
         return []
-    return [env[step.id]]
+    env = ChainMap({}, ctx.env)
+    for s in chain:
+        at = plan.index(s.id)
+        # a weight counts as updated only in steps after its update (not the forward pass)
+        givens = {name: v for name, (i, v) in updated.items() if i < at}
+        uses = any(isinstance(n, Given) and n.name in givens for n in _leaves(s.formula))
+        if uses or any(r in env.maps[0] for r in s.depends_on):
+            value = s.formula.evaluate(env, givens)
+            if value != ctx.env.get(s.id):
+                env[s.id] = value
+    return [env[step.id]] if step.id in env.maps[0] else []
 
 
 def _leaves(f) -> list:
@@ -228,7 +262,7 @@ def _total_for_part(ctx: Context, step: Step) -> list[float]:
 
 def _sum_for_out(ctx: Context, step: Step) -> list[float]:
     """An output used where its unit's activated value belongs."""
-    env = dict(ctx.env)
+    env = ChainMap({}, ctx.env)
     swapped = False
     for ref in step.formula.refs():
         if ref.startswith("out_") and f"sum_{ref[4:]}" in env:

@@ -184,12 +184,14 @@ class QuizScreen(TutorScreen):
             self.plan.lesson.quiz.decimals,
             self.ascii_only,
         )
+        # only steps the learner has reached are made yet (a lazy plan), so plan.steps suffices
+        records = s.records
         rows = [
-            (st.id, s.records[st.id], st.value)
-            for st in self.plan
-            if s.records[st.id].status != "todo"
+            (st.id, records[st.id], st.value)
+            for st in self.plan.steps
+            if records[st.id].status != "todo"
         ]
-        labels = {} if self.ascii_only else {st.id: st.label for st in self.plan}
+        labels = None if self.ascii_only else label_for
         if not self.query(History):
             return  # mounted lazily; InfoPanel.Ready refreshes again
         self.query_one(History).set_rows(
@@ -252,7 +254,8 @@ class QuizScreen(TutorScreen):
             return
         if box.value == value:
             box.action_select_all()  # typing replaces the wrong answer; arrows edit it
-        extra = "" if verdict is None or verdict.verdict != INCORRECT else "  (F2: hint)"
+        hints_on = self.session.helps_allowed
+        extra = "  (F2: hint)" if verdict and verdict.verdict == INCORRECT and hints_on else ""
         self.feedback(outcome.message + extra, verdict.verdict if verdict else None)
         if outcome.hint:
             self.show_hints(step.id)

@@ -6,6 +6,8 @@ answer costs a frame of a few milliseconds even late in a long lesson.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.widget import Widget
 
@@ -35,7 +37,8 @@ class History(Widget):
     def __init__(self, *, id: str | None = None):
         super().__init__(id=id)
         self.keys: list[str] = []
-        self.rows: dict[str, Row] = {}
+        self.data: dict[str, tuple[StepRecord, float]] = {}
+        self.decimals, self.ascii_only, self.labels = 5, False, None
         self.cursor: int | None = None  # None: following the newest row
 
     @property
@@ -52,22 +55,16 @@ class History(Widget):
         decimals: int,
         ascii_only: bool,
         follow_end: bool = True,
-        labels: dict[str, str] | None = None,
+        labels: Callable[[str], str] | None = None,
     ) -> None:
-        """Rows as (step id, record, true value), in plan order.
-
-        The true value is shown only once the step is done: a skipped step keeps its secret.
-        """
-        new = {
-            key: self._cells_for(key, rec, value, decimals, ascii_only, labels)
-            for key, rec, value in rows
-        }
-        keys = [key for key, _, _ in rows]
-        if keys != self.keys or new != self.rows:
-            self.keys, self.rows = keys, new
-            self.refresh()
+        """Rows as (step id, record, true value), in plan order; ``labels`` maps an id to its
+        display label. Cells are formatted only for the rows on screen, when drawn."""
+        self.keys = [key for key, _, _ in rows]
+        self.data = {key: (rec, value) for key, rec, value in rows}
+        self.decimals, self.ascii_only, self.labels = decimals, ascii_only, labels
         if follow_end:
             self.cursor = None
+        self.refresh()
 
     def move(self, delta: int) -> str | None:
         """Move the cursor; returns the selected step, or None when back past the newest."""
@@ -93,9 +90,13 @@ class History(Widget):
         focus = len(self.keys) - 1 if self.cursor is None else self.cursor
         first = max(0, min(focus - visible + 1, len(self.keys) - visible))
         shown = self.keys[first : first + visible]
-        step_w = min(16, max(len(self.rows[k][2]) for k in shown))
+        rows = {
+            key: self._cells_for(key, *self.data[key], self.decimals, self.ascii_only, self.labels)
+            for key in shown
+        }
+        step_w = min(16, max(len(rows[k][2]) for k in shown))
         for i, key in enumerate(shown, start=first):
-            mark, mark_style, step, answer, value = self.rows[key]
+            mark, mark_style, step, answer, value = rows[key]
             line = Text(no_wrap=True, overflow="crop")
             line.append(f"{mark[:5]:<5} ", style=mark_style)
             line.append(f"{step[:step_w]:<{step_w}} {answer[:8]:<8} {value}")
@@ -113,7 +114,7 @@ class History(Widget):
         value: float,
         decimals: int,
         ascii_only: bool,
-        labels: dict[str, str] | None,
+        labels: Callable[[str], str] | None,
     ) -> Row:
         sym, plain, style = MARKS.get(rec.status, ("", "", ""))
         answer = (rec.answer or "").strip() if rec.status not in ("revealed", "shown") else ""
@@ -122,4 +123,4 @@ class History(Widget):
         if ascii_only:
             answer = answer.encode("ascii", "replace").decode()
         shown = fmt_value(value, decimals, ascii_minus=ascii_only) if rec.done else "?"
-        return (plain if ascii_only else sym, style, (labels or {}).get(key, key), answer, shown)
+        return (plain if ascii_only else sym, style, labels(key) if labels else key, answer, shown)
