@@ -272,7 +272,9 @@ def test_current_names_the_next_prompt_and_boxes_are_logged(tmp_path):
 
 def test_negative_seed_is_refused_cleanly():
     out = tutor("solve", "sigmoid-2-2-2", "--seed", "-1")
-    assert out.returncode == 2 and "must be 0 or more" in out.stderr and "Traceback" not in out.stderr
+    assert (
+        out.returncode == 2 and "must be 0 or more" in out.stderr and "Traceback" not in out.stderr
+    )
 
 
 def test_blink_is_off_over_ssh(monkeypatch):
@@ -292,3 +294,36 @@ def test_export_file_is_private(tmp_path):
     out = tmp_path / "results.csv"
     assert tutor("export", "--out", str(out), env=env).returncode == 0
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+
+
+def test_variants_of_matrix_lessons_use_the_drawn_weights():
+    from tutor.arrays import compile_network
+    from tutor.lesson import parse_lesson
+
+    text = """
+title = "matrix"
+inputs = [0.1, 0.5]
+targets = [0.05, 0.95]
+[network]
+learning_rate = 0.6
+[[layers]]
+units = 2
+[[layers]]
+units = 2
+activation = "sigmoid"
+weights = [[0.1, 0.3], [0.2, 0.4]]
+[[layers]]
+units = 2
+activation = "sigmoid"
+weights = [[0.5, 0.6], [0.7, 0.8]]
+[variants]
+weights = [-0.9, 0.9]
+"""
+    lesson = parse_lesson(text)
+    assert lesson.network.matrices  # the compact form keeps its matrices
+    variant = draw_variant(lesson, 9)
+    assert not variant.network.matrices
+    c = compile_network(variant.network)
+    drawn = {w.name: w.value for w in variant.network.weights}
+    for name, (li, r, col) in c.weight_index.items():
+        assert c.params.W[li][r, col] == drawn[name]

@@ -25,7 +25,7 @@ class Compiled:
     t: np.ndarray
     lr: float
     update_biases: bool
-    weight_index: Mapping[str, tuple[int, int, int]]  # name -> (layer-1, row, col)
+    weight_index: Mapping[str, tuple[int, int, int]]  # name -> (layer-1, row, col), lazy
     bias_group: Mapping[str, int]  # bias name -> group id
 
     def run(self, iterations: int = 0) -> engine.Trace:
@@ -46,26 +46,57 @@ class Compiled:
         )
 
 
+class WeightIndex(Mapping[str, tuple[int, int, int]]):
+    """Weight name → (layer − 1, row, column), built on first use: a big network's first
+    prompt needs no weight positions at all."""
+
+    def __init__(self, net: Network):
+        self.net = net
+        self._table: dict[str, tuple[int, int, int]] | None = None
+
+    def _built(self) -> dict[str, tuple[int, int, int]]:
+        if self._table is None:
+            pos = self.net.positions  # type: ignore[attr-defined]
+            self._table = {
+                w.name: (pos[w.target][0] - 1, pos[w.target][1], pos[w.source][1])
+                for w in self.net.weights
+            }
+        return self._table
+
+    def __getitem__(self, name: str) -> tuple[int, int, int]:
+        return self._built()[name]
+
+    def __iter__(self):
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self.net.weights)
+
+
 def compile_network(net: Network) -> Compiled:
     """Build masks, weight matrices, bias vectors and bias groups from the named network."""
     sizes = [len(layer.units) for layer in net.layers]
     L = len(sizes) - 1
     W = [np.zeros((sizes[li + 1], sizes[li])) for li in range(L)]
     masks = [np.zeros((sizes[li + 1], sizes[li]), dtype=bool) for li in range(L)]
-    index: dict[str, tuple[int, int, int]] = {}
-    by_layer: dict[int, tuple[list[int], list[int], list[float]]] = {}
-    pos = net.positions  # type: ignore[attr-defined]
-    for w in net.weights:  # one pass, then one vectorised fill per layer
-        tl, tj = pos[w.target]
-        sj = pos[w.source][1]
-        rows, cols, vals = by_layer.setdefault(tl - 1, ([], [], []))
-        rows.append(tj)
-        cols.append(sj)
-        vals.append(w.value)
-        index[w.name] = (tl - 1, tj, sj)
-    for li, (rows, cols, vals) in by_layer.items():
-        W[li][rows, cols] = vals
-        masks[li][rows, cols] = True
+    if net.matrices and len(net.matrices) == sum(1 for m in masks if m.size):
+        # the compact form: the loader's matrices are the weights, nothing per weight
+        for tl, matrix in net.matrices.items():
+            W[tl - 1] = np.array(matrix, dtype=float)
+            masks[tl - 1][:] = True
+    else:
+        pos = net.positions  # type: ignore[attr-defined]
+        by_layer: dict[int, tuple[list[int], list[int], list[float]]] = {}
+        for w in net.weights:  # one pass, then one vectorised fill per layer
+            tl, tj = pos[w.target]
+            rows, cols, vals = by_layer.setdefault(tl - 1, ([], [], []))
+            rows.append(tj)
+            cols.append(pos[w.source][1])
+            vals.append(w.value)
+        for li, (rows, cols, vals) in by_layer.items():
+            W[li][rows, cols] = vals
+            masks[li][rows, cols] = True
+    index = WeightIndex(net)
     b = []
     groups = []
     group_of: dict[str, int] = {}

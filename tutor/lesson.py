@@ -85,6 +85,9 @@ class Network:
     loss: str
     learning_rate: float
     update_biases: bool = False
+    #: target layer → its weight matrix (rows: that layer's units), when the lesson gave the
+    #: compact form: lets the engine skip per-weight work on big networks. Not compared.
+    matrices: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def input_units(self) -> tuple[str, ...]:
@@ -216,6 +219,7 @@ class _Reader:
     def __init__(self, file: str):
         self.file = file
         self.problems: list[Problem] = []
+        self.matrices: dict[int, Any] = {}  # filled by the compact weight form
 
     def bad(self, where: str, what: str) -> None:
         self.problems.append(Problem(self.file, where or "(top)", what))
@@ -465,6 +469,7 @@ def _build(
         loss=loss,
         learning_rate=lr,
         update_biases=update_biases,
+        matrices=r.matrices if not isinstance(data.get("weights"), dict) else {},
     )
     return Lesson(
         id=lesson_id,
@@ -699,6 +704,8 @@ def _read_matrix(
             name = grid[j][k]
             if name is not None:
                 out.append(Weight(name, s, t, float(matrix[j][k]), li))
+    if len(out) == shape[0] * shape[1]:
+        r.matrices[li] = matrix
     return out
 
 

@@ -68,6 +68,7 @@ class QuizSession:
         self.boxes = boxes if boxes is not None else {}
         self.streak = 0
         self._total_asked: int | None = None
+        self._frontier = 0
         self.grader = Grader(plan)
         self.records: dict[str, StepRecord] = {s.id: StepRecord() for s in plan}
         for step_id, rec in (records or {}).items():
@@ -98,6 +99,8 @@ class QuizSession:
     def _changed(self, step: Step, count_open: bool = False) -> None:
         """Bring the cached views up to date after one step's record changed."""
         rec = self.records[step.id]
+        if rec.status not in (TODO, SHOWN) or rec.attempts:
+            self._frontier = max(self._frontier, self.plan.index(step.id) + 1)
         if count_open:
             self._open += 0 if rec.done else 1
         if rec.status in (CORRECT, CARRIED) and rec.value is not None:
@@ -289,6 +292,7 @@ class QuizSession:
         self._tick(rec)
         if rec.status == TODO:
             rec.status = SKIPPED
+            self._changed(step)
         nxt = self._next_open(self.index + 1)
         if nxt == self.index:
             self._record(step, None, "skip")
@@ -361,6 +365,11 @@ class QuizSession:
             if not self.records[self.plan[i].id].done:
                 return i
         return self.index
+
+    @property
+    def frontier(self) -> int:
+        """One past the furthest step the learner has reached: later steps are all to do."""
+        return max(self._frontier, self.index + 1)
 
     def _advance(self) -> None:
         # prefer the next step in order; come back to skipped ones after the end

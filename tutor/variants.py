@@ -78,8 +78,14 @@ def _draw(lesson: Lesson, rng: np.random.Generator) -> Network:
         )
     targets = _targets(net, v.targets, v.round, rng, v.ranges)
     lr = pick("learning_rate", v.learning_rate, net.learning_rate)
-    return dataclasses.replace(
-        net, layers=tuple(layers), weights=weights, inputs=inputs, targets=targets, learning_rate=lr
+    return dataclasses.replace(  # matrices={}: the drawn weights replace the file's matrix
+        net,
+        layers=tuple(layers),
+        weights=weights,
+        inputs=inputs,
+        targets=targets,
+        learning_rate=lr,
+        matrices={},
     )
 
 

@@ -188,7 +188,7 @@ class QuizScreen(TutorScreen):
         records = s.records
         rows = [
             (st.id, records[st.id], st.value)
-            for st in self.plan.steps
+            for st in self.plan.steps[: s.frontier]
             if records[st.id].status != "todo"
         ]
         labels = None if self.ascii_only else label_for

@@ -17,6 +17,21 @@ MAX_SHOWN_UNITS = 4
 ACT_SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "lin", "softmax": "softmax"}
 
 
+_OUTGOING: dict[int, tuple[Network, dict[str, list]]] = {}
+
+
+def _outgoing(net: Network) -> dict[str, list]:
+    """Weights leaving each unit, computed once per network (redrawn on every answer)."""
+    cached = _OUTGOING.get(id(net))
+    if cached is None or cached[0] is not net:
+        table: dict[str, list] = {}
+        for w in net.weights:
+            table.setdefault(w.source, []).append(w)
+        _OUTGOING.clear()
+        _OUTGOING[id(net)] = cached = (net, table)
+    return cached[1]
+
+
 def draw_network(
     net: Network,
     known: Mapping[str, float],
@@ -26,6 +41,7 @@ def draw_network(
 ) -> Text:
     """A Text drawing of the network (no markup is ever parsed)."""
     arrow = "->" if ascii_only else "→"
+    outgoing_of = _outgoing(net)
     columns: list[list[tuple[str, str]]] = []  # per column: (text, style) lines
     for li, layer in enumerate(net.layers):
         lines: list[tuple[str, str]] = []
@@ -52,7 +68,7 @@ def draw_network(
             if li == len(net.layers) - 1:
                 target = f"  (target {fmt_given(net.targets[j])})"
             lines.append((f"{u} {value}{target}", style))
-            outgoing = [w for w in net.weights if w.source == u]
+            outgoing = outgoing_of.get(u, [])
             for w in outgoing[:3]:
                 style = "reverse" if w.name in highlight else "dim"
                 lines.append((f"  {w.name} {fmt_given(w.value)} {arrow} {w.target}", style))
