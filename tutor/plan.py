@@ -189,7 +189,7 @@ def plan_problems(lesson: Lesson, plan: Plan) -> list[Problem]:
     problems = []
     if lesson.quiz.form == "paths" and plan.form != "paths":
         problems.append(
-            Problem(file, "quiz.form", "'paths' needs at most one hidden layer and no softmax")
+            Problem(file, "quiz.form", "'paths' needs at most one hidden layer, no softmax and at most 64 weights")
         )
     ids = [s.id for s in plan]
     for key in ("ask", "show"):
