@@ -327,3 +327,63 @@ weights = [-0.9, 0.9]
     drawn = {w.name: w.value for w in variant.network.weights}
     for name, (li, r, col) in c.weight_index.items():
         assert c.params.W[li][r, col] == drawn[name]
+
+
+def test_a_reset_never_drops_what_another_session_wrote(tmp_path):
+    reader = ProgressStore(tmp_path)
+    reader.state()  # `tutor reset` reads first, then waits at its y/N question
+    writer = ProgressStore(tmp_path)
+    writer.lock()
+    s = QuizSession(build_plan(SEED), recorder=LessonRecorder(writer, "sigmoid-2-2-2"))
+    for text in ("0.41", "0.60109", "0.47"):
+        s.submit(text)
+    writer.flush()
+    writer.unlock()
+    reader.lock()
+    reader.reset("sigmoid-2-2-2#drill")  # another key: the learn answers must survive
+    reader.unlock()
+    steps = ProgressStore(tmp_path).lesson_state("sigmoid-2-2-2")["steps"]
+    assert {k for k, r in steps.items() if r["status"] == "correct"} == {
+        "sum_h1",
+        "out_h1",
+        "sum_h2",
+    }
+
+
+def test_resume_starts_at_the_saved_next_prompt(tmp_path):
+    store = ProgressStore(tmp_path)
+    s = session_in(store)
+    s.skip()  # sum_h1 stays open
+    s.submit("0.60109")  # out_h1
+    saved = ProgressStore(tmp_path).lesson_state("sigmoid-2-2-2")
+    assert saved["current"] == "sum_h2"
+    records = {k: StepRecord.from_dict(v) for k, v in saved["steps"].items()}
+    again = QuizSession(build_plan(SEED), records, start=saved["current"])
+    assert again.current.id == "sum_h2"
+
+
+def test_update_biases_without_biases_is_fine(tmp_path):
+    f = tmp_path / "nobias.toml"
+    f.write_text(
+        'title = "no bias"\ninputs = [0.5, 0.2]\ntargets = [0.7]\n[network]\n'
+        "learning_rate = 0.5\nupdate_biases = true\n[[layers]]\nunits = 2\n"
+        '[[layers]]\nunits = 1\nactivation = "sigmoid"\nweights = [[0.3, -0.4]]\n'
+    )
+    for args in (["solve", str(f)], ["check", str(f)]):
+        out = tutor(*args)
+        assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+
+
+def test_restart_clears_the_history_frontier():
+    text = (
+        (LESSONS / "sigmoid-2-2-2.toml")
+        .read_text()
+        .replace("[quiz]\n", '[quiz]\nshow = ["out_*"]\n')
+    )
+    from tutor.lesson import parse_lesson
+
+    s = QuizSession(build_plan(parse_lesson(text)))
+    for _ in range(4):
+        s.submit(f"{s.current.value:.5f}")
+    s.restart()
+    assert s.current.id == "sum_h1" and s.frontier == 1 and s.streak == 0

@@ -136,7 +136,9 @@ class TutorApp(App[int]):
             self.store.reset(key)
         saved = self.store.lesson_state(key)
         first = saved.get("current") if isinstance(saved.get("current"), str) else None
-        first = first or f"sum_{lesson.network.layers[1].units[0]}"
+        if first is None and mode != "drill":  # a drill's steps are drawn in the worker
+            default = f"sum_{lesson.network.layers[1].units[0]}"
+            first = default if lesson.quiz.asks(default) else None
 
         def build() -> QuizSession:
             return self._make_session(lesson, seed, mode, saved)
@@ -202,6 +204,7 @@ class TutorApp(App[int]):
             mode=mode,
             ask_only=ask_only,
             boxes=boxes,
+            start=saved.get("current") if isinstance(saved.get("current"), str) else None,
         )
 
     def _open_review(self, lesson: Lesson, seed: int | None) -> None:

@@ -217,7 +217,7 @@ def step(
         has = groups >= 0
         np.add.at(group_grad, groups[has], d[has])
     new_W = tuple(W - lr * gW for W, gW in zip(params.W, grad_W, strict=True))
-    if update_biases:
+    if update_biases and spec.n_bias_groups:
         new_b = tuple(
             np.where(groups >= 0, b - lr * group_grad[np.maximum(groups, 0)], b)
             for b, groups in zip(params.b, spec.bias_groups, strict=True)

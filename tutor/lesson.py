@@ -6,6 +6,7 @@ reported as ``FILE: where: what`` so that instructors can fix their files withou
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import re
 import tomllib
@@ -157,6 +158,11 @@ class QuizSettings:
 
     def tolerance_for(self, step_id: str) -> Tolerance:
         return self.step_tolerance.get(step_id, self.tolerance)
+
+    def asks(self, step_id: str) -> bool:
+        """Whether a step is asked (not only shown), by the ``ask`` and ``show`` patterns."""
+        asked = self.ask is None or any(fnmatch.fnmatchcase(step_id, p) for p in self.ask)
+        return asked and not any(fnmatch.fnmatchcase(step_id, p) for p in self.show)
 
 
 @dataclass(frozen=True)

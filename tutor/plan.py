@@ -127,8 +127,8 @@ class Plan:
             if i is None:
                 raise KeyError(key)
             return self.steps[i]
-        if key < 0:
-            return self.complete()[key]
+        if isinstance(key, slice) or key < 0:
+            return self.complete()[key]  # type: ignore[return-value]
         while key >= len(self.steps) and self._more():
             pass
         return self.steps[key]
@@ -139,7 +139,7 @@ class Plan:
     def index(self, step_id: str) -> int:
         i = self._find(step_id)
         if i is None:
-            raise KeyError(step_id)
+            raise ValueError(f"{step_id!r} is not a step of this plan")
         return i
 
     def values(self) -> dict[str, float]:
@@ -189,7 +189,11 @@ def plan_problems(lesson: Lesson, plan: Plan) -> list[Problem]:
     problems = []
     if lesson.quiz.form == "paths" and plan.form != "paths":
         problems.append(
-            Problem(file, "quiz.form", "'paths' needs at most one hidden layer, no softmax and at most 64 weights")
+            Problem(
+                file,
+                "quiz.form",
+                "'paths' needs at most one hidden layer, no softmax and at most 64 weights",
+            )
         )
     ids = [s.id for s in plan]
     for key in ("ask", "show"):
@@ -221,16 +225,6 @@ def build_plan(lesson: Lesson, compiled: Compiled | None = None) -> Plan:
     if plan.form == "delta":
         plan._length = builder.count_delta()
     return plan
-
-
-def is_asked(lesson: Lesson, step_id: str) -> bool:
-    quiz = lesson.quiz
-    asked = True
-    if quiz.ask is not None:
-        asked = any(fnmatch.fnmatchcase(step_id, p) for p in quiz.ask)
-    if any(fnmatch.fnmatchcase(step_id, p) for p in quiz.show):
-        asked = False
-    return asked
 
 
 class _Builder:
@@ -287,7 +281,7 @@ class _Builder:
                     unit=unit,
                     param=param,
                     error=error,
-                    asked=is_asked(self.lesson, step_id),
+                    asked=self.lesson.quiz.asks(step_id),
                     hints=self.lesson.hints.get(step_id, ()),
                 )
             )

@@ -83,6 +83,7 @@ class ProgressStore:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
+        self._state = None  # read again under the lock: another session may have written
 
     def unlock(self) -> None:
         if self._lock_fd is not None:
@@ -188,6 +189,8 @@ class ProgressStore:
     def record(self, entry: dict[str, Any]) -> None:
         """Log one event (fsynced: the record of truth), apply it, and save the state soon."""
         state = self.state()
+        if state.get("log_bytes") != self._log_size():
+            self._replay_tail(state)  # the log grew since this state was read: catch up first
         self.append_attempt(entry)
         apply_entry(state, entry)
         state["log_bytes"] = self._log_size()

@@ -60,8 +60,10 @@ class QuizSession:
         mode: str = "learn",
         ask_only: set[str] | None = None,
         boxes: dict[str, int] | None = None,
+        start: str | None = None,
     ):
-        """``ask_only`` narrows the asked steps (a drill); ``boxes`` are the Leitner boxes."""
+        """``ask_only`` narrows the asked steps (a drill); ``boxes`` are the Leitner boxes;
+        ``start`` is the step to resume at (the saved next prompt), if it is still open."""
         self.plan = plan
         self.mode = mode
         self.ask_only = ask_only
@@ -83,10 +85,13 @@ class QuizSession:
         self._fill_shown()
         self._rebuild_cache()
         self.index = self.first_open()
+        if start is not None and start in self.plan and not self.records[start].done:
+            self.index = self.plan.index(start)
 
     # --- cached views of the records: one pass at the start, then O(1) per change, so an
     # answer costs the same in a 53-step lesson and a 10,000-step one
     def _rebuild_cache(self) -> None:
+        self._frontier = 0
         self._values: dict[str, float] = {}
         self._points: dict[str, float] = {}
         self._open = 0
@@ -304,6 +309,7 @@ class QuizSession:
 
     def restart(self) -> None:
         self.records = {s.id: StepRecord() for s in self.plan}
+        self.streak = 0
         self.elapsed_before = 0.0
         self.started = self.clock()
         self.index = 0

@@ -71,7 +71,7 @@ class QuizScreen(TutorScreen):
     def __init__(
         self,
         lesson: Lesson,
-        first_step: str,
+        first_step: str | None,
         build: Callable[[], QuizSession],
         *,
         ascii_only: bool = False,
@@ -124,8 +124,9 @@ class QuizScreen(TutorScreen):
                 self.lesson.network, {}, set(), self.lesson.quiz.decimals, self.ascii_only
             )
         self.query_one(NetworkDiagram).fix_height(self.lesson.network)
-        name = self.first_step if self.ascii_only else label_for(self.first_step)
-        self.query_one("#step-label", Static).update(Text(name + " =", style="bold"))
+        if self.first_step is not None:
+            name = self.first_step if self.ascii_only else label_for(self.first_step)
+            self.query_one("#step-label", Static).update(Text(name + " =", style="bold"))
         intro = self.lesson.intro.strip() or "Work through the steps in order."
         self.show_panel("About this lesson", reflow(intro) + "\n\nF1 shows every key.")
         # after the first paint, so that loading NumPy does not delay the prompt
@@ -155,7 +156,13 @@ class QuizScreen(TutorScreen):
             return
         if self.pending is not None:
             text, self.pending = self.pending, None
-            self.submit(self.query_one("#answer", Input), text)
+            box = self.query_one("#answer", Input)
+            current = session.current
+            if current is not None and current.id == self.first_step:
+                self.submit(box, text)
+            else:  # the prompt the learner answered is not the one being asked: keep the text
+                box.value = text
+                self.feedback("Check the step above, then press Enter.")
 
     # --- rendering
     def text(self, s: str) -> str:
