@@ -268,11 +268,7 @@ def test_random_keys_and_resizes_never_crash(tmp_path_factory, keys):
             for key in keys:
                 if isinstance(key, tuple):
                     await pilot.resize_terminal(*key)
-                elif not (
-                    isinstance(app.screen, type(app.screen))
-                    and key == "escape"
-                    and len(app.screen_stack) <= 1
-                ):
+                else:
                     await pilot.press(key)
             await pilot.pause()
             session = app.session
