@@ -266,14 +266,12 @@ def _one_line(text: str, width: int = 60) -> str:
     return clean if len(clean) <= width else clean[: width - 1] + "…"
 
 
-def cmd_validate(paths: list[str]) -> int:
-    from tutor.grading.misconceptions import lesson_misconception_problems
-    from tutor.lesson import LessonError, Problem, load_lesson
+def _lesson_files(refs: list[str]) -> list[tuple[Path, str]]:
+    """Lesson files and ids from arguments: folders (every .toml), files and lesson ids."""
     from tutor.locations import LessonNotFound, resolve_lesson
-    from tutor.plan import build_plan, plan_problems
 
     files: list[tuple[Path, str]] = []
-    for ref in paths:
+    for ref in refs:
         p = Path(ref)
         if p.is_dir():
             files += [(f, f.stem) for f in sorted(p.glob("*.toml"))]
@@ -282,6 +280,15 @@ def cmd_validate(paths: list[str]) -> int:
             files.append(resolve_lesson(ref))
         except LessonNotFound as err:
             raise CliError(str(err)) from None
+    return files
+
+
+def cmd_validate(paths: list[str]) -> int:
+    from tutor.grading.misconceptions import lesson_misconception_problems
+    from tutor.lesson import LessonError, Problem, load_lesson
+    from tutor.plan import build_plan, plan_problems
+
+    files = _lesson_files(paths)
     if not files:
         raise CliError("no lesson files to validate")
     failed = False
@@ -354,21 +361,13 @@ def cmd_grade(ref: str, answers_path: str, fmt: str, seed: int | None = None) ->
 def cmd_check(targets: list[str]) -> int:
     from tutor.grading.selfcheck import check_plan
     from tutor.lesson import LessonError, load_lesson
-    from tutor.locations import lesson_files, resolve_lesson
+    from tutor.locations import lesson_files
     from tutor.plan import build_plan
 
     files: list[tuple[Path, str]] = []
     if not targets:
         files = [(p, i) for i, p in lesson_files().items()]
-    for ref in targets:
-        p = Path(ref)
-        if p.is_dir():
-            files += [(f, f.stem) for f in sorted(p.glob("*.toml"))]
-        else:
-            try:
-                files.append(resolve_lesson(ref))
-            except LookupError as err:
-                raise CliError(str(err)) from None
+    files += _lesson_files(targets)
     if not files:
         raise CliError("no lessons to check")
     failed = False

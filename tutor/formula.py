@@ -79,6 +79,17 @@ class Formula:
     def children(self) -> tuple[Formula, ...]:
         return ()
 
+    def givens(self) -> list[Given]:
+        """The given numbers this formula reads (inputs, weights, biases, η), in order."""
+        out: list[Given] = []
+        stack: list[Formula] = [self]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Given):
+                out.append(node)
+            stack.extend(reversed(node.children()))
+        return out
+
     # --- to override
     def _eval(self, env: Env, givens: Env) -> float:
         raise NotImplementedError

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tutor.formula import UNICODE, Formula, Given, Style
+from tutor.formula import UNICODE, Style
 from tutor.numfmt import fmt_given, fmt_value
 from tutor.plan import Plan, Step
 
@@ -36,17 +36,6 @@ class Breakdown:
     head: str
     factors: tuple[Factor, ...]
     givens: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _given_leaves(f: Formula) -> list[Given]:
-    out: list[Given] = []
-    stack = [f]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Given):
-            out.append(node)
-        stack.extend(reversed(node.children()))
-    return out
 
 
 def _line(parts: list[str]) -> str:
@@ -92,7 +81,7 @@ def breakdown(
     )
     factors = tuple(factor(plan[r], 0) for r in step.depends_on)
     givens = []
-    for g in dict.fromkeys(_given_leaves(step.formula)):
+    for g in dict.fromkeys(step.formula.givens()):
         label = g.name if style.ascii or not g.unicode else g.unicode
         what = GIVEN_WORDS.get(g.name, "given")
         givens.append(f"{label} = {fmt_given(g.value, ascii_minus=style.ascii)} ({what})")

@@ -218,10 +218,10 @@ def _updated_weights(ctx: Context, step: Step) -> list[float]:
     chain = sorted((plan[a] for a in ancestors | {step.id}), key=lambda s: plan.index(s.id))
     updated: dict[str, tuple[int, float]] = {}  # weight -> (where its update is, new value)
     for s in chain:
-        for leaf in _leaves(s.formula):
-            name = getattr(leaf, "name", None)
+        for leaf in s.formula.givens():
+            name = leaf.name
             new = f"new_{name}"
-            if isinstance(leaf, Given) and name not in updated and new != step.id and new in plan:
+            if name not in updated and new != step.id and new in plan:
                 at = plan.index(new)
                 if at < here:
                     updated[name] = (at, plan[new].value)
@@ -232,25 +232,12 @@ def _updated_weights(ctx: Context, step: Step) -> list[float]:
         at = plan.index(s.id)
         # a weight counts as updated only in steps after its update (not the forward pass)
         givens = {name: v for name, (i, v) in updated.items() if i < at}
-        uses = any(isinstance(n, Given) and n.name in givens for n in _leaves(s.formula))
+        uses = any(g.name in givens for g in s.formula.givens())
         if uses or any(r in env.maps[0] for r in s.depends_on):
             value = s.formula.evaluate(env, givens)
             if value != ctx.env.get(s.id):
                 env[s.id] = value
     return [env[step.id]] if step.id in env.maps[0] else []
-
-
-def _leaves(f) -> list:
-    out = []
-    stack = [f]
-    while stack:
-        node = stack.pop()
-        kids = node.children()
-        if kids:
-            stack.extend(kids)
-        else:
-            out.append(node)
-    return out
 
 
 def _total_for_part(ctx: Context, step: Step) -> list[float]:
@@ -488,3 +475,10 @@ def candidates(plan: Plan, step: Step, env: Mapping[str, float] | None = None) -
             continue
         out.extend(Candidate(m, v) for v in values if isinstance(v, float) and math.isfinite(v))
     return out
+
+
+#: Tag → short title, for summaries and worksheets (the first entry of a tag names it).
+TITLES: dict[str, str] = {m.tag: m.title for m in reversed(LIBRARY)} | {
+    "too_coarse": "Too few decimals",
+    "out_of_range": "Impossible value",
+}

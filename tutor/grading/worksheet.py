@@ -14,16 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.grading.grade import CARRIED, CORRECT, INCORRECT, INVALID, MISSING, Grader, Verdict
-from tutor.grading.misconceptions import LIBRARY
+from tutor.grading.misconceptions import TITLES
 from tutor.names import suggest
 from tutor.numfmt import fmt_value
 from tutor.plan import Plan
 
 MAX_ANSWERS_BYTES = 1024 * 1024
-TITLES = {m.tag: m.title for m in reversed(LIBRARY)} | {
-    "too_coarse": "too few decimals",
-    "out_of_range": "impossible value",
-}
 
 
 class WorksheetError(Exception):

@@ -13,13 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Static
 
-from tutor.grading.misconceptions import LIBRARY
+from tutor.grading.misconceptions import TITLES
 from tutor.numfmt import fmt_value
 from tutor.screens.base import TutorScreen
 from tutor.textmode import safe_text, to_ascii
 from tutor.widgets.chart import loss_chart
-
-TITLES = {m.tag: m.title for m in reversed(LIBRARY)} | {"too_coarse": "Too few decimals"}
 
 
 def summary_text(title: str, data: dict[str, Any], decimals: int) -> Text:
