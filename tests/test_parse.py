@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from tutor.grading import parse as parse_module
 from tutor.grading.parse import ACCEPTED_HELP, AnswerError, ParsedAnswer, parse_answer
 
-FAST = 0.1  # seconds allowed for a pathological input to be refused
-HYPOTHESIS_BUDGET = 0.05  # seconds allowed per generated input
+# Hang guards, not timing targets (those live in benchmarks/). A refused 9**9**9 or a
+# backtracking blow-up would burn CPU for minutes; a normal parse takes microseconds.
+# CPU time, not wall time, so a busy or paused machine cannot fail them.
+HANG_GUARD = 1.0  # CPU seconds allowed for any single answer
 
 
 def value(text: str, **kwargs: bool) -> float:
@@ -249,9 +251,9 @@ def test_messages_quote_at_most_20_characters_of_input() -> None:
     ],
 )
 def test_pathological_inputs_are_refused_fast(text: str, message: str) -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     got = refused(text)
-    assert time.perf_counter() - start < FAST
+    assert time.process_time() - start < HANG_GUARD
     assert got == message
 
 
@@ -326,8 +328,8 @@ def test_module_source_has_no_dynamic_execution() -> None:
 
 
 def check_total(text: str) -> None:
-    """parse_answer must return a finite value or raise AnswerError, quickly, for any text."""
-    start = time.perf_counter()
+    """parse_answer must return a finite value or raise AnswerError, without hanging, for any text."""
+    start = time.process_time()
     try:
         answer = parse_answer(text)
     except AnswerError as err:
@@ -337,7 +339,7 @@ def check_total(text: str) -> None:
     else:
         assert math.isfinite(answer.value)
         assert answer.raw == text
-    assert time.perf_counter() - start < HYPOTHESIS_BUDGET
+    assert time.process_time() - start < HANG_GUARD
 
 
 @settings(max_examples=500, deadline=None)
