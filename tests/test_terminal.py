@@ -214,3 +214,29 @@ def test_closing_the_terminal_leaves_no_tutor_process(tmux_factory, tmp_path):
     pid = _pane_pid(term)
     term.close()  # kill-server: the pty goes away and the tutor gets SIGHUP
     assert _gone(pid), "the tutor outlived its terminal"
+
+
+def _wakeups(pid: int) -> int:
+    """Context switches of every thread of the process so far: each is one wake-up."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                total += int(line.split()[1])
+    return total
+
+
+def test_an_idle_tutor_does_not_wake_up(tmux_factory):
+    """No polling: a learner who walks away costs the lab host nothing (Textual's own driver
+    alone wakes ten times a second)."""
+    need_tmux()
+    term = tmux_factory(["sh", "-c", f"exec {TUTOR} sigmoid-2-2-2 --restart --no-blink"])
+    term.wait_for(lambda s: "sum_h1 =" in s)
+    term.type("0.41")
+    term.key("Enter")
+    term.wait_for(lambda s: "out_h1 =" in s and "Correct" in s)  # the worker has finished
+    pid = _pane_pid(term)
+    time.sleep(0.5)
+    before = _wakeups(pid)
+    time.sleep(3.0)
+    assert _wakeups(pid) - before <= 3

@@ -24,6 +24,8 @@ from tutor.lesson import Lesson, LessonError, load_lesson
 from tutor.progress import LessonRecorder, ProgressStore, lesson_key
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from tutor.session import QuizSession
 
 
@@ -67,6 +69,15 @@ class TutorApp(App[int]):
             loop.add_signal_handler(signal.SIGTERM, self._terminate)
         for warning in self.store.warnings:
             self.notify(warning, severity="warning", timeout=15)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's choice, except that a Linux terminal gets the driver that never polls."""
+        chosen = super().get_driver_class()
+        if (chosen.__module__, chosen.__name__) == ("textual.drivers.linux_driver", "LinuxDriver"):
+            from tutor.driver import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return chosen
 
     def get_default_screen(self) -> Screen:
         """The first screen itself (not a blank one with ours pushed on top): one paint less

@@ -1,0 +1,108 @@
+"""A Linux terminal driver whose input thread sleeps until there is something to do.
+
+Textual's own driver wakes its input thread ten times a second, to look for the exit signal
+and for a lone Esc whose timeout has passed. On a lab host with a hundred idle students that
+is a thousand wake-ups a second for nothing, and it is all of an idle tutor's CPU use. This
+driver blocks in ``select`` until a key arrives, until the parser's own Esc timeout is due,
+or until a byte on a private pipe says that input is being switched off.
+
+It changes nothing else: parsing, events, resizes and output are Textual's.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import threading
+from codecs import getincrementaldecoder
+
+from textual._time import get_time
+from textual._xterm_parser import XTermParser
+from textual.drivers.linux_driver import LinuxDriver
+
+FALLBACK_POLL = 0.1  # seconds: Textual's own interval, used if the parser changes shape
+
+
+class _WakingEvent(threading.Event):
+    """An Event that also wakes the input thread's select when it is set."""
+
+    def __init__(self, wake_fd: int) -> None:
+        super().__init__()
+        self._wake_fd = wake_fd
+
+    def set(self) -> None:
+        super().set()
+        if self._wake_fd < 0:
+            return
+        try:
+            os.write(self._wake_fd, b"x")
+        except OSError:  # the pipe is full: the thread has a wake-up waiting already
+            pass
+
+
+class QuietLinuxDriver(LinuxDriver):
+    """LinuxDriver with an input thread that never polls."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
+        self._waker = _WakingEvent(self._wake_write)
+        self.exit_event = self._waker
+
+    def run_input_thread(self) -> None:
+        """Wait for input and dispatch events, sleeping while there is none."""
+        selector = selectors.SelectSelector()
+        selector.register(self.fileno, selectors.EVENT_READ)
+        selector.register(self._wake_read, selectors.EVENT_READ)
+        parser = XTermParser(self._debug)
+        decode = getincrementaldecoder("utf-8")().decode
+
+        def timeout() -> float | None:
+            due = getattr(parser, "_timeout_time", FALLBACK_POLL)
+            if due is FALLBACK_POLL:
+                return FALLBACK_POLL
+            return None if due is None else max(0.0, due - get_time())
+
+        reading = True
+
+        def process(events: list, final: bool = False) -> None:
+            nonlocal reading
+            for key, mask in events:
+                if key.fd == self._wake_read:
+                    os.read(self._wake_read, 4096)
+                elif mask & selectors.EVENT_READ:
+                    text = decode(os.read(self.fileno, 4096), final=final)
+                    if not text:  # end of input: stop watching it rather than spin on it
+                        selector.unregister(self.fileno)
+                        reading = False
+                        continue
+                    for event in parser.feed(text):
+                        self.process_message(event)
+            for event in parser.tick():
+                self.process_message(event)
+
+        try:
+            while not self.exit_event.is_set():
+                process(selector.select(timeout()))
+            if reading:
+                selector.unregister(self.fileno)
+                process(selector.select(0.1), final=True)
+        finally:
+            selector.close()
+            try:
+                for _event in parser.feed(""):
+                    pass
+            except Exception:  # noqa: BLE001 - Textual ignores a parser error at exit too
+                pass
+
+    def close(self) -> None:
+        super().close()
+        if self._waker._wake_fd < 0:
+            return
+        self._waker._wake_fd = -1  # a closed descriptor's number may be reused: never touch it
+        for fd in (self._wake_read, self._wake_write):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
