@@ -313,3 +313,51 @@ async def test_an_exam_in_progress_cannot_be_reviewed(tmp_path):
     app = make_app(tmp_path, mode="review")
     async with run(app, size=(80, 24)):
         assert app.mode == "exam"  # refused review: the exam goes on
+
+
+async def test_answers_never_relayout_the_screen(tmp_path, monkeypatch):
+    """Every widget that changes on an answer has a fixed size, so an answer repaints and
+    never re-lays-out the whole screen (that layout was most of an answer's cost)."""
+    from textual.screen import Screen
+
+    app = make_app(tmp_path)
+    async with run(app, size=(80, 24)) as pilot:
+        await answer_steps(pilot, 3)  # past the first frames and the lazily mounted widgets
+        await pilot.pause()
+        layouts = []
+        original = Screen._refresh_layout
+        monkeypatch.setattr(
+            Screen, "_refresh_layout", lambda s, *a, **k: (layouts.append(1), original(s, *a, **k))
+        )
+        await answer(pilot, "0.1")  # wrong: diagnosis and hint
+        await answer(pilot, f"{app.session.current.value:.5f}")  # right: every widget changes
+        await answer(pilot, f"{app.session.current.value:.5f}")
+        assert app.session.score == 5
+        assert layouts == []
+
+
+async def test_diagram_shows_the_drawing_line_by_line(tmp_path):
+    """The diagram repaints only the lines an answer changes; what it shows is still exactly
+    the drawing of the current state, values and highlight included."""
+    from textual.geometry import Region
+
+    from tutor.widgets.network import NetworkDiagram, network_rows
+
+    app = make_app(tmp_path)
+    async with run(app, size=(80, 24)) as pilot:
+        await answer_steps(pilot, 4)
+        diagram = app.screen.query_one(NetworkDiagram)
+        session = app.session
+        rows = network_rows(
+            app.lesson.network,
+            session.learner_values(),
+            set(session.current.involves),
+            app.lesson.quiz.decimals,
+        )
+        width = diagram.content_size.width
+        shown = [s.text for s in diagram.render_lines(Region(0, 0, width + 2, len(rows)))]
+        expected = [" " + "".join(t for t, _ in row) for row in rows]
+        assert [s.rstrip() for s in shown] == [e.rstrip() for e in expected]
+        assert any("h2 0.61538" in line for line in shown)  # a value the learner gave
+        highlighted = {t.split()[0] for row in rows for t, st in row if "reverse" in st}
+        assert highlighted and highlighted <= set(session.current.involves)

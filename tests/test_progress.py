@@ -101,6 +101,7 @@ def test_damaged_state_is_kept_aside_and_rebuilt_from_the_log(tmp_path):
 def test_truncated_log_line_is_set_aside(tmp_path):
     store = ProgressStore(tmp_path)
     session_in(store).submit("0.41")
+    store.flush()  # the state file is written in the background: wait for it
     with open(store.log_path, "a") as f:
         f.write('{"time": "2026-11-28", "step": "out_h')  # a write cut short by kill -9
     store.state_path.unlink()
@@ -387,3 +388,19 @@ def test_restart_clears_the_history_frontier():
         s.submit(f"{s.current.value:.5f}")
     s.restart()
     assert s.current.id == "sum_h1" and s.frontier == 1 and s.streak == 0
+
+
+def test_state_file_is_written_in_the_background_and_never_goes_back(tmp_path):
+    """The state file is a cache rewritten off the interface's thread; an older snapshot
+    never lands over a newer one, and flush() leaves it current."""
+    store = ProgressStore(tmp_path)
+    session = session_in(store)
+    session.submit("0.41")  # the first save starts a background write
+    session.submit("0.60108")
+    store.flush()
+    on_disk = json.loads(store.state_path.read_text())
+    steps = on_disk["lessons"]["sigmoid-2-2-2"]["steps"]
+    assert steps["sum_h1"]["status"] == "correct" and steps["out_h1"]["status"] == "correct"
+    assert on_disk["log_bytes"] == store.log_path.stat().st_size
+    store._write_state("{}", seq=1)  # a stale snapshot arriving late is ignored
+    assert json.loads(store.state_path.read_text()) == on_disk

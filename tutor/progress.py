@@ -3,7 +3,8 @@
 - Both live in one private folder (0700; files 0600): TUTOR_DATA_DIR, else the XDG data dir.
 - Every answer is appended to ``attempts.jsonl`` and fsynced before the state is rewritten,
   and the state is replaced atomically (temp file, fsync, os.replace), so ``kill -9`` at any
-  moment loses nothing already answered.
+  moment loses nothing already answered. The state file is a cache of the log: rewritten at
+  most once a second, in a background thread, and caught up from the log when read.
 - A second session of the same user is refused while the first holds the lock.
 - A damaged file is kept aside under a new name and the learner is told; the state is then
   rebuilt from the log.
@@ -15,6 +16,7 @@ import contextlib
 import fcntl
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +53,10 @@ class ProgressStore:
     _state: dict[str, Any] | None = None
     _dirty: bool = False
     _saved_at: float = -1e9
+    _seq: int = 0  # state snapshots taken
+    _written: int = 0  # the newest snapshot on disk
+    _write_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _writer: threading.Thread | None = field(default=None, repr=False)
 
     # --- files
     @property
@@ -208,25 +214,49 @@ class ProgressStore:
             os.close(fd)
 
     def save_soon(self) -> None:
-        """Rewrite the state file at most once a second; the log already holds every answer,
-        so a state file that is a little behind is caught up from the log when read."""
+        """Rewrite the state file at most once a second, off the interface's thread (its
+        fsync can take milliseconds). The log already holds every answer, so a state file
+        that is a little behind is caught up from the log when read."""
         self._dirty = True
         if time.monotonic() - self._saved_at >= SAVE_INTERVAL:
-            self.save()
+            self.save(background=True)
 
     def flush(self) -> None:
+        """Bring the state file up to date now (waiting for a background write)."""
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
         if self._dirty:
             self.save()
 
-    def save(self) -> None:
-        """Write the state file atomically."""
+    def save(self, background: bool = False) -> None:
+        """Write the state file atomically: now, or in a short-lived thread."""
         state = self.state()
         state.setdefault("log_bytes", self._log_size())
-        self._write_atomic(
-            self.state_path, json.dumps(state, ensure_ascii=False, separators=(",", ":"))
-        )
+        text = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
         self._dirty = False
         self._saved_at = time.monotonic()
+        self._seq += 1
+        if background:
+            self._writer = threading.Thread(
+                target=self._write_state, args=(text, self._seq, True), daemon=True
+            )
+            self._writer.start()
+        else:
+            self._write_state(text, self._seq)
+
+    def _write_state(self, text: str, seq: int, background: bool = False) -> None:
+        with self._write_lock:  # one writer at a time; never an older snapshot over a newer
+            if seq <= self._written:
+                return
+            try:
+                self._write_atomic(self.state_path, text)
+            except OSError:
+                if not background:
+                    raise
+                self._dirty = True  # tried again (and reported) at the next save or on exit
+                return
+            self._written = seq
 
     def _write_atomic(self, path: Path, text: str) -> None:
         self.ensure_dir()

@@ -9,7 +9,7 @@ Textual app.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.lazy import Lazy
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from tutor.lesson import Lesson
@@ -24,10 +25,13 @@ from tutor.names import PHASE_TITLES, label_for
 from tutor.records import CARRIED, CORRECT, DONE, INCORRECT, INVALID
 from tutor.screens.base import TutorScreen
 from tutor.textmode import reflow, safe_text, to_ascii
+from tutor.widgets.answer import AnswerInput
 from tutor.widgets.history import History
 from tutor.widgets.network import NetworkDiagram
 from tutor.widgets.panel import InfoPanel
 from tutor.widgets.status import StatusBar
+
+W = TypeVar("W", bound=Widget)
 
 if TYPE_CHECKING:
     from tutor.grading.grade import Verdict
@@ -91,6 +95,7 @@ class QuizScreen(TutorScreen):
         self.session: QuizSession | None = None
         self.plan = None
         self.pending: str | None = None  # an answer typed before the session was ready
+        self._widgets: dict[str, Widget] = {}
         self.preview = preview
         self.panel_pending: tuple | None = None
         self.ascii_only = ascii_only
@@ -107,7 +112,7 @@ class QuizScreen(TutorScreen):
         yield Lazy(Horizontal(History(id="history"), InfoPanel(id="panel"), id="middle"))
         with Horizontal(id="prompt"):
             yield Static(id="step-label")
-            yield Input(id="answer", placeholder=self.placeholder())
+            yield AnswerInput(id="answer", placeholder=self.placeholder())
         yield Static(id="feedback")
         yield Lazy(Footer())
 
@@ -115,18 +120,20 @@ class QuizScreen(TutorScreen):
         return f"a number to {self.lesson.quiz.decimals} decimals, or the arithmetic (Enter checks)"
 
     def on_mount(self) -> None:
-        answer = self.query_one("#answer", Input)
+        answer = self._one("#answer", Input)
         answer.cursor_blink = self.blink
         answer.focus()
-        self.query_one(StatusBar).show(self.lesson.title, (0, 0), 0, self.mode, self.ascii_only)
+        self._one("#status", StatusBar).show(
+            self.lesson.title, (0, 0), 0, self.mode, self.ascii_only
+        )
         if self.preview:
-            self.query_one(NetworkDiagram).show(
+            self._one("#diagram", NetworkDiagram).show(
                 self.lesson.network, {}, set(), self.lesson.quiz.decimals, self.ascii_only
             )
-        self.query_one(NetworkDiagram).fix_height(self.lesson.network)
+        self._one("#diagram", NetworkDiagram).fix_height(self.lesson.network)
         if self.first_step is not None:
             name = self.first_step if self.ascii_only else label_for(self.first_step)
-            self.query_one("#step-label", Static).update(Text(name + " =", style="bold"))
+            self._one("#step-label", Static).update(Text(name + " =", style="bold"))
         intro = self.lesson.intro.strip() or "Work through the steps in order."
         self.show_panel("About this lesson", reflow(intro) + "\n\nF1 shows every key.")
         # after the first paint, so that loading NumPy does not delay the prompt
@@ -148,7 +155,7 @@ class QuizScreen(TutorScreen):
         self.plan = session.plan
         # wide enough for every label of this lesson, set once: no re-layout per step
         widest = max(len(s.id if self.ascii_only else s.label) for s in session.plan) + 4
-        self.query_one("#step-label").styles.width = min(widest, 40)
+        self._one("#step-label", Static).styles.width = min(widest, 40)
         self.app.session = session  # type: ignore[attr-defined]
         self.refresh_all()
         if session.complete:
@@ -156,13 +163,30 @@ class QuizScreen(TutorScreen):
             return
         if self.pending is not None:
             text, self.pending = self.pending, None
-            box = self.query_one("#answer", Input)
+            box = self._one("#answer", Input)
             current = session.current
             if current is not None and current.id == self.first_step:
                 self.submit(box, text)
             else:  # the prompt the learner answered is not the one being asked: keep the text
                 box.value = text
                 self.feedback("Check the step above, then press Enter.")
+
+    # --- widgets, found once: a DOM query per widget per answer costs more than the answer
+    def _one(self, selector: str, kind: type[W]) -> W:
+        widget = self._widgets.get(selector)
+        if widget is None:
+            widget = self._widgets[selector] = self.query_one(selector, kind)
+        return widget  # type: ignore[return-value]
+
+    def _lazy(self, kind: type[W]) -> W | None:
+        """A widget mounted lazily (after the first paint), or None while it is not there."""
+        widget = self._widgets.get(kind.__name__)
+        if widget is None:
+            found = self.query(kind)
+            if not found:
+                return None
+            widget = self._widgets[kind.__name__] = found.first()
+        return widget  # type: ignore[return-value]
 
     # --- rendering
     def text(self, s: str) -> str:
@@ -180,11 +204,11 @@ class QuizScreen(TutorScreen):
         if self.mode == "drill":
             minutes, seconds = divmod(int(s.elapsed()), 60)
             extra = f"streak {s.streak}  {minutes}:{seconds:02d}  {extra}".strip()
-        self.query_one(StatusBar).show(
+        self._one("#status", StatusBar).show(
             self.plan.lesson.title, s.position(), s.score, self.mode, self.ascii_only, extra
         )
         highlight = set(step.involves) if step else set()
-        self.query_one(NetworkDiagram).show(
+        self._one("#diagram", NetworkDiagram).show(
             self.plan.lesson.network,
             s.learner_values(),
             highlight,
@@ -199,33 +223,34 @@ class QuizScreen(TutorScreen):
             if records[st.id].status != "todo"
         ]
         labels = None if self.ascii_only else label_for
-        if not self.query(History):
+        history = self._lazy(History)
+        if history is None:
             return  # mounted lazily; InfoPanel.Ready refreshes again
-        self.query_one(History).set_rows(
+        history.set_rows(
             rows,
             self.plan.lesson.quiz.decimals,
             self.ascii_only,
             follow_end=self.browsing is None,
             labels=labels,
         )
-        label = self.query_one("#step-label", Static)
+        label = self._one("#step-label", Static)
         if step is None:
-            label.update(Text("Lesson complete"))
-        else:
-            label.update(Text(self.label_of(step.id) + " =", style="bold"))
+            label.update(Text("Lesson complete"), layout=False)
+        else:  # its size is fixed (set once in attach): no re-layout of the screen
+            label.update(Text(self.label_of(step.id) + " =", style="bold"), layout=False)
 
     def feedback(self, message: str, verdict: str | None = None) -> None:
         style = FEEDBACK_STYLE.get(verdict or "", "")
-        self.query_one("#feedback", Static).update(
-            Text(self.text(safe_text(message, 600)), style=style)
+        self._one("#feedback", Static).update(  # a fixed height: no re-layout
+            Text(self.text(safe_text(message, 600)), style=style), layout=False
         )
 
     def show_panel(self, title: str, body, at_end: bool = False) -> None:
-        panels = self.query(InfoPanel)
-        if not panels:  # not mounted yet (it is mounted lazily): shown when it arrives
+        panel = self._lazy(InfoPanel)
+        if panel is None:  # not mounted yet (it is mounted lazily): shown when it arrives
             self.panel_pending = (title, body, at_end)
             return
-        panels.first().show(title, body, self.ascii_only, at_end)
+        panel.show(title, body, self.ascii_only, at_end)
 
     def on_info_panel_ready(self, event: InfoPanel.Ready) -> None:
         if self.panel_pending is not None:
@@ -274,7 +299,7 @@ class QuizScreen(TutorScreen):
         box.value = box.value[len(submitted) :] if box.value.startswith(submitted) else box.value
 
     def restore_focus(self) -> None:
-        self.query_one("#answer", Input).focus()
+        self._one("#answer", Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if self.browsing is not None and event.value:
@@ -370,7 +395,7 @@ class QuizScreen(TutorScreen):
             return
         self.reveal_armed = None
         outcome = self.session.reveal()
-        self.query_one("#answer", Input).value = ""
+        self._one("#answer", Input).value = ""
         self.feedback(outcome.message, "revealed")
         self.after_step()
 
@@ -379,7 +404,7 @@ class QuizScreen(TutorScreen):
             return
         outcome = self.session.skip()
         self.reveal_armed = None
-        self.query_one("#answer", Input).value = ""
+        self._one("#answer", Input).value = ""
         self.feedback(outcome.message)
         self.after_step()
 
@@ -393,9 +418,9 @@ class QuizScreen(TutorScreen):
         self.move_history(+1)
 
     def move_history(self, delta: int) -> None:
-        if not self.query(History):
+        table = self._lazy(History)
+        if table is None:
             return
-        table = self.query_one(History)
         if table.row_count == 0:
             self.feedback("No steps done yet.")
             return

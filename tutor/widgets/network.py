@@ -5,9 +5,14 @@ weights highlighted."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
 
 from tutor.lesson import Network
 from tutor.numfmt import fmt_given, fmt_value
@@ -16,6 +21,8 @@ from tutor.textmode import to_ascii
 MAX_SHOWN_UNITS = 4
 ACT_SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "lin", "softmax": "softmax"}
 
+
+Row = tuple[tuple[str, str], ...]  # one line of the drawing: (text, style) cells
 
 _OUTGOING: dict[int, tuple[Network, dict[str, list]]] = {}
 
@@ -32,14 +39,15 @@ def _outgoing(net: Network) -> dict[str, list]:
     return cached[1]
 
 
-def draw_network(
+def network_rows(
     net: Network,
     known: Mapping[str, float],
     highlight: set[str],
     decimals: int,
     ascii_only: bool = False,
-) -> Text:
-    """A Text drawing of the network (no markup is ever parsed)."""
+) -> list[Row]:
+    """The drawing as rows of (text, style) cells: columns of layers, each unit with its value
+    once known, the weights leaving it, and the current step's units and weights in reverse."""
     arrow = "->" if ascii_only else "→"
     outgoing_of = _outgoing(net)
     columns: list[list[tuple[str, str]]] = []  # per column: (text, style) lines
@@ -81,28 +89,54 @@ def draw_network(
         columns.append(lines)
     widths = [max(len(t) for t, _ in col) + 2 for col in columns]
     height = max(len(col) for col in columns)
-    out = Text(no_wrap=True, overflow="ellipsis")
+    rows: list[Row] = []
     for row in range(height):
+        cells: list[tuple[str, str]] = []
         for col, width in zip(columns, widths, strict=True):
             text, style = col[row] if row < len(col) else ("", "")
+            cells.append((text, style))
+            cells.append((" " * (width - len(text)), ""))
+        rows.append(tuple(cells))
+    return rows
+
+
+def draw_network(
+    net: Network,
+    known: Mapping[str, float],
+    highlight: set[str],
+    decimals: int,
+    ascii_only: bool = False,
+) -> Text:
+    """A Text drawing of the network (no markup is ever parsed)."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    rows = network_rows(net, known, highlight, decimals, ascii_only)
+    for i, row in enumerate(rows):
+        for text, style in row:
             out.append(text, style=style)
-            out.append(" " * (width - len(text)))
-        if row < height - 1:
+        if i < len(rows) - 1:
             out.append("\n")
     return out
 
 
-class NetworkDiagram(Static):
-    """Redrawn whenever a value becomes known or the current step changes."""
+class NetworkDiagram(Widget):
+    """Redrawn whenever a value becomes known or the current step changes, one line at a
+    time: an answer changes two or three lines of the drawing, and only those are repainted
+    (the Line API, with a cache of drawn lines)."""
 
     DEFAULT_CSS = """
     NetworkDiagram { height: auto; max-height: 14; padding: 0 1; }
     """
 
+    def __init__(self, *, id: str | None = None):
+        super().__init__(id=id)
+        self.rows: list[Row] = []
+        self._strips: dict[tuple, Strip] = {}
+        self._base, self._width = Style(), 0
+
     def fix_height(self, net: Network) -> None:
         """The drawing's height never changes within a lesson: fixing it spares a re-layout
         of the whole screen on every answer."""
-        lines = draw_network(net, {}, set(), 5).plain.count("\n") + 1
+        lines = len(network_rows(net, {}, set(), 5))
         border = 1 if self.styles.border_bottom[0] else 0
         self.styles.height = min(lines, 14) + border
 
@@ -114,4 +148,48 @@ class NetworkDiagram(Static):
         decimals: int,
         ascii_only: bool = False,
     ) -> None:
-        self.update(draw_network(net, known, highlight, decimals, ascii_only))
+        rows = network_rows(net, known, highlight, decimals, ascii_only)
+        old, self.rows = self.rows, rows
+        if len(rows) != len(old):
+            self.refresh(layout=True)
+            return
+        width = self.size.width
+        for y, (before, after) in enumerate(zip(old, rows, strict=True)):
+            if before != after:
+                self.refresh(Region(0, y, width, 1))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.rows)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max((sum(len(text) for text, _ in row) for row in self.rows), default=0)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # costly to work out: once per frame, not per line
+        self._base, self._width = self.rich_style, self.content_size.width
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width, base = self._width, self._base
+        if y >= len(self.rows):
+            return Strip.blank(width, base)
+        row = self.rows[y]
+        key = (row, width, base)
+        strip = self._strips.get(key)
+        if strip is None:
+            segments = [
+                Segment(text, base + _style(style) if style else base) for text, style in row
+            ]
+            strip = Strip(segments)
+            if strip.cell_length > width > 0:  # too wide: cut, and say so
+                strip = Strip.join([strip.crop(0, width - 1), Strip([Segment("…", base)])])
+            strip = strip.adjust_cell_length(width, base)
+            if len(self._strips) > 500:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
+
+
+@lru_cache(maxsize=32)
+def _style(name: str) -> Style:
+    return Style.parse(name)

@@ -16,14 +16,15 @@ class InfoPanel(VerticalScroll):
 
     DEFAULT_CSS = """
     InfoPanel { height: 1fr; padding: 0 1; }
-    InfoPanel > Static { width: 1fr; }
+    InfoPanel > Static { width: 1fr; min-height: 100%; }
     """
 
     class Ready(Message):
         """Posted once mounted (the quiz screen mounts the panel lazily)."""
 
     def compose(self):
-        yield Static(id="panel-body")
+        self.body = Static(id="panel-body")
+        yield self.body
 
     def on_mount(self) -> None:
         self.post_message(self.Ready())
@@ -35,8 +36,28 @@ class InfoPanel(VerticalScroll):
             text = safe_text(body, 20_000)
             body = Text(to_ascii(text) if ascii_only else text)
         heading = Text(to_ascii(title) if ascii_only else title, style="bold underline")
-        self.query_one("#panel-body", Static).update(Group(heading, body))
+        if isinstance(body, Text):  # one Text draws faster than a Group of Rich renderables
+            content: RenderableType = Text.assemble(heading, "\n", body)
+        else:
+            content = Group(heading, body)
+        self._update_body(content)
         if at_end:
             self.call_after_refresh(self.scroll_end, animate=False)
         else:
             self.scroll_home(animate=False)
+
+    def _update_body(self, content: RenderableType) -> None:
+        """Replace the text, re-laying-out the screen only if its height changed. The body is
+        at least as tall as the panel, so every text that fits keeps the same height: a layout
+        is most of the cost of an answer."""
+        body = self.body
+        width = body.content_region.width
+        if not width:  # not laid out yet
+            body.update(content)
+            return
+        body.update(content, layout=False)
+        height = body.get_content_height(body.size, self.size, width) + body.styles.gutter.height
+        # min-height 100%: any text shorter than the panel takes the panel's height
+        height = max(height, self.scrollable_content_region.height)
+        if height != body.outer_size.height:
+            body.refresh(layout=True)

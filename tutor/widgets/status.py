@@ -38,4 +38,4 @@ class StatusBar(Static):
         text = Text(title, style="bold")
         text.append(" " * max(1, room - len(title)))
         text.append(right)
-        self.update(text)
+        self.update(text, layout=False)  # one line, always: no re-layout of the screen
