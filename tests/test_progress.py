@@ -402,5 +402,5 @@ def test_state_file_is_written_in_the_background_and_never_goes_back(tmp_path):
     steps = on_disk["lessons"]["sigmoid-2-2-2"]["steps"]
     assert steps["sum_h1"]["status"] == "correct" and steps["out_h1"]["status"] == "correct"
     assert on_disk["log_bytes"] == store.log_path.stat().st_size
-    store._write_state("{}", seq=1)  # a stale snapshot arriving late is ignored
+    store._write_state(b"{}", seq=1)  # a stale snapshot arriving late is ignored
     assert json.loads(store.state_path.read_text()) == on_disk

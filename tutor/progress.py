@@ -150,7 +150,7 @@ class ProgressStore:
             self.warnings.append(f"{bad} damaged line(s) in your attempt log were skipped.")
         elif bad:
             kept = self._keep_aside(path, copy=True)
-            self._write_atomic(path, "".join(json.dumps(e) + "\n" for e in good))
+            self._write_atomic(path, "".join(json.dumps(e) + "\n" for e in good).encode("utf-8"))
             self.warnings.append(
                 f"{bad} damaged line(s) in your attempt log were set aside (a copy is in "
                 f"{kept.name}); everything else was kept."
@@ -233,24 +233,25 @@ class ProgressStore:
         """Write the state file atomically: now, or in a short-lived thread."""
         state = self.state()
         state.setdefault("log_bytes", self._log_size())
-        text = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+        # encoded here: the writer thread then allocates nothing (no malloc arena of its own)
+        data = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         self._dirty = False
         self._saved_at = time.monotonic()
         self._seq += 1
         if background:
             self._writer = threading.Thread(
-                target=self._write_state, args=(text, self._seq, True), daemon=True
+                target=self._write_state, args=(data, self._seq, True), daemon=True
             )
             self._writer.start()
         else:
-            self._write_state(text, self._seq)
+            self._write_state(data, self._seq)
 
-    def _write_state(self, text: str, seq: int, background: bool = False) -> None:
+    def _write_state(self, data: bytes, seq: int, background: bool = False) -> None:
         with self._write_lock:  # one writer at a time; never an older snapshot over a newer
             if seq <= self._written:
                 return
             try:
-                self._write_atomic(self.state_path, text)
+                self._write_atomic(self.state_path, data)
             except OSError:
                 if not background:
                     raise
@@ -258,12 +259,12 @@ class ProgressStore:
                 return
             self._written = seq
 
-    def _write_atomic(self, path: Path, text: str) -> None:
+    def _write_atomic(self, path: Path, data: bytes) -> None:
         self.ensure_dir()
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, text.encode("utf-8"))
+            os.write(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
