@@ -15,7 +15,7 @@ from conftest import LESSONS
 from tutor import drill
 from tutor.lesson import load_lesson
 from tutor.plan import build_plan
-from tutor.progress import LessonRecorder, ProgressLocked, ProgressStore, data_dir
+from tutor.progress import STATE_FILE, LessonRecorder, ProgressLocked, ProgressStore, data_dir
 from tutor.session import EXAM_POINTS, FAILED, QuizSession, StepRecord
 from tutor.variants import NoVariants, degeneracy, draw_variant
 
@@ -404,3 +404,15 @@ def test_state_file_is_written_in_the_background_and_never_goes_back(tmp_path):
     assert on_disk["log_bytes"] == store.log_path.stat().st_size
     store._write_state(b"{}", seq=1)  # a stale snapshot arriving late is ignored
     assert json.loads(store.state_path.read_text()) == on_disk
+
+
+def test_a_temp_file_left_by_a_killed_session_is_cleared(tmp_path):
+    store = ProgressStore(tmp_path)
+    store.ensure_dir()
+    stale = tmp_path / f".{STATE_FILE}.99999.tmp"
+    stale.write_text('{"half": ')
+    keep = tmp_path / "notes.txt"
+    keep.write_text("mine")
+    store.lock()
+    store.unlock()
+    assert not stale.exists() and keep.exists()

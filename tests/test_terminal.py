@@ -240,3 +240,99 @@ def test_an_idle_tutor_does_not_wake_up(tmux_factory):
     before = _wakeups(pid)
     time.sleep(3.0)
     assert _wakeups(pid) - before <= 3
+
+
+class PtyTutor:
+    """The installed tutor in a pseudo-terminal of our own, for input no tmux can send:
+    a character split across two reads, or a stop and continue."""
+
+    def __init__(self, data: Path):
+        import pty
+
+        self.data = data
+        env = {**os.environ, "TUTOR_DATA_DIR": str(data), "TERM": "xterm-256color"}
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child
+            os.execve(str(TUTOR), [str(TUTOR), "sigmoid-2-2-2", "--no-blink"], env)
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        self.output = b""
+
+    def drain(self, seconds: float) -> None:
+        import select
+
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if select.select([self.fd], [], [], 0.05)[0]:
+                try:
+                    self.output += os.read(self.fd, 65536)
+                except OSError:
+                    return
+
+    def wait_for_output(self, text: bytes, timeout: float = 20.0) -> None:
+        end = time.monotonic() + timeout
+        while text not in self.output and time.monotonic() < end:
+            self.drain(0.1)
+        assert text in self.output, f"never showed {text!r}"
+
+    def answered(self, step: str, timeout: float = 15.0) -> bool:
+        """Whether the attempt log has ``step`` answered correctly (polled)."""
+        import json
+
+        end = time.monotonic() + timeout
+        log = self.data / "attempts.jsonl"
+        while time.monotonic() < end:
+            self.drain(0.1)
+            if log.exists():
+                for line in log.read_text().splitlines():
+                    entry = json.loads(line)
+                    if entry["step"] == step and entry["verdict"] == "correct":
+                        return True
+        return False
+
+    def close(self) -> None:
+        import signal
+
+        os.write(self.fd, b"\x11")  # Ctrl+Q
+        self.drain(1.0)
+        if os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def test_a_character_split_across_reads_keeps_the_keyboard(tmp_path):
+    """Over SSH a multi-byte character (é, ×, −) can arrive in two pieces; input must go on."""
+    term = PtyTutor(tmp_path / "data")
+    try:
+        term.wait_for_output(b"sum_h1 =")
+        os.write(term.fd, b"\xc3")  # the first half of "é"
+        term.drain(0.3)
+        os.write(term.fd, b"\xa9")
+        term.drain(0.2)
+        os.write(term.fd, b"\x7f")  # rub out the é (a key of its own, as typed)
+        term.drain(0.2)
+        os.write(term.fd, b"0.41\r")
+        assert term.answered("sum_h1"), "the keyboard stopped after a split character"
+    finally:
+        term.close()
+
+
+def test_ctrl_z_and_fg_keep_the_tutor_working(tmp_path):
+    """A stop (Ctrl+Z) and a continue suspend and resume the interface; keys work after."""
+    import signal
+
+    term = PtyTutor(tmp_path / "data")
+    try:
+        term.wait_for_output(b"sum_h1 =")
+        os.kill(term.pid, signal.SIGTSTP)
+        term.drain(0.5)
+        os.kill(term.pid, signal.SIGCONT)
+        term.drain(0.5)
+        os.write(term.fd, b"0.41\r")
+        assert term.answered("sum_h1"), "keys were lost after a suspend and resume"
+    finally:
+        term.close()

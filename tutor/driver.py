@@ -45,10 +45,19 @@ class QuietLinuxDriver(LinuxDriver):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._wake_read, self._wake_write = os.pipe()
-        os.set_blocking(self._wake_write, False)
-        self._waker = _WakingEvent(self._wake_write)
+        self._wake_read = self._wake_write = -1  # the pipe is made when input starts
+        self._waker = _WakingEvent(-1)
         self.exit_event = self._waker
+
+    def start_application_mode(self) -> None:
+        """Make the wake-up pipe: at the first start, and again on resuming after a suspend
+        (Ctrl+Z, or App.suspend), which closes the driver."""
+        if self._wake_read < 0:
+            self._wake_read, self._wake_write = os.pipe()
+            os.set_blocking(self._wake_read, False)
+            os.set_blocking(self._wake_write, False)
+            self._waker._wake_fd = self._wake_write
+        super().start_application_mode()
 
     def run_input_thread(self) -> None:
         """Wait for input and dispatch events, sleeping while there is none."""
@@ -70,15 +79,22 @@ class QuietLinuxDriver(LinuxDriver):
             nonlocal reading
             for key, mask in events:
                 if key.fd == self._wake_read:
-                    os.read(self._wake_read, 4096)
+                    try:
+                        os.read(self._wake_read, 4096)
+                    except BlockingIOError:  # already drained
+                        pass
                 elif mask & selectors.EVENT_READ:
-                    text = decode(os.read(self.fileno, 4096), final=final)
-                    if not text:  # end of input: stop watching it rather than spin on it
+                    data = os.read(self.fileno, 4096)
+                    if not data:  # end of input: stop watching it rather than spin on it
                         selector.unregister(self.fileno)
                         reading = False
                         continue
-                    for event in parser.feed(text):
-                        self.process_message(event)
+                    # half a UTF-8 character decodes to "" until its other half arrives;
+                    # an empty feed would tell the parser that input has ended
+                    text = decode(data, final=final)
+                    if text:
+                        for event in parser.feed(text):
+                            self.process_message(event)
             for event in parser.tick():
                 self.process_message(event)
 
@@ -106,3 +122,4 @@ class QuietLinuxDriver(LinuxDriver):
                 os.close(fd)
             except OSError:
                 pass
+        self._wake_read = self._wake_write = -1

@@ -90,6 +90,12 @@ class ProgressStore:
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
         self._state = None  # read again under the lock: another session may have written
+        # a session that ended mid-write (kill -9, a dropped link) may leave its temp file;
+        # under the lock no other session is writing, so any left is stale
+        for name in (STATE_FILE, LOG_FILE):
+            for stale in self.root.glob(f".{name}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
 
     def unlock(self) -> None:
         if self._lock_fd is not None:
