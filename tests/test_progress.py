@@ -52,6 +52,7 @@ def test_every_answer_is_saved_privately_and_atomically(tmp_path):
     s = session_in(store)
     s.submit("0.41")
     s.submit("0.5")
+    store.flush()  # the state file is written in the background: wait for it
     log = [json.loads(line) for line in store.log_path.read_text().splitlines()]
     assert [e["step"] for e in log] == ["sum_h1", "out_h1"]
     first = log[0]

@@ -9,7 +9,6 @@ and no tutor process may be left.
 
 from __future__ import annotations
 
-import json
 import os
 import selectors
 import shutil
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from test_terminal import TUTOR, Tmux, need_tmux
+
+from tutor.progress import ProgressStore
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
@@ -171,5 +172,5 @@ def test_ssh_session_saves_answers_and_leaves_nothing_behind(sshd, tmp_path):
     finally:
         relay.stop.set()
         term.close()
-    state = json.loads((sshd["data"] / "state.json").read_text())
-    assert state["lessons"]["sigmoid-2-2-2"]["steps"]["sum_h1"]["status"] == "correct"
+    saved = ProgressStore(sshd["data"]).lesson_state("sigmoid-2-2-2")  # state file + log
+    assert saved["steps"]["sum_h1"]["status"] == "correct"

@@ -196,13 +196,13 @@ def test_signals_lose_nothing_answered(tmux_factory, tmp_path, sig):
     pid = _pane_pid(term)
     os.kill(pid, getattr(signal, sig))
     assert _gone(pid), f"the tutor did not exit on {sig}"
-    state = json.loads((data / "state.json").read_text())
-    assert state["lessons"]["sigmoid-2-2-2"]["steps"]["sum_h1"]["status"] == "correct"
+    from tutor.progress import ProgressStore
+
+    saved = ProgressStore(data).lesson_state("sigmoid-2-2-2")  # the state file caught up by the log
+    assert saved["steps"]["sum_h1"]["status"] == "correct"
     log = (data / "attempts.jsonl").read_text().splitlines()
     assert json.loads(log[-1])["step"] == "sum_h1"
     # the lock is free again: a new session may start
-    from tutor.progress import ProgressStore
-
     ProgressStore(data).lock()
 
 

@@ -93,6 +93,7 @@ class TutorApp(App[int]):
     def _hang_up(self) -> None:
         """The terminal is gone (a dropped SSH link): every answer is already on disk, and
         restoring a terminal that no longer exists can hang, so leave at once."""
+        self.store.settle(timeout=0.5)
         self.store.unlock()
         os._exit(0)
 

@@ -227,6 +227,12 @@ class ProgressStore:
         if time.monotonic() - self._saved_at >= SAVE_INTERVAL:
             self.save(background=True)
 
+    def settle(self, timeout: float) -> None:
+        """Wait a little for a background write in progress, starting none: for an exit that
+        must be quick (a dropped link), so that no temp file is left half-written."""
+        if self._writer is not None:
+            self._writer.join(timeout)
+
     def flush(self) -> None:
         """Bring the state file up to date now (waiting for a background write)."""
         if self._writer is not None:
