@@ -8,9 +8,7 @@ late in a long lesson.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
-from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -18,6 +16,7 @@ from textual.widget import Widget
 
 from tutor.numfmt import fmt_value
 from tutor.records import StepRecord
+from tutor.widgets.lines import REVERSE, cells_strip
 
 MARKS = {
     "correct": ("✓", "ok", "green"),
@@ -30,12 +29,6 @@ MARKS = {
 }
 
 Row = tuple[str, str, str, str, str]  # mark, mark style, step, answer, value
-_REVERSE = Style(reverse=True)
-
-
-@lru_cache(maxsize=32)
-def _style(name: str) -> Style:
-    return Style.parse(name)
 
 
 class History(Widget):
@@ -107,7 +100,7 @@ class History(Widget):
         width = max(10, self._content.width)
         base = self._base
         if y == 0:
-            return self._strip((("   step", "bold"),), width, base)
+            return cells_strip((("   step", "bold"),), width, base)
         first, shown, step_w = self._window()
         index = first + y - 1
         if y - 1 >= len(shown):
@@ -125,7 +118,9 @@ class History(Widget):
                 (f"{mark[:5]:<5} ", mark_style),
                 (f"{step[:step_w]:<{step_w}} {answer[:8]:<8} {shown_value}", ""),
             )
-            strip = self._strip(parts, width, base, reverse=selected)
+            strip = cells_strip(
+                parts, width, base, REVERSE if selected else None, "~" if self.ascii_only else "…"
+            )
             if len(self._rows) > 1000:
                 self._rows.clear()
             self._rows[cache_key] = strip
@@ -144,18 +139,6 @@ class History(Widget):
             self._window_cache = (first, shown, step_w)
             self._window_state = state
         return self._window_cache
-
-    @staticmethod
-    def _strip(
-        parts: tuple[tuple[str, str], ...], width: int, base: Style, reverse: bool = False
-    ) -> Strip:
-        extra = _REVERSE if reverse else None
-        segments = []
-        for text, style in parts:
-            st = base + _style(style) if style else base
-            segments.append(Segment(text, st + extra if extra else st))
-        fill = base + extra if extra else base
-        return Strip(segments).adjust_cell_length(width, fill)
 
     @staticmethod
     def _cells_for(

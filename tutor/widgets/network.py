@@ -5,9 +5,7 @@ weights highlighted."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
@@ -17,6 +15,7 @@ from textual.widget import Widget
 from tutor.lesson import Network
 from tutor.numfmt import fmt_given, fmt_value
 from tutor.textmode import to_ascii
+from tutor.widgets.lines import cells_strip
 
 MAX_SHOWN_UNITS = 4
 ACT_SYMBOL = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "lin", "softmax": "softmax"}
@@ -130,6 +129,7 @@ class NetworkDiagram(Widget):
     def __init__(self, *, id: str | None = None):
         super().__init__(id=id)
         self.rows: list[Row] = []
+        self.ascii_only = False
         self._strips: dict[tuple, Strip] = {}
         self._base, self._width = Style(), 0
 
@@ -149,6 +149,7 @@ class NetworkDiagram(Widget):
         ascii_only: bool = False,
     ) -> None:
         rows = network_rows(net, known, highlight, decimals, ascii_only)
+        self.ascii_only = ascii_only
         old, self.rows = self.rows, rows
         if len(rows) != len(old):
             self.refresh(layout=True)
@@ -177,19 +178,8 @@ class NetworkDiagram(Widget):
         key = (row, width, base)
         strip = self._strips.get(key)
         if strip is None:
-            segments = [
-                Segment(text, base + _style(style) if style else base) for text, style in row
-            ]
-            strip = Strip(segments)
-            if strip.cell_length > width > 0:  # too wide: cut, and say so
-                strip = Strip.join([strip.crop(0, width - 1), Strip([Segment("…", base)])])
-            strip = strip.adjust_cell_length(width, base)
+            strip = cells_strip(row, width, base, ellipsis="~" if self.ascii_only else "…")
             if len(self._strips) > 500:
                 self._strips.clear()
             self._strips[key] = strip
         return strip
-
-
-@lru_cache(maxsize=32)
-def _style(name: str) -> Style:
-    return Style.parse(name)
