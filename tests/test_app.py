@@ -361,3 +361,14 @@ async def test_diagram_shows_the_drawing_line_by_line(tmp_path):
         assert any("h2 0.61538" in line for line in shown)  # a value the learner gave
         highlighted = {t.split()[0] for row in rows for t, st in row if "reverse" in st}
         assert highlighted and highlighted <= set(session.current.involves)
+
+
+async def test_a_long_title_is_cut_without_losing_the_score(tmp_path):
+    """At the smallest size, in ASCII mode (whose ellipsis is three characters), the status
+    line cuts the title, never the step count or the score."""
+    app = make_app(tmp_path, lesson="deep-2-3-2-1", ascii_only=True)
+    async with run(app, size=(72, 22)) as pilot:
+        await pilot.pause()
+        first = screen_text(app).splitlines()[0].rstrip()
+        assert first.endswith("step 1/60  score 0")
+        assert "..." in first

@@ -95,6 +95,7 @@ def network_rows(
             text, style = col[row] if row < len(col) else ("", "")
             cells.append((text, style))
             cells.append((" " * (width - len(text)), ""))
+        cells.pop()  # no padding after the last column: a line is cut only for what it shows
         rows.append(tuple(cells))
     return rows
 

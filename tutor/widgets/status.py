@@ -34,7 +34,8 @@ class StatusBar(Static):
         if ascii_only:
             title = to_ascii(title)
         if len(title) > room:
-            title = title[: room - 1] + ("..." if ascii_only else "…")
+            ellipsis = "..." if ascii_only else "…"
+            title = title[: room - len(ellipsis)] + ellipsis
         text = Text(title, style="bold")
         text.append(" " * max(1, room - len(title)))
         text.append(right)
