@@ -321,6 +321,10 @@ def test_a_character_split_across_reads_keeps_the_keyboard(tmp_path):
         term.close()
 
 
+def _stopped(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
 def test_ctrl_z_and_fg_keep_the_tutor_working(tmp_path):
     """A stop (Ctrl+Z) and a continue suspend and resume the interface; keys work after."""
     import signal
@@ -329,7 +333,10 @@ def test_ctrl_z_and_fg_keep_the_tutor_working(tmp_path):
     try:
         term.wait_for_output(b"sum_h1 =")
         os.kill(term.pid, signal.SIGTSTP)
-        term.drain(0.5)
+        end = time.monotonic() + 10
+        while not _stopped(term.pid) and time.monotonic() < end:  # Textual stops itself
+            term.drain(0.05)
+        assert _stopped(term.pid), "the tutor did not stop on Ctrl+Z"
         os.kill(term.pid, signal.SIGCONT)
         term.drain(0.5)
         os.write(term.fd, b"0.41\r")
