@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,6 +33,21 @@ KEY_INTERVAL = 0.05  # seconds between the last key of an answer and Enter
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+async def enter_to_frame(app, pilot, enter: Callable[[], object]) -> tuple[float, float]:
+    """Milliseconds that ``enter`` (the Enter handler) takes, and from its start until
+    Textual has painted the next frame. The learner's last key is painted first, and Enter
+    comes a keystroke later (50 ms is a fast typist): Textual paints at most 60 frames a
+    second, so an Enter within 1/60 s of the last paint would wait for the next frame slot."""
+    await pilot.pause()
+    await asyncio.sleep(KEY_INTERVAL)
+    done = asyncio.get_running_loop().create_future()
+    t0 = time.perf_counter()
+    enter()
+    t1 = time.perf_counter()
+    app.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
+    return (t1 - t0) * 1000, (await done - t0) * 1000
 
 
 async def measure(lesson_ref: str, answers: int) -> tuple[list[float], list[float], int]:
@@ -52,19 +68,9 @@ async def measure(lesson_ref: str, answers: int) -> tuple[list[float], list[floa
             wrong = k % 3 == 2  # a wrong answer now and then: diagnosis is the slow path
             text = "0.123456" if wrong else f"{step.value:.6f}"
             box.value = text
-            # the learner's last key is painted, and Enter comes a keystroke later (50 ms is a
-            # fast typist): Textual paints at most 60 frames a second, so an Enter within
-            # 1/60 s of the last paint waits for the next frame slot
-            await pilot.pause()
-            await asyncio.sleep(KEY_INTERVAL)
-            done = asyncio.get_running_loop().create_future()
-            t0 = time.perf_counter()
-            screen.submit(box, text)
-            t1 = time.perf_counter()
-            app.call_after_refresh(lambda f=done: f.done() or f.set_result(time.perf_counter()))
-            t2 = await done
-            handler.append((t1 - t0) * 1000)
-            frame.append((t2 - t0) * 1000)
+            h, f = await enter_to_frame(app, pilot, lambda text=text: screen.submit(box, text))
+            handler.append(h)
+            frame.append(f)
             if wrong:  # then answer it right
                 box.value = f"{step.value:.6f}"
                 screen.submit(box, box.value)
@@ -85,14 +91,12 @@ async def measure_floor(answers: int) -> list[float]:
         box, note = app.query_one(Input), app.query_one(Static)
         for k in range(answers):
             box.value = f"0.{k}1"
-            await pilot.pause()
-            await asyncio.sleep(KEY_INTERVAL)
-            done = asyncio.get_running_loop().create_future()
-            t0 = time.perf_counter()
-            note.update(f"Correct: sum_h1 = 0.{k}1000")
-            box.value = ""
-            app.call_after_refresh(lambda f=done: f.done() or f.set_result(time.perf_counter()))
-            frame.append((await done - t0) * 1000)
+
+            def enter(k: int = k) -> None:
+                note.update(f"Correct: sum_h1 = 0.{k}1000")
+                box.value = ""
+
+            frame.append((await enter_to_frame(app, pilot, enter))[1])
     return frame
 
 

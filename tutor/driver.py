@@ -11,6 +11,7 @@ It changes nothing else: parsing, events, resizes and output are Textual's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import threading
@@ -23,21 +24,42 @@ from textual.drivers.linux_driver import LinuxDriver
 FALLBACK_POLL = 0.1  # seconds: Textual's own interval, used if the parser changes shape
 
 
-class _WakingEvent(threading.Event):
-    """An Event that also wakes the input thread's select when it is set."""
+class _WakeUp(threading.Event):
+    """The driver's exit signal, with a private pipe that becomes readable when it is set,
+    so that a thread sleeping in ``select`` wakes up. The pipe is made when input starts and
+    closed with the driver (a suspend closes it; the resume makes a new one)."""
 
-    def __init__(self, wake_fd: int) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._wake_fd = wake_fd
+        self.read_fd = self.write_fd = -1
+
+    def open(self) -> None:
+        if self.read_fd < 0:
+            self.read_fd, self.write_fd = os.pipe()
+            os.set_blocking(self.read_fd, False)
+            os.set_blocking(self.write_fd, False)
 
     def set(self) -> None:
         super().set()
-        if self._wake_fd < 0:
+        if self.write_fd < 0:
             return
         try:
-            os.write(self._wake_fd, b"x")
+            os.write(self.write_fd, b"x")
         except OSError:  # the pipe is full: the thread has a wake-up waiting already
             pass
+
+    def drain(self) -> None:
+        try:
+            os.read(self.read_fd, 4096)
+        except BlockingIOError:  # already drained
+            pass
+
+    def close(self) -> None:
+        fds, self.read_fd, self.write_fd = (self.read_fd, self.write_fd), -1, -1
+        for fd in fds:  # forgotten first: a closed descriptor's number may be reused
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 class QuietLinuxDriver(LinuxDriver):
@@ -45,32 +67,26 @@ class QuietLinuxDriver(LinuxDriver):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._wake_read = self._wake_write = -1  # the pipe is made when input starts
-        self._waker = _WakingEvent(-1)
-        self.exit_event = self._waker
+        self._wake = _WakeUp()
+        self.exit_event = self._wake
 
     def start_application_mode(self) -> None:
-        """Make the wake-up pipe: at the first start, and again on resuming after a suspend
-        (Ctrl+Z, or App.suspend), which closes the driver."""
-        if self._wake_read < 0:
-            self._wake_read, self._wake_write = os.pipe()
-            os.set_blocking(self._wake_read, False)
-            os.set_blocking(self._wake_write, False)
-            self._waker._wake_fd = self._wake_write
+        self._wake.open()  # at the first start, and again on resuming after a suspend
         super().start_application_mode()
 
     def run_input_thread(self) -> None:
         """Wait for input and dispatch events, sleeping while there is none."""
         selector = selectors.SelectSelector()
         selector.register(self.fileno, selectors.EVENT_READ)
-        selector.register(self._wake_read, selectors.EVENT_READ)
+        selector.register(self._wake.read_fd, selectors.EVENT_READ)
         parser = XTermParser(self._debug)
         decode = getincrementaldecoder("utf-8")().decode
 
         def timeout() -> float | None:
-            due = getattr(parser, "_timeout_time", FALLBACK_POLL)
-            if due is FALLBACK_POLL:
+            """Sleep until the parser's pending Esc is due, or until woken."""
+            if not hasattr(parser, "_timeout_time"):  # Textual changed: poll as it does
                 return FALLBACK_POLL
+            due = parser._timeout_time
             return None if due is None else max(0.0, due - get_time())
 
         reading = True
@@ -78,11 +94,8 @@ class QuietLinuxDriver(LinuxDriver):
         def process(events: list, final: bool = False) -> None:
             nonlocal reading
             for key, mask in events:
-                if key.fd == self._wake_read:
-                    try:
-                        os.read(self._wake_read, 4096)
-                    except BlockingIOError:  # already drained
-                        pass
+                if key.fd == self._wake.read_fd:
+                    self._wake.drain()
                 elif mask & selectors.EVENT_READ:
                     data = os.read(self.fileno, 4096)
                     if not data:  # end of input: stop watching it rather than spin on it
@@ -114,12 +127,4 @@ class QuietLinuxDriver(LinuxDriver):
 
     def close(self) -> None:
         super().close()
-        if self._waker._wake_fd < 0:
-            return
-        self._waker._wake_fd = -1  # a closed descriptor's number may be reused: never touch it
-        for fd in (self._wake_read, self._wake_write):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._wake_read = self._wake_write = -1
+        self._wake.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.style import Style
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -45,10 +45,9 @@ class History(Widget):
         self.decimals, self.ascii_only, self.labels = 5, False, None
         self.cursor: int | None = None  # None: following the newest row
         self._rows: dict[tuple, Strip] = {}  # drawn rows, by everything that shapes them
-        self._version = 0  # bumped when the rows change
-        self._base, self._content = Style(), Size(0, 0)
-        self._window_state: tuple | None = None
-        self._window_cache: tuple[int, list[str], int] = (0, [], 4)
+        # worked out once a frame (in render_lines), used by every row
+        self._base, self._width = Style(), 0
+        self._window: tuple[int, list[str], int] = (0, [], 4)
 
     @property
     def row_count(self) -> int:
@@ -73,7 +72,6 @@ class History(Widget):
         self.decimals, self.ascii_only, self.labels = decimals, ascii_only, labels
         if follow_end:
             self.cursor = None
-        self._version += 1
         self.refresh()
 
     def move(self, delta: int) -> str | None:
@@ -90,18 +88,18 @@ class History(Widget):
         return self.selected
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # costly to work out: once per frame, not per row
-        self._base, self._content = self.rich_style, self.content_size
+        content = self.content_size
+        self._base, self._width = self.rich_style, max(10, content.width)
+        self._window = self._rows_on_screen(max(0, content.height - 1))
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         """One row, from a cache of drawn rows: an answer draws only its own new row, even
         when every row moves up one line (the Line API; no Text is laid out per frame)."""
-        width = max(10, self._content.width)
-        base = self._base
+        width, base = self._width, self._base
         if y == 0:
             return cells_strip((("   step", "bold"),), width, base)
-        first, shown, step_w = self._window()
+        first, shown, step_w = self._window
         index = first + y - 1
         if y - 1 >= len(shown):
             return Strip.blank(width, base)
@@ -126,19 +124,14 @@ class History(Widget):
             self._rows[cache_key] = strip
         return strip
 
-    def _window(self) -> tuple[int, list[str], int]:
-        """The rows on screen: (index of the first, their keys, the step column's width)."""
-        visible = max(0, self._content.height - 1)
-        state = (len(self.keys), self.cursor, visible, self._version)
-        if self._window_state != state:
-            focus = len(self.keys) - 1 if self.cursor is None else self.cursor
-            first = max(0, min(focus - visible + 1, len(self.keys) - visible))
-            shown = self.keys[first : first + visible] if visible else []
-            labels = [self.labels(k) if self.labels else k for k in shown]
-            step_w = min(16, max((len(label) for label in labels), default=4))
-            self._window_cache = (first, shown, step_w)
-            self._window_state = state
-        return self._window_cache
+    def _rows_on_screen(self, visible: int) -> tuple[int, list[str], int]:
+        """The rows that fit: (index of the first, their keys, the step column's width)."""
+        focus = len(self.keys) - 1 if self.cursor is None else self.cursor
+        first = max(0, min(focus - visible + 1, len(self.keys) - visible))
+        shown = self.keys[first : first + visible] if visible else []
+        labels = [self.labels(k) if self.labels else k for k in shown]
+        step_w = min(16, max((len(label) for label in labels), default=4))
+        return first, shown, step_w
 
     @staticmethod
     def _cells_for(

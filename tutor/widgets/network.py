@@ -163,9 +163,6 @@ class NetworkDiagram(Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.rows)
 
-    def get_content_width(self, container: Size, viewport: Size) -> int:
-        return max((sum(len(text) for text, _ in row) for row in self.rows), default=0)
-
     def render_lines(self, crop: Region) -> list[Strip]:
         # costly to work out: once per frame, not per line
         self._base, self._width = self.rich_style, self.content_size.width
