@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apphelpers import answer, answer_steps, make_app, run, screen_text, wait_for
+from apphelpers import answer, answer_steps, fill, make_app, run, screen_text, wait_for
 from conftest import LESSONS
 from textual.widgets import Input
 
@@ -372,3 +372,21 @@ async def test_a_long_title_is_cut_without_losing_the_score(tmp_path):
         first = screen_text(app).splitlines()[0].rstrip()
         assert first.endswith("step 1/60  score 0")
         assert "..." in first
+
+
+async def test_drawn_line_caches_hold_only_what_is_on_screen(tmp_path):
+    """The history and the diagram keep drawn lines to repaint fast, but only those on
+    screen: memory stays flat however long the lesson."""
+    from tutor.widgets.history import History
+    from tutor.widgets.network import NetworkDiagram
+
+    app = make_app(tmp_path, lesson="deep-2-3-2-1")
+    async with run(app, size=(80, 24)) as pilot:
+        for _ in range(45):
+            await fill(pilot, f"{app.session.current.value:.8f}")
+            await pilot.pause()  # each answer painted, as a learner sees it
+        history = app.screen.query_one(History)
+        diagram = app.screen.query_one(NetworkDiagram)
+        assert history.content_size.height > 1
+        assert 0 < len(history._rows) <= history.content_size.height
+        assert 0 < len(diagram._strips) <= len(diagram.rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -39,3 +40,38 @@ def test_commands_run_without_textual(command):
     )
     out = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_a_lesson_session_loads_only_what_it_uses(tmp_path):
+    """Every module stays resident in every learner's process on a lab host: a plain lesson
+    loads no OpenSSL (``secrets`` pulls in hashlib), no variant drawing and no drills."""
+    code = textwrap.dedent(
+        """
+        import asyncio, sys
+        from pathlib import Path
+        from tutor.app import TutorApp
+        from tutor.cli import load
+        from tutor.progress import ProgressStore
+
+        async def main():
+            store = ProgressStore(Path(sys.argv[1]))
+            app = TutorApp(load("sigmoid-2-2-2"), blink=False, store=store)
+            async with app.run_test() as pilot:
+                for _ in range(400):
+                    if app.session is not None:
+                        break
+                    await pilot.pause()
+                assert app.session is not None, "the session was never built"
+                await pilot.press(*"0.3775", "enter")
+                await pilot.pause()
+
+        asyncio.run(main())
+        unused = ("secrets", "hashlib", "tutor.variants", "tutor.drill")
+        print(sorted(m for m in unused if m in sys.modules))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
+import random
 import signal
 import threading
 import time
@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from textual.driver import Driver
 
     from tutor.session import QuizSession
+
+
+def fresh_seed() -> int:
+    """A new variant's seed, from the system's randomness (``secrets`` would load OpenSSL
+    into every session for this one number)."""
+    return random.SystemRandom().randrange(10**6)
 
 
 class TutorApp(App[int]):
@@ -138,7 +144,7 @@ class TutorApp(App[int]):
         if lesson.variants is None:
             seed = None
         elif mode == "drill" and seed is None:
-            seed = secrets.randbelow(10**6)  # every drill gets fresh numbers, recorded
+            seed = fresh_seed()  # every drill gets fresh numbers, recorded
         self.seed = seed
         if mode == "review":
             self._open_review(lesson, seed)
@@ -182,14 +188,14 @@ class TutorApp(App[int]):
         self, lesson: Lesson, seed: int | None, mode: str, saved: dict
     ) -> QuizSession:
         """The slow part of opening a lesson (runs in a worker thread)."""
-        import numpy as np
-
-        from tutor import drill
         from tutor.plan import build_plan
         from tutor.session import QuizSession, StepRecord
-        from tutor.variants import draw_variant
 
-        shown = draw_variant(lesson, seed) if seed is not None else lesson
+        shown = lesson
+        if seed is not None:
+            from tutor.variants import draw_variant
+
+            shown = draw_variant(lesson, seed)
         plan = build_plan(shown)
         recorder = LessonRecorder(self.store, lesson.id, seed, mode)
         records = {
@@ -204,6 +210,10 @@ class TutorApp(App[int]):
             if isinstance(asked, list) and asked:
                 ask_only = {str(a) for a in asked}
             else:
+                import numpy as np
+
+                from tutor import drill
+
                 ask_only = drill.choose_steps(plan, boxes, np.random.default_rng(seed))
             recorder.asked = sorted(ask_only)
         elapsed = saved.get("elapsed", 0.0)
@@ -229,7 +239,7 @@ class TutorApp(App[int]):
 
     def fresh_variant(self) -> None:
         if self.lesson is not None and self.lesson.variants is not None:
-            self.open_lesson(self.lesson, mode=self.mode, seed=secrets.randbelow(10**6))
+            self.open_lesson(self.lesson, mode=self.mode, seed=fresh_seed())
 
     def show_summary(self, session: QuizSession) -> None:
         from tutor.screens.summary import SummaryScreen

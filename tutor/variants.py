@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import secrets
 from collections.abc import Mapping
 
 import numpy as np
@@ -23,10 +22,6 @@ SATURATION = 4.0  # |sum| beyond which σ′ and tanh′ are tiny
 
 class NoVariants(ValueError):
     """The lesson has no [variants] section."""
-
-
-def fresh_seed() -> int:
-    return secrets.randbelow(10**6)
 
 
 def draw_variant(lesson: Lesson, seed: int) -> Lesson:

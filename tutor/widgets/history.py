@@ -44,7 +44,8 @@ class History(Widget):
         self.data: dict[str, tuple[StepRecord, float]] = {}
         self.decimals, self.ascii_only, self.labels = 5, False, None
         self.cursor: int | None = None  # None: following the newest row
-        self._rows: dict[tuple, Strip] = {}  # drawn rows, by everything that shapes them
+        # the drawn rows on screen, by step id, with everything that shaped them
+        self._rows: dict[str, tuple[tuple, Strip]] = {}
         # worked out once a frame (in render_lines), used by every row
         self._base, self._width = Style(), 0
         self._window: tuple[int, list[str], int] = (0, [], 4)
@@ -90,7 +91,9 @@ class History(Widget):
     def render_lines(self, crop: Region) -> list[Strip]:
         content = self.content_size
         self._base, self._width = self.rich_style, max(10, content.width)
-        self._window = self._rows_on_screen(max(0, content.height - 1))
+        self._window = window = self._rows_on_screen(max(0, content.height - 1))
+        drawn = self._rows  # keep only the rows still on screen: memory stays flat
+        self._rows = {key: drawn[key] for key in window[1] if key in drawn}
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -107,8 +110,10 @@ class History(Widget):
         rec, value = self.data[key]
         selected = index == self.cursor
         cache_key = (key, rec.status, rec.answer, rec.done, value, width, step_w, selected, base)
-        strip = self._rows.get(cache_key)
-        if strip is None:
+        cached = self._rows.get(key)
+        if cached is not None and cached[0] == cache_key:
+            strip = cached[1]
+        else:
             mark, mark_style, step, answer, shown_value = self._cells_for(
                 key, rec, value, self.decimals, self.ascii_only, self.labels
             )
@@ -119,9 +124,7 @@ class History(Widget):
             strip = cells_strip(
                 parts, width, base, REVERSE if selected else None, "~" if self.ascii_only else "…"
             )
-            if len(self._rows) > 1000:
-                self._rows.clear()
-            self._rows[cache_key] = strip
+            self._rows[key] = (cache_key, strip)
         return strip
 
     def _rows_on_screen(self, visible: int) -> tuple[int, list[str], int]:

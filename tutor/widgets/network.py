@@ -131,7 +131,7 @@ class NetworkDiagram(Widget):
         super().__init__(id=id)
         self.rows: list[Row] = []
         self.ascii_only = False
-        self._strips: dict[tuple, Strip] = {}
+        self._strips: dict[int, tuple[tuple, Strip]] = {}  # the drawn line at each y
         self._base, self._width = Style(), 0
 
     def fix_height(self, net: Network) -> None:
@@ -174,10 +174,9 @@ class NetworkDiagram(Widget):
             return Strip.blank(width, base)
         row = self.rows[y]
         key = (row, width, base)
-        strip = self._strips.get(key)
-        if strip is None:
-            strip = cells_strip(row, width, base, ellipsis="~" if self.ascii_only else "…")
-            if len(self._strips) > 500:
-                self._strips.clear()
-            self._strips[key] = strip
+        cached = self._strips.get(y)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        strip = cells_strip(row, width, base, ellipsis="~" if self.ascii_only else "…")
+        self._strips[y] = (key, strip)
         return strip
