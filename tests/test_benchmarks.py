@@ -40,4 +40,4 @@ def test_cli_benchmark_prints_a_ratio():
 
 def test_idle_and_memory_benchmark_prints_both():
     text = run(str(BENCH / "idle_memory.py"), "--idle-seconds", "1")
-    assert "idle CPU" in text and "peak RSS" in text
+    assert "idle CPU" in text and "peak RSS" in text and "bare app + NumPy" in text
