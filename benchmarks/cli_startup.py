@@ -10,6 +10,10 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _bytecode import compile_tutor  # noqa: E402
 
 TARGET = 1.5
 
@@ -24,6 +28,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
+    compile_tutor()
     floor_cmd = [sys.executable, "-c", "import numpy"]
     solve_cmd = [sys.executable, "-m", "tutor", "solve", "sigmoid-2-2-2", "--format", "json"]
     floor, solve = [], []

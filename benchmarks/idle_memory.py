@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _bytecode import compile_tutor  # noqa: E402
 from _pty import time_to_text  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -68,6 +69,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--idle-seconds", type=float, default=30.0)
     args = ap.parse_args()
+    compile_tutor()
     tutor = str(Path(sys.executable).with_name("tutor"))
     env = {
         **os.environ,

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _bytecode import compile_tutor  # noqa: E402
 from _pty import time_to_text  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -24,6 +25,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
+    compile_tutor()
     tutor = str(Path(sys.executable).with_name("tutor"))
     data = tempfile.mkdtemp(prefix="tutor-bench-")
     env = {**os.environ, "TERM": "xterm-256color", "TUTOR_DATA_DIR": data, "TUTOR_NO_BLINK": "1"}
