@@ -20,16 +20,17 @@ def time_to_text(
     rows: int = 24,
     timeout: float = 20.0,
     keys: list[bytes] | None = None,
-    until: bytes | None = None,
+    ready: bytes | None = None,
     settle: float = 0.0,
+    until: bytes | None = None,
 ) -> tuple[float, int]:
     """Seconds from fork to ``marker`` in the output, and the child's peak RSS in KiB.
 
-    ``keys`` are typed (the first ``settle`` seconds after the marker, each after a short
-    pause) before the program is
-    asked to quit, after ``until`` has appeared in the output if given (for example the
-    summary screen after the last answer); the peak RSS is read from the kernel when the
-    child exits.
+    ``keys`` are then typed, each followed by a short pause: after ``ready`` has appeared if
+    given (for example the tutor's status line once its session is built), and ``settle``
+    seconds more. The program is asked to quit after ``until`` has appeared if given (for
+    example the summary screen after the last answer); the peak RSS is read from the kernel
+    when the child exits. Raises RuntimeError, the child reaped, when a text never appears.
     """
     start = time.perf_counter()
     pid, fd = pty.fork()
@@ -40,48 +41,56 @@ def time_to_text(
     found = None
     end = start + timeout
     while time.perf_counter() < end:
-        ready, _, _ = select.select([fd], [], [], 0.05)
-        if ready:
+        ready_fds, _, _ = select.select([fd], [], [], 0.05)
+        if ready_fds:
             try:
                 chunk = os.read(fd, 65536)
             except OSError:
                 break
             buf += chunk
-            if found is None and marker in buf:
+            if marker in buf:
                 found = time.perf_counter() - start
                 break
-    seen = _drain(fd, settle) if keys else b""
+    if found is None:
+        _stop(pid, fd, signal.SIGKILL)
+        raise RuntimeError(f"{argv} never showed {marker!r}; output tail: {buf[-300:]!r}")
+    if keys and ready is not None and ready not in buf and not _wait_for(fd, ready, timeout):
+        _stop(pid, fd, signal.SIGKILL)
+        raise RuntimeError(f"{argv} never showed {ready!r}")
+    tail = _drain(fd, settle) if keys else b""
     for k in keys or []:
         os.write(fd, k)
-        seen = _drain(fd, 0.15)
-    if until is not None and until not in seen and not _wait_for(fd, until, timeout):
-        os.kill(pid, signal.SIGKILL)
-        os.wait4(pid, 0)
-        os.close(fd)
+        tail = (tail + _drain(fd, 0.15))[-65536:]
+    if until is not None and not _wait_for(fd, until, timeout, tail):
+        _stop(pid, fd, signal.SIGKILL)
         raise RuntimeError(f"{argv} never showed {until!r} after the keys")
-    os.kill(pid, signal.SIGTERM)
+    return found, _stop(pid, fd, signal.SIGTERM)
+
+
+def _stop(pid: int, fd: int, sig: int) -> int:
+    """Stop the child (draining its output, as a terminal would) and reap it: its peak RSS."""
+    os.kill(pid, sig)
     _drain(fd, 0.3)
-    _, status, usage = os.wait4(pid, 0)
+    _, _, usage = os.wait4(pid, 0)
     os.close(fd)
-    if found is None:
-        raise RuntimeError(f"{argv} never showed {marker!r}; output tail: {buf[-300:]!r}")
-    return found, usage.ru_maxrss
+    return usage.ru_maxrss
 
 
-def _wait_for(fd: int, text: bytes, seconds: float) -> bool:
-    """Read the output until ``text`` appears (True) or ``seconds`` pass (False)."""
-    buf, end = b"", time.perf_counter() + seconds
-    while time.perf_counter() < end:
+def _wait_for(fd: int, text: bytes, seconds: float, seen: bytes = b"") -> bool:
+    """Read the output until ``text`` appears (True) or ``seconds`` pass (False); ``seen``
+    is output already read. Once found, the rest of that screen is read too."""
+    buf, end = seen, time.perf_counter() + seconds
+    while text not in buf:
+        if time.perf_counter() >= end:
+            return False
         if select.select([fd], [], [], 0.05)[0]:
             try:
                 chunk = os.read(fd, 65536)
             except OSError:
                 return False
             buf += chunk
-            if text in buf:
-                _drain(fd, 0.3)  # let the rest of that screen arrive
-                return True
-    return False
+    _drain(fd, 0.3)
+    return True
 
 
 def _drain(fd: int, seconds: float) -> bytes:

@@ -44,7 +44,8 @@ def test_commands_run_without_textual(command):
 
 def test_a_lesson_session_loads_only_what_it_uses(tmp_path):
     """Every module stays resident in every learner's process on a lab host: a plain lesson
-    loads no OpenSSL (``secrets`` pulls in hashlib), no variant drawing and no drills."""
+    loads no OpenSSL (``secrets`` and ``numpy.random`` pull in hashlib), no variant drawing
+    and no drills."""
     code = textwrap.dedent(
         """
         import asyncio, sys
@@ -66,7 +67,7 @@ def test_a_lesson_session_loads_only_what_it_uses(tmp_path):
                 await pilot.pause()
 
         asyncio.run(main())
-        unused = ("secrets", "hashlib", "tutor.variants", "tutor.drill")
+        unused = ("secrets", "hashlib", "numpy.random", "tutor.variants", "tutor.drill")
         print(sorted(m for m in unused if m in sys.modules))
         """
     )

@@ -232,9 +232,12 @@ class TutorApp(App[int]):
     def _open_review(self, lesson: Lesson, seed: int | None) -> None:
         from tutor.plan import build_plan
         from tutor.screens.review import ReviewScreen
-        from tutor.variants import draw_variant
 
-        shown = draw_variant(lesson, seed) if seed is not None else lesson
+        shown = lesson
+        if seed is not None:
+            from tutor.variants import draw_variant
+
+            shown = draw_variant(lesson, seed)
         self._replace(ReviewScreen(build_plan(shown), self.ascii_only))
 
     def fresh_variant(self) -> None:

@@ -109,7 +109,10 @@ class History(Widget):
         key = shown[y - 1]
         rec, value = self.data[key]
         selected = index == self.cursor
-        cache_key = (key, rec.status, rec.answer, rec.done, value, width, step_w, selected, base)
+        cache_key = (
+            (key, rec.status, rec.answer, rec.done, value),
+            (width, step_w, selected, base, self.decimals, self.ascii_only),
+        )
         cached = self._rows.get(key)
         if cached is not None and cached[0] == cache_key:
             strip = cached[1]

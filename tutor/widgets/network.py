@@ -173,7 +173,7 @@ class NetworkDiagram(Widget):
         if y >= len(self.rows):
             return Strip.blank(width, base)
         row = self.rows[y]
-        key = (row, width, base)
+        key = (row, width, base, self.ascii_only)
         cached = self._strips.get(y)
         if cached is not None and cached[0] == key:
             return cached[1]
