@@ -390,3 +390,25 @@ async def test_drawn_line_caches_hold_only_what_is_on_screen(tmp_path):
         assert history.content_size.height > 1
         assert 0 < len(history._rows) <= history.content_size.height - 1  # under the header
         assert 0 < len(diagram._strips) <= len(diagram.rows)
+
+
+async def test_a_key_repaints_only_the_answer_text_line(tmp_path):
+    """Typing, a cleared answer and the cursor's blink change one line of the answer box;
+    its border lines are not redrawn (nor sent over the link) each time."""
+    from textual.widgets import Input
+
+    app = make_app(tmp_path)
+    async with run(app, size=(80, 24)) as pilot:
+        box = app.screen.query_one("#answer", Input)
+        await pilot.pause()
+        box._dirty_regions.clear()
+        await pilot.press("0")
+        assert box._dirty_regions, "the key repainted nothing"
+        assert {r.height for r in box._dirty_regions} == {1}
+        assert {r.y for r in box._dirty_regions} == {box.content_offset.y}
+        await pilot.pause()
+        assert box.value == "0"
+        assert "0.41" not in screen_text(app)
+        await pilot.press(".", "4", "1", "left", "backspace")
+        await pilot.pause()
+        assert box.value == "0.1"
