@@ -395,8 +395,6 @@ async def test_drawn_line_caches_hold_only_what_is_on_screen(tmp_path):
 async def test_a_key_repaints_only_the_answer_text_line(tmp_path):
     """Typing, a cleared answer and the cursor's blink change one line of the answer box;
     its border lines are not redrawn (nor sent over the link) each time."""
-    from textual.widgets import Input
-
     app = make_app(tmp_path)
     async with run(app, size=(80, 24)) as pilot:
         box = app.screen.query_one("#answer", Input)

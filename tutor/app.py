@@ -35,6 +35,16 @@ def fresh_seed() -> int:
     return random.SystemRandom().randrange(10**6)
 
 
+def with_numbers(lesson: Lesson, seed: int | None) -> Lesson:
+    """The lesson with its own numbers, or the variant of ``seed`` (whose drawing code and
+    NumPy's random module are loaded only then)."""
+    if seed is None:
+        return lesson
+    from tutor.variants import draw_variant
+
+    return draw_variant(lesson, seed)
+
+
 class TutorApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "backprop-tutor"
@@ -191,12 +201,7 @@ class TutorApp(App[int]):
         from tutor.plan import build_plan
         from tutor.session import QuizSession, StepRecord
 
-        shown = lesson
-        if seed is not None:
-            from tutor.variants import draw_variant
-
-            shown = draw_variant(lesson, seed)
-        plan = build_plan(shown)
+        plan = build_plan(with_numbers(lesson, seed))
         recorder = LessonRecorder(self.store, lesson.id, seed, mode)
         records = {
             k: StepRecord.from_dict(v)
@@ -233,12 +238,7 @@ class TutorApp(App[int]):
         from tutor.plan import build_plan
         from tutor.screens.review import ReviewScreen
 
-        shown = lesson
-        if seed is not None:
-            from tutor.variants import draw_variant
-
-            shown = draw_variant(lesson, seed)
-        self._replace(ReviewScreen(build_plan(shown), self.ascii_only))
+        self._replace(ReviewScreen(build_plan(with_numbers(lesson, seed)), self.ascii_only))
 
     def fresh_variant(self) -> None:
         if self.lesson is not None and self.lesson.variants is not None:
