@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tutor import engine
+from tutor.layout import Layout, WeightIndex, layout_of
 from tutor.lesson import Network
 
 
@@ -46,83 +47,44 @@ class Compiled:
         )
 
 
-class WeightIndex(Mapping[str, tuple[int, int, int]]):
-    """Weight name → (layer − 1, row, column), built on first use: a big network's first
-    prompt needs no weight positions at all."""
-
-    def __init__(self, net: Network):
-        self.net = net
-        self._table: dict[str, tuple[int, int, int]] | None = None
-
-    def _built(self) -> dict[str, tuple[int, int, int]]:
-        if self._table is None:
-            pos = self.net.positions  # type: ignore[attr-defined]
-            self._table = {
-                w.name: (pos[w.target][0] - 1, pos[w.target][1], pos[w.source][1])
-                for w in self.net.weights
-            }
-        return self._table
-
-    def __getitem__(self, name: str) -> tuple[int, int, int]:
-        return self._built()[name]
-
-    def __iter__(self):
-        return iter(self._built())
-
-    def __len__(self) -> int:
-        return len(self.net.weights)
-
-
 def compile_network(net: Network) -> Compiled:
     """Build masks, weight matrices, bias vectors and bias groups from the named network."""
-    sizes = [len(layer.units) for layer in net.layers]
-    L = len(sizes) - 1
-    W = [np.zeros((sizes[li + 1], sizes[li])) for li in range(L)]
-    masks = [np.zeros((sizes[li + 1], sizes[li]), dtype=bool) for li in range(L)]
-    if net.matrices and len(net.matrices) == sum(1 for m in masks if m.size):
-        # the compact form: the loader's matrices are the weights, nothing per weight
-        for tl, matrix in net.matrices.items():
-            W[tl - 1] = np.array(matrix, dtype=float)
-            masks[tl - 1][:] = True
-    else:
-        pos = net.positions  # type: ignore[attr-defined]
-        by_layer: dict[int, tuple[list[int], list[int], list[float]]] = {}
-        for w in net.weights:  # one pass, then one vectorised fill per layer
-            tl, tj = pos[w.target]
-            rows, cols, vals = by_layer.setdefault(tl - 1, ([], [], []))
-            rows.append(tj)
-            cols.append(pos[w.source][1])
-            vals.append(w.value)
-        for li, (rows, cols, vals) in by_layer.items():
-            W[li][rows, cols] = vals
-            masks[li][rows, cols] = True
-    index = WeightIndex(net)
-    b = []
-    groups = []
-    group_of: dict[str, int] = {}
-    for layer in net.layers[1:]:
-        n = len(layer.units)
-        if layer.bias_names is None or layer.bias_values is None:
-            b.append(np.zeros(n))
-            groups.append(np.full(n, -1, dtype=int))
-            continue
-        b.append(np.array(layer.bias_values, dtype=float))
-        ids = [group_of.setdefault(name, len(group_of)) for name in layer.bias_names]
-        groups.append(np.array(ids, dtype=int))
+    return compile_layout(layout_of(net), WeightIndex(net))
+
+
+def compile_layout(
+    layout: Layout, weight_index: Mapping[str, tuple[int, int, int]] | None = None
+) -> Compiled:
+    """The layout's numbers as arrays (one vectorised fill per layer)."""
+    sizes = layout.sizes
+    W, masks, b, groups = [], [], [], []
+    for li, layer in enumerate(layout.layers):
+        shape = (sizes[li + 1], sizes[li])
+        if layer.rows is None:
+            W.append(np.array(layer.values, dtype=float).reshape(shape))
+            masks.append(np.ones(shape, dtype=bool))
+        else:
+            w, m = np.zeros(shape), np.zeros(shape, dtype=bool)
+            w[list(layer.rows), list(layer.cols or ())] = layer.values
+            m[list(layer.rows), list(layer.cols or ())] = True
+            W.append(w)
+            masks.append(m)
+        b.append(np.zeros(shape[0]) if layer.bias is None else np.array(layer.bias, dtype=float))
+        groups.append(np.array(layer.groups, dtype=int))
     spec = engine.Spec(
-        activations=tuple(layer.activation or "linear" for layer in net.layers[1:]),
-        loss=net.loss,
+        activations=layout.activations,
+        loss=layout.loss,
         masks=tuple(masks),
         bias_groups=tuple(groups),
-        n_bias_groups=len(group_of),
+        n_bias_groups=layout.n_bias_groups,
     )
     return Compiled(
         spec=spec,
         params=engine.Params(tuple(W), tuple(b)),
-        x=np.array(net.inputs, dtype=float),
-        t=np.array(net.targets, dtype=float),
-        lr=net.learning_rate,
-        update_biases=net.update_biases,
-        weight_index=index,
-        bias_group=group_of,
+        x=np.array(layout.x, dtype=float),
+        t=np.array(layout.t, dtype=float),
+        lr=layout.lr,
+        update_biases=layout.update_biases,
+        weight_index=weight_index if weight_index is not None else {},
+        bias_group=layout.bias_group,
     )

@@ -12,9 +12,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from tutor import engine
-from tutor.arrays import Compiled, compile_network
 from tutor.formula import (
     Call,
     Diff,
@@ -33,6 +32,7 @@ from tutor.formula import (
 )
 from tutor.lesson import Lesson, Problem
 from tutor.names import label_for, suggest
+from tutor.numbers import Numbers
 
 MAX_PATH_WEIGHTS = 64
 PHASE_FORWARD, PHASE_ERROR, PHASE_OUTPUT, PHASE_HIDDEN, PHASE_UPDATE = (
@@ -76,11 +76,10 @@ class Step:
 
 @dataclass
 class Plan:
-    """The ordered steps of one lesson, with the engine's trace they were read from."""
+    """The ordered steps of one lesson, with the engine's numbers they were read from."""
 
     lesson: Lesson
-    compiled: Compiled
-    trace: engine.Trace
+    numbers: Numbers
     form: str
     steps: list[Step] = field(default_factory=list)  # the steps made so far, in order
     _index: dict[str, int] = field(default_factory=dict)
@@ -146,26 +145,21 @@ class Plan:
         """Every step's engine value by id (makes every step)."""
         return {s.id: s.value for s in self.complete()}
 
+    @property
+    def trace(self) -> Any:
+        """The engine's one training step: ``trace.z[layer][unit]``, ``trace.grad_W[l][r, c]``…"""
+        return self.numbers.trace
+
     def loss_history(self, iterations: int = 20) -> list[float]:
         """E_total before each of a number of further updates (index 1 = the second forward pass)."""
-        c = self.compiled
-        return engine.loss_history(c.spec, c.params, c.x, c.t, c.lr, c.update_biases, iterations)
+        return self.numbers.loss_history(iterations)
 
     def training_history(self) -> list[float] | None:
         """The loss summed over the lesson's training set, epoch by epoch (None without one)."""
         training = self.lesson.training
         if training is None:
             return None
-        c = self.compiled
-        return engine.dataset_history(
-            c.spec,
-            c.params,
-            training.inputs,
-            training.targets,
-            c.lr,
-            c.update_biases,
-            training.epochs,
-        )
+        return self.numbers.training_history(training)
 
 
 def choose_form(lesson: Lesson) -> str:
@@ -215,11 +209,15 @@ def plan_problems(lesson: Lesson, plan: Plan) -> list[Problem]:
     return problems
 
 
-def build_plan(lesson: Lesson, compiled: Compiled | None = None) -> Plan:
-    """Run the engine on the lesson's numbers and lay out the steps (made as they are needed)."""
-    compiled = compiled or compile_network(lesson.network)
-    trace = compiled.run()
-    plan = Plan(lesson, compiled, trace, choose_form(lesson))
+def build_plan(lesson: Lesson, numbers: Numbers | None = None) -> Plan:
+    """Lay out the steps (made as they are needed) from the engine's numbers: given (from the
+    engine process), or computed here by running the engine on the lesson's network."""
+    if numbers is None:
+        from tutor.arrays import compile_network
+        from tutor.numbers import LocalNumbers
+
+        numbers = LocalNumbers(compile_network(lesson.network))
+    plan = Plan(lesson, numbers, choose_form(lesson))
     builder = _Builder(plan)
     plan._source = builder.build()
     if plan.form == "delta":
@@ -235,7 +233,7 @@ class _Builder:
         self.lesson = plan.lesson
         self.net = plan.lesson.network
         self.trace = plan.trace
-        self.c = plan.compiled
+        self.numbers = plan.numbers
         self.total = self.lesson.total_name
         self.weights_into: dict[str, list] = {}
         self.weights_from: dict[str, list] = {}
@@ -530,11 +528,11 @@ class _Builder:
         )
 
     def new_weight(self, name: str) -> float:
-        li, r, c = self.c.weight_index[name]
+        li, r, c = self.numbers.weight_index[name]
         return self.trace.new.W[li][r, c]
 
     def grad_weight(self, name: str) -> float:
-        li, r, c = self.c.weight_index[name]
+        li, r, c = self.numbers.weight_index[name]
         return self.trace.grad_W[li][r, c]
 
     def bias_units(self, layer_index: int) -> dict[str, list[str]]:
@@ -545,7 +543,7 @@ class _Builder:
         return groups
 
     def bias_update(self, name: str, units: list[str], terms: list[Formula]) -> None:
-        g = self.c.bias_group[name]
+        g = self.numbers.bias_group[name]
         li, j = self.pos(units[0])
         old = self.net.layers[li].bias_values[j]  # type: ignore[index]
         shared = (
@@ -677,8 +675,8 @@ class _Builder:
             chains.append(chain)
             if len(paths) > 1:
                 e_name = self.lesson.error_names[k]
-                path_grad = engine.path_gradient(self.c.spec, self.c.params, self.trace, k)
-                li, r, c = self.c.weight_index[w.name]
+                path_grad = self.numbers.path_gradient(k)
+                li, r, c = self.numbers.weight_index[w.name]
                 per_path.append(
                     self.add(
                         f"d{e_name}/d{w.name}",
