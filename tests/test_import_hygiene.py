@@ -43,9 +43,10 @@ def test_commands_run_without_textual(command):
 
 
 def test_a_lesson_session_loads_only_what_it_uses(tmp_path):
-    """Every module stays resident in every learner's process on a lab host: a plain lesson
-    loads no OpenSSL (``secrets`` and ``numpy.random`` pull in hashlib), no variant drawing
-    and no drills."""
+    """Every module stays resident in every learner's process on a lab host: a plain lesson,
+    worked through to its summary, loads no NumPy (the engine process computes its numbers),
+    no OpenSSL (``secrets`` and ``numpy.random`` pull in hashlib), no variant drawing and no
+    drills."""
     code = textwrap.dedent(
         """
         import asyncio, sys
@@ -63,11 +64,20 @@ def test_a_lesson_session_loads_only_what_it_uses(tmp_path):
                         break
                     await pilot.pause()
                 assert app.session is not None, "the session was never built"
-                await pilot.press(*"0.3775", "enter")
-                await pilot.pause()
+                assert type(app.session.plan.numbers).__name__ == "RemoteNumbers"
+                await pilot.press(*"0.3775", "enter")  # a wrong answer: diagnosed
+                box = app.screen.query_one("#answer")
+                while (step := app.session.current) is not None:
+                    box.value = f"{step.value:.6f}"
+                    await pilot.press("enter")
+                for _ in range(100):
+                    if type(app.screen).__name__ == "SummaryScreen":
+                        break
+                    await pilot.pause()
+                assert type(app.screen).__name__ == "SummaryScreen"
 
         asyncio.run(main())
-        unused = ("secrets", "hashlib", "numpy.random", "tutor.variants", "tutor.drill")
+        unused = ("numpy", "secrets", "hashlib", "tutor.variants", "tutor.drill")
         print(sorted(m for m in unused if m in sys.modules))
         """
     )

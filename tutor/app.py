@@ -26,6 +26,7 @@ from tutor.progress import LessonRecorder, ProgressStore, lesson_key
 if TYPE_CHECKING:
     from textual.driver import Driver
 
+    from tutor.plan import Plan
     from tutor.session import QuizSession
 
 
@@ -43,6 +44,15 @@ def with_numbers(lesson: Lesson, seed: int | None) -> Lesson:
     from tutor.variants import draw_variant
 
     return draw_variant(lesson, seed)
+
+
+def plan_for(lesson: Lesson) -> Plan:
+    """The lesson's plan, its numbers computed by the engine process (so NumPy stays out of
+    this long-lived process), or here if that is not possible or saves nothing."""
+    from tutor.engine_process import numbers_for
+    from tutor.plan import build_plan
+
+    return build_plan(lesson, numbers_for(lesson))
 
 
 class TutorApp(App[int]):
@@ -198,10 +208,9 @@ class TutorApp(App[int]):
         self, lesson: Lesson, seed: int | None, mode: str, saved: dict
     ) -> QuizSession:
         """The slow part of opening a lesson (runs in a worker thread)."""
-        from tutor.plan import build_plan
         from tutor.session import QuizSession, StepRecord
 
-        plan = build_plan(with_numbers(lesson, seed))
+        plan = plan_for(with_numbers(lesson, seed))
         recorder = LessonRecorder(self.store, lesson.id, seed, mode)
         records = {
             k: StepRecord.from_dict(v)
@@ -235,10 +244,9 @@ class TutorApp(App[int]):
         )
 
     def _open_review(self, lesson: Lesson, seed: int | None) -> None:
-        from tutor.plan import build_plan
         from tutor.screens.review import ReviewScreen
 
-        self._replace(ReviewScreen(build_plan(with_numbers(lesson, seed)), self.ascii_only))
+        self._replace(ReviewScreen(plan_for(with_numbers(lesson, seed)), self.ascii_only))
 
     def fresh_variant(self) -> None:
         if self.lesson is not None and self.lesson.variants is not None:

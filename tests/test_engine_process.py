@@ -1,0 +1,113 @@
+"""The engine process gives the plan exactly the numbers the in-process engine gives, and
+every way it can fail ends in one clear error (and, for the app, a plan computed here)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tutor import engine_process
+from tutor.engine_process import EngineProcessError, compute, numbers_for, pack, unpack
+from tutor.lesson import load_lesson
+from tutor.plan import build_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "lessons").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_step_matches_the_engine_run_here(path):
+    lesson = load_lesson(path)
+    here, there = build_plan(lesson), build_plan(lesson, compute(lesson))
+    assert type(there.numbers).__name__ == "RemoteNumbers"
+    mine, theirs = here.complete(), there.complete()
+    assert [s.id for s in theirs] == [s.id for s in mine]
+    for a, b in zip(mine, theirs, strict=True):
+        assert b.value == a.value, a.id  # the same float64 arithmetic: equal, not close
+        assert b.formula.render() == a.formula.render(), a.id
+        assert b.meaning == a.meaning, a.id
+    assert there.loss_history(20) == here.loss_history(20)
+    assert there.loss_history(3) == here.loss_history(3)
+    if lesson.training is not None:
+        assert there.training_history() == here.training_history()
+
+
+def test_a_big_compact_network_goes_through_the_process():
+    lesson = load_lesson(ROOT / "benchmarks" / "lessons" / "mlp-72-64-10.toml")
+    here, there = build_plan(lesson), build_plan(lesson, compute(lesson))
+    assert len(there) == len(here) > 10_000
+    for a, b in zip(here, there, strict=False):
+        assert b == a
+        if b.phase == "update":
+            break
+
+
+def test_the_reply_format_round_trips_and_refuses_damage():
+    data = pack({"total": 1.5}, {"m": ((2, 3), bytes(range(48))), "e": ((0,), b"")})
+    meta, blocks = unpack(data)
+    assert meta == {"total": 1.5}
+    assert blocks["m"].shape == (2, 3) and blocks["e"] == ()
+    with pytest.raises(EngineProcessError, match="cut short"):
+        unpack(data[:-8])
+    with pytest.raises(EngineProcessError, match="longer"):
+        unpack(data + b"\0" * 8)
+    with pytest.raises(EngineProcessError, match="no header"):
+        unpack(b"garbage")
+    with pytest.raises(EngineProcessError, match="bad header"):
+        unpack(b"{not json\n")
+
+
+SEED = ROOT / "lessons" / "sigmoid-2-2-2.toml"
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("import sys; sys.exit(3)", "failed: exit code 3"),
+        (
+            "import sys; print('ValueError: no', file=sys.stderr); sys.exit(1)",
+            "failed: ValueError: no",
+        ),
+        ("""print('{"meta": {}, "blocks": []}')""", "reply lacks 'z0'"),
+        ("import sys; sys.stdout.write('x')", "no header"),
+        ("import time; time.sleep(30)", "took more than 0.5 s"),
+    ],
+)
+def test_a_failing_engine_process_is_one_clear_error(monkeypatch, code, message):
+    monkeypatch.setattr(engine_process, "_command", lambda: [sys.executable, "-c", code])
+    with pytest.raises(EngineProcessError, match=message):
+        compute(load_lesson(SEED), timeout=0.5)
+
+
+def test_an_engine_process_that_cannot_start_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(engine_process, "_command", lambda: [str(tmp_path / "no-python")])
+    with pytest.raises(EngineProcessError, match="could not start"):
+        compute(load_lesson(SEED))
+
+
+def test_a_fresh_tutor_gets_its_numbers_from_the_process(monkeypatch):
+    monkeypatch.delitem(sys.modules, "numpy")  # as in a fresh tutor: not loaded yet
+    numbers = numbers_for(load_lesson(SEED))
+    assert type(numbers).__name__ == "RemoteNumbers"
+
+
+def test_the_app_falls_back_to_the_engine_here(monkeypatch):
+    monkeypatch.setattr(engine_process, "_command", lambda: [sys.executable, "-c", "1/0"])
+    monkeypatch.delitem(sys.modules, "numpy")
+    assert numbers_for(load_lesson(SEED)) is None
+
+
+def test_with_numpy_loaded_already_the_numbers_are_computed_here():
+    import numpy  # noqa: F401
+
+    assert numbers_for(load_lesson(SEED)) is None
+
+
+def test_a_learners_own_numpy_py_is_not_imported(monkeypatch, tmp_path):
+    (tmp_path / "numpy.py").write_text("raise SystemExit('the wrong numpy')\n")
+    (tmp_path / "tutor").mkdir()  # nor a directory that shadows the package
+    monkeypatch.chdir(tmp_path)
+    numbers = compute(load_lesson(SEED))
+    assert numbers.trace.total == build_plan(load_lesson(SEED)).trace.total

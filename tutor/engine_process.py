@@ -1,0 +1,352 @@
+"""The NumPy engine in a short-lived child process, so that the tutor itself never loads NumPy.
+
+NumPy's import is most of an interactive session's memory (about 12 MiB of a 50 MiB
+process), and a lab host runs one session per student. So the tutor sends the network's
+numbers (a :class:`~tutor.layout.Layout`) to ``python -c … engine_process.main``, which runs
+the same engine (forward pass, backward pass, update, the article's per-path gradients and
+the loss curves) and sends every array back. The plan then reads those values exactly as it
+reads an in-process trace: the answers are still checked against NumPy's float64 results.
+
+The wire format is data only: one line of JSON naming the blocks, then the float64 values.
+Nothing is pickled or evaluated. Any failure (no process could start, a crash, a timeout)
+raises :class:`EngineProcessError`; :func:`numbers_for` then lets the caller compute in
+process instead.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tutor.layout import LayerNumbers, Layout, WeightIndex, layout_of
+from tutor.lesson import Lesson, Training
+
+TIMEOUT = 60.0  # seconds; a lesson takes well under one, a loaded lab host a few
+HISTORY = 20  # iterations of the loss curve the summary shows
+
+
+class EngineProcessError(RuntimeError):
+    """The engine process could not give the numbers."""
+
+
+# --- the wire format: a JSON header line, then float64 blocks -------------------------------
+
+
+def pack(meta: Mapping[str, Any], blocks: Mapping[str, tuple[Sequence[int], bytes]]) -> bytes:
+    """One JSON line (``meta`` and each block's name and shape), then the blocks' bytes."""
+    header = {"meta": meta, "blocks": [[name, list(shape)] for name, (shape, _) in blocks.items()]}
+    return json.dumps(header).encode() + b"\n" + b"".join(data for _, data in blocks.values())
+
+
+def unpack(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``meta`` and the blocks as read-only views indexed like arrays (``m[i]``, ``m[r, c]``)."""
+    end = data.find(b"\n")
+    if end < 0:
+        raise EngineProcessError("the engine's reply has no header")
+    try:
+        header = json.loads(data[:end])
+        meta, names = header["meta"], header["blocks"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise EngineProcessError(f"the engine's reply has a bad header ({err})") from None
+    view = memoryview(data)[end + 1 :]
+    blocks: dict[str, Any] = {}
+    offset = 0
+    for name, shape in names:
+        count = 1
+        for n in shape:
+            count *= n
+        size = 8 * count
+        if offset + size > len(view):
+            raise EngineProcessError(f"the engine's reply is cut short at {name!r}")
+        # a view cannot have a zero in its shape: an empty block is an empty tuple
+        blocks[name] = view[offset : offset + size].cast("d", shape) if count else ()
+        offset += size
+    if offset != len(view):
+        raise EngineProcessError("the engine's reply is longer than its header says")
+    return meta, blocks
+
+
+def doubles(values: Iterable[float]) -> bytes:
+    return array("d", values).tobytes()
+
+
+# --- the tutor's side -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteParams:
+    W: tuple[Any, ...]
+    b: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class RemoteTrace:
+    """The engine's trace as received: the fields of ``tutor.engine.Trace`` the plan reads."""
+
+    z: tuple[Any, ...]
+    a: tuple[Any, ...]
+    errors: Any
+    total: float
+    dE_da: tuple[Any, ...]
+    da_dz: tuple[Any, ...]
+    delta: tuple[Any, ...]
+    grad_W: tuple[Any, ...]
+    grad_bias_groups: Any
+    new: RemoteParams
+
+
+@dataclass
+class RemoteNumbers:
+    """Everything the plan reads, computed by the engine process (see ``tutor.numbers``).
+    The training-set curve (seconds of work) is asked for only when the summary wants it."""
+
+    trace: RemoteTrace
+    weight_index: Mapping[str, tuple[int, int, int]]
+    bias_group: Mapping[str, int]
+    paths: tuple[tuple[Any, ...], ...]
+    history: tuple[float, ...]
+    layout: Layout
+    training: tuple[float, ...] | None = None
+
+    def path_gradient(self, k: int) -> Sequence[Any]:
+        return self.paths[k]
+
+    def loss_history(self, iterations: int) -> list[float]:
+        if iterations >= len(self.history):
+            raise ValueError(f"the engine process computed {len(self.history) - 1} iterations")
+        return list(self.history[: iterations + 1])
+
+    def training_history(self, training: Training) -> list[float]:
+        if self.training is None:
+            try:
+                _, b = run(request(self.layout, training=training))
+                self.training = tuple(b["training"])
+            except (EngineProcessError, KeyError):
+                from tutor.arrays import compile_layout
+                from tutor.numbers import LocalNumbers
+
+                return LocalNumbers(compile_layout(self.layout)).training_history(training)
+        return list(self.training)
+
+
+def request(layout: Layout, paths: int = 0, training: Training | None = None) -> bytes:
+    """The numbers the engine process needs, packed: with a training set, it computes only
+    the training-set curve; without, the step, ``paths`` outputs' path gradients and the
+    loss curve."""
+    blocks: dict[str, tuple[Sequence[int], bytes]] = {
+        "x": ((len(layout.x),), doubles(layout.x)),
+        "t": ((len(layout.t),), doubles(layout.t)),
+    }
+    layers = []
+    for li, layer in enumerate(layout.layers):
+        blocks[f"w{li}"] = ((len(layer.values),), doubles(layer.values))
+        if layer.rows is not None and layer.cols is not None:
+            blocks[f"r{li}"] = ((len(layer.rows),), doubles(layer.rows))
+            blocks[f"c{li}"] = ((len(layer.cols),), doubles(layer.cols))
+        if layer.bias is not None:
+            blocks[f"b{li}"] = ((len(layer.bias),), doubles(layer.bias))
+        blocks[f"g{li}"] = ((len(layer.groups),), doubles(layer.groups))
+        layers.append({"sparse": layer.rows is not None, "bias": layer.bias is not None})
+    if training is not None:
+        blocks["tx"] = (
+            (len(training.inputs), len(layout.x)),
+            doubles(v for row in training.inputs for v in row),
+        )
+        blocks["tt"] = (
+            (len(training.targets), len(layout.t)),
+            doubles(v for row in training.targets for v in row),
+        )
+    meta = {
+        "sizes": list(layout.sizes),
+        "activations": list(layout.activations),
+        "loss": layout.loss,
+        "layers": layers,
+        "n_bias_groups": layout.n_bias_groups,
+        "lr": layout.lr,
+        "update_biases": layout.update_biases,
+        "paths": paths,
+        "history": HISTORY,
+        "epochs": training.epochs if training is not None else None,
+    }
+    return pack(meta, blocks)
+
+
+def _command() -> list[str]:
+    """This interpreter, with this copy of the package first on its path; ``-P`` keeps the
+    working directory (say, a learner's own ``numpy.py``) off it."""
+    root = str(Path(__file__).resolve().parent.parent)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        "from tutor.engine_process import main; sys.exit(main())"
+    )
+    return [sys.executable, "-P", "-c", code, root]
+
+
+def run(payload: bytes, timeout: float = TIMEOUT) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Send a request to a new engine process and unpack its reply."""
+    try:
+        done = subprocess.run(
+            _command(), input=payload, capture_output=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise EngineProcessError(f"the engine process took more than {timeout:g} s") from None
+    except OSError as err:
+        raise EngineProcessError(f"the engine process could not start ({err})") from None
+    if done.returncode != 0:
+        words = done.stderr.decode(errors="replace").strip().splitlines()
+        why = words[-1] if words else f"exit code {done.returncode}"
+        raise EngineProcessError(f"the engine process failed: {why}")
+    return unpack(done.stdout)
+
+
+def compute(lesson: Lesson, timeout: float = TIMEOUT) -> RemoteNumbers:
+    """Run the lesson's network through the engine process."""
+    from tutor.plan import choose_form
+
+    net = lesson.network
+    layout = layout_of(net)
+    paths = len(net.output_units) if choose_form(lesson) == "paths" else 0
+    meta, b = run(request(layout, paths), timeout)
+    L = len(layout.layers)
+    try:
+        trace = RemoteTrace(
+            z=tuple(b[f"z{li}"] for li in range(L)),
+            a=tuple(b[f"a{li}"] for li in range(L + 1)),
+            errors=b["errors"],
+            total=float(meta["total"]),
+            dE_da=tuple(b[f"dE_da{li}"] for li in range(L)),
+            da_dz=tuple(b.get(f"da_dz{li}") for li in range(L)),
+            delta=tuple(b[f"delta{li}"] for li in range(L)),
+            grad_W=tuple(b[f"gW{li}"] for li in range(L)),
+            grad_bias_groups=b["gbg"],
+            new=RemoteParams(
+                tuple(b[f"nW{li}"] for li in range(L)), tuple(b[f"nb{li}"] for li in range(L))
+            ),
+        )
+        return RemoteNumbers(
+            trace=trace,
+            weight_index=WeightIndex(net),
+            bias_group=layout.bias_group,
+            paths=tuple(tuple(b[f"p{k}_{li}"] for li in range(L)) for k in range(paths)),
+            history=tuple(b["history"]),
+            layout=layout,
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        raise EngineProcessError(f"the engine's reply lacks {err}") from None
+
+
+def numbers_for(lesson: Lesson) -> RemoteNumbers | None:
+    """The lesson's numbers from the engine process, or None to compute them here: when
+    NumPy is loaded in this process already (a variant's numbers were drawn with it, say),
+    there is no memory to save, and when the engine process fails, computing here is still
+    right."""
+    if "numpy" in sys.modules:
+        return None
+    try:
+        return compute(lesson)
+    except EngineProcessError:
+        return None
+
+
+# --- the engine process's side --------------------------------------------------------------
+
+
+def _layout_from(meta: Mapping[str, Any], b: Mapping[str, Any]) -> Layout:
+    def ints(name: str) -> tuple[int, ...]:
+        return tuple(int(v) for v in b[name])
+
+    def floats(name: str) -> tuple[float, ...]:
+        return tuple(b[name])
+
+    layers = []
+    for li, info in enumerate(meta["layers"]):
+        sparse = info["sparse"]
+        layers.append(
+            LayerNumbers(
+                values=floats(f"w{li}"),
+                rows=ints(f"r{li}") if sparse else None,
+                cols=ints(f"c{li}") if sparse else None,
+                bias=floats(f"b{li}") if info["bias"] else None,
+                groups=ints(f"g{li}"),
+            )
+        )
+    return Layout(
+        sizes=tuple(meta["sizes"]),
+        activations=tuple(meta["activations"]),
+        loss=meta["loss"],
+        layers=tuple(layers),
+        n_bias_groups=meta["n_bias_groups"],
+        x=floats("x"),
+        t=floats("t"),
+        lr=meta["lr"],
+        update_biases=meta["update_biases"],
+        bias_group={},
+    )
+
+
+def answer(data: bytes) -> bytes:
+    """The engine process's work: a packed request in, every array of the step out."""
+    import numpy as np
+
+    from tutor import engine
+    from tutor.arrays import compile_layout
+
+    meta, b = unpack(data)
+    c = compile_layout(_layout_from(meta, b))
+    out: dict[str, tuple[Sequence[int], bytes]] = {}
+
+    def put(name: str, values: Any) -> None:
+        arr = np.ascontiguousarray(values, dtype=np.float64)
+        out[name] = (arr.shape, arr.tobytes())
+
+    if meta["epochs"] is not None:
+        X, T = np.asarray(b["tx"]), np.asarray(b["tt"])
+        curve = engine.dataset_history(
+            c.spec, c.params, X, T, c.lr, c.update_biases, meta["epochs"]
+        )
+        put("training", curve)
+        return pack({}, out)
+    trace = c.run()
+    L = len(trace.z)
+    for li in range(L):
+        put(f"z{li}", trace.z[li])
+        put(f"dE_da{li}", trace.dE_da[li])
+        if trace.da_dz[li] is not None:
+            put(f"da_dz{li}", trace.da_dz[li])
+        put(f"delta{li}", trace.delta[li])
+        put(f"gW{li}", trace.grad_W[li])
+        put(f"nW{li}", trace.new.W[li])
+        put(f"nb{li}", trace.new.b[li])
+    for li in range(L + 1):
+        put(f"a{li}", trace.a[li])
+    put("errors", trace.errors)
+    put("gbg", trace.grad_bias_groups)
+    for k in range(meta["paths"]):
+        for li, grad in enumerate(engine.path_gradient(c.spec, c.params, trace, k)):
+            put(f"p{k}_{li}", grad)
+    history = engine.loss_history(
+        c.spec, c.params, c.x, c.t, c.lr, c.update_biases, meta["history"]
+    )
+    put("history", history)
+    return pack({"total": trace.total}, out)
+
+
+def main() -> int:
+    """Read a request on stdin, write the answer on stdout; a failure is one line on stderr."""
+    try:
+        reply = answer(sys.stdin.buffer.read())
+    except Exception as err:  # noqa: BLE001 - one line for the tutor, never a traceback
+        print(f"{type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    try:
+        sys.stdout.buffer.write(reply)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:  # the tutor has gone: nobody is waiting for the numbers
+        return 1
+    return 0
