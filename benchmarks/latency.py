@@ -1,7 +1,7 @@
 """Feedback latency: from Enter to the feedback rendered, measured with Pilot.
 
 For each answer it times the Enter handler (grading, saving, widget updates) and the time
-until Textual has painted the next frame (``call_after_refresh``). Reports p50/p95.
+until the last frame that Enter caused has been handed to the terminal driver. Reports p50/p95.
 The bare Textual app's figure for the same measure is printed alongside, for context.
 Run: .venv/bin/python benchmarks/latency.py [--lesson ID|PATH] [--answers N] [--rounds R]
 Targets: p95 ≤ 16 ms for sigmoid-2-2-2; p95 ≤ 50 ms for a lesson of 10,000+ steps.
@@ -28,6 +28,7 @@ from tutor.cli import load  # noqa: E402
 from tutor.progress import ProgressStore  # noqa: E402
 
 KEY_INTERVAL = 0.05  # seconds between the last key of an answer and Enter
+SETTLE = 0.2  # seconds after Enter within which every frame it causes has been painted
 
 
 def pct(values: list[float], q: float) -> float:
@@ -35,19 +36,37 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-async def enter_to_frame(app, pilot, enter: Callable[[], object]) -> tuple[float, float]:
-    """Milliseconds that ``enter`` (the Enter handler) takes, and from its start until
-    Textual has painted the next frame. The learner's last key is painted first, and Enter
-    comes a keystroke later (50 ms is a fast typist): Textual paints at most 60 frames a
-    second, so an Enter within 1/60 s of the last paint would wait for the next frame slot."""
+def watch_frames(app) -> list[float]:
+    """Record when each frame is handed to the terminal driver (``App._display``, called by
+    the compositor once per frame). A ``call_after_refresh`` callback is no such mark: it
+    can run before the widgets an answer changed have asked for their repaint."""
+    frames: list[float] = []
+    display = app._display
+
+    def timed(screen, renderable) -> None:
+        frames.append(time.perf_counter())
+        display(screen, renderable)
+
+    app._display = timed
+    return frames
+
+
+async def enter_to_frame(app, pilot, frames: list[float], enter: Callable[[], object]):
+    """Milliseconds that ``enter`` (the Enter handler) takes, and from its start until the
+    last frame it caused was painted (every frame within ``SETTLE`` of it: nothing else
+    moves on screen, the cursor blink is off). The learner's last key is painted first, and
+    Enter comes a keystroke later (50 ms is a fast typist): Textual paints at most 60 frames
+    a second, so an Enter within 1/60 s of the last paint would wait for the next frame slot."""
     await pilot.pause()
     await asyncio.sleep(KEY_INTERVAL)
-    done = asyncio.get_running_loop().create_future()
+    frames.clear()
     t0 = time.perf_counter()
     enter()
     t1 = time.perf_counter()
-    app.call_after_refresh(lambda: done.done() or done.set_result(time.perf_counter()))
-    return (t1 - t0) * 1000, (await done - t0) * 1000
+    await asyncio.sleep(SETTLE)
+    if not frames:
+        raise RuntimeError("no frame was painted after Enter")
+    return (t1 - t0) * 1000, (frames[-1] - t0) * 1000
 
 
 async def measure(lesson_ref: str, answers: int) -> tuple[list[float], list[float], int]:
@@ -60,6 +79,7 @@ async def measure(lesson_ref: str, answers: int) -> tuple[list[float], list[floa
             await pilot.pause()
         screen = app.screen
         box = screen.query_one("#answer", Input)
+        frames = watch_frames(app)
         steps = len(app.session.plan)
         for k in range(answers):
             step = app.session.current
@@ -68,7 +88,9 @@ async def measure(lesson_ref: str, answers: int) -> tuple[list[float], list[floa
             wrong = k % 3 == 2  # a wrong answer now and then: diagnosis is the slow path
             text = "0.123456" if wrong else f"{step.value:.6f}"
             box.value = text
-            h, f = await enter_to_frame(app, pilot, lambda text=text: screen.submit(box, text))
+            h, f = await enter_to_frame(
+                app, pilot, frames, lambda text=text: screen.submit(box, text)
+            )
             handler.append(h)
             frame.append(f)
             if wrong:  # then answer it right
@@ -89,6 +111,7 @@ async def measure_floor(answers: int) -> list[float]:
     frame = []
     async with app.run_test(size=(80, 24)) as pilot:
         box, note = app.query_one(Input), app.query_one(Static)
+        frames = watch_frames(app)
         for k in range(answers):
             box.value = f"0.{k}1"
 
@@ -96,7 +119,7 @@ async def measure_floor(answers: int) -> list[float]:
                 note.update(f"Correct: sum_h1 = 0.{k}1000")
                 box.value = ""
 
-            frame.append((await enter_to_frame(app, pilot, enter))[1])
+            frame.append((await enter_to_frame(app, pilot, frames, enter))[1])
     return frame
 
 

@@ -273,6 +273,7 @@ async def test_redo_on_the_summary_asks_first(tmp_path):
         assert isinstance(app.screen, SummaryScreen)  # not yet
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, QuizScreen))
+        await wait_for(pilot, lambda: app.session is not None, tries=200)  # built anew
         assert app.session.score == 0
 
 

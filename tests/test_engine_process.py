@@ -20,7 +20,7 @@ LESSONS = sorted((ROOT / "lessons").glob("*.toml"))
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_every_step_matches_the_engine_run_here(path):
     lesson = load_lesson(path)
-    here, there = build_plan(lesson), build_plan(lesson, compute(lesson))
+    here, there = build_plan(lesson), build_plan(*compute(lesson))
     assert type(there.numbers).__name__ == "RemoteNumbers"
     mine, theirs = here.complete(), there.complete()
     assert [s.id for s in theirs] == [s.id for s in mine]
@@ -34,9 +34,44 @@ def test_every_step_matches_the_engine_run_here(path):
         assert there.training_history() == here.training_history()
 
 
+VARIANT_LESSONS = [p for p in LESSONS if load_lesson(p).variants is not None]
+
+
+@pytest.mark.parametrize("path", VARIANT_LESSONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("seed", [0, 7, 4711])
+def test_a_variant_drawn_there_is_the_variant_drawn_here(path, seed):
+    from tutor.variants import draw_variant
+
+    mine = draw_variant(load_lesson(path), seed)
+    theirs, numbers = compute(load_lesson(path), seed)
+    assert theirs == mine and theirs.seed == seed
+    here, there = build_plan(mine), build_plan(theirs, numbers)
+    for a, b in zip(here.complete(), there.complete(), strict=True):
+        assert b == a
+        assert b.formula.render() == a.formula.render(), a.id
+
+
+def test_a_lesson_file_changed_since_it_was_read_is_refused(tmp_path):
+    path = tmp_path / "seed.toml"
+    path.write_text(SEED.read_text())
+    lesson = load_lesson(path)
+    path.write_text(SEED.read_text().replace("value = 0.5 }", "value = 0.55 }", 1))
+    with pytest.raises(EngineProcessError, match="lesson file has changed"):
+        compute(lesson, seed=3)
+
+
+def test_a_variant_of_a_lesson_without_a_file_is_computed_here(monkeypatch):
+    from tutor.lesson import parse_lesson
+
+    monkeypatch.delitem(sys.modules, "numpy")
+    lesson = parse_lesson(SEED.read_text(), lesson_id="typed-in")
+    assert lesson.path is None
+    assert numbers_for(lesson, seed=3) is None
+
+
 def test_a_big_compact_network_goes_through_the_process():
     lesson = load_lesson(ROOT / "benchmarks" / "lessons" / "mlp-72-64-10.toml")
-    here, there = build_plan(lesson), build_plan(lesson, compute(lesson))
+    here, there = build_plan(lesson), build_plan(*compute(lesson))
     assert len(there) == len(here) > 10_000
     for a, b in zip(here, there, strict=False):
         assert b == a
@@ -89,8 +124,8 @@ def test_an_engine_process_that_cannot_start_is_one_clear_error(monkeypatch, tmp
 
 def test_a_fresh_tutor_gets_its_numbers_from_the_process(monkeypatch):
     monkeypatch.delitem(sys.modules, "numpy")  # as in a fresh tutor: not loaded yet
-    numbers = numbers_for(load_lesson(SEED))
-    assert type(numbers).__name__ == "RemoteNumbers"
+    lesson, numbers = numbers_for(load_lesson(SEED))
+    assert type(numbers).__name__ == "RemoteNumbers" and lesson == load_lesson(SEED)
 
 
 def test_the_app_falls_back_to_the_engine_here(monkeypatch):
@@ -109,5 +144,5 @@ def test_a_learners_own_numpy_py_is_not_imported(monkeypatch, tmp_path):
     (tmp_path / "numpy.py").write_text("raise SystemExit('the wrong numpy')\n")
     (tmp_path / "tutor").mkdir()  # nor a directory that shadows the package
     monkeypatch.chdir(tmp_path)
-    numbers = compute(load_lesson(SEED))
+    _, numbers = compute(load_lesson(SEED))
     assert numbers.trace.total == build_plan(load_lesson(SEED)).trace.total

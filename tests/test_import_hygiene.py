@@ -42,11 +42,12 @@ def test_commands_run_without_textual(command):
     assert out.returncode == 0, out.stderr
 
 
-def test_a_lesson_session_loads_only_what_it_uses(tmp_path):
-    """Every module stays resident in every learner's process on a lab host: a plain lesson,
-    worked through to its summary, loads no NumPy (the engine process computes its numbers),
-    no OpenSSL (``secrets`` and ``numpy.random`` pull in hashlib), no variant drawing and no
-    drills."""
+@pytest.mark.parametrize("seed", [None, 7], ids=["lesson", "variant"])
+def test_a_lesson_session_loads_only_what_it_uses(tmp_path, seed):
+    """Every module stays resident in every learner's process on a lab host: a lesson or a
+    seeded variant (as a lab gives each student), worked through to its summary, loads no
+    NumPy (the engine process computes its numbers and draws the variant), no OpenSSL
+    (``secrets`` and ``numpy.random`` pull in hashlib), no variant drawing and no drills."""
     code = textwrap.dedent(
         """
         import asyncio, sys
@@ -57,7 +58,8 @@ def test_a_lesson_session_loads_only_what_it_uses(tmp_path):
 
         async def main():
             store = ProgressStore(Path(sys.argv[1]))
-            app = TutorApp(load("sigmoid-2-2-2"), blink=False, store=store)
+            seed = None if sys.argv[2] == "None" else int(sys.argv[2])
+            app = TutorApp(load("sigmoid-2-2-2"), blink=False, store=store, seed=seed)
             async with app.run_test() as pilot:
                 for _ in range(400):
                     if app.session is not None:
@@ -65,6 +67,7 @@ def test_a_lesson_session_loads_only_what_it_uses(tmp_path):
                     await pilot.pause()
                 assert app.session is not None, "the session was never built"
                 assert type(app.session.plan.numbers).__name__ == "RemoteNumbers"
+                assert app.session.plan.lesson.seed == seed
                 await pilot.press(*"0.3775", "enter")  # a wrong answer: diagnosed
                 box = app.screen.query_one("#answer")
                 while (step := app.session.current) is not None:
@@ -82,7 +85,10 @@ def test_a_lesson_session_loads_only_what_it_uses(tmp_path):
         """
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code, str(tmp_path), str(seed)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"

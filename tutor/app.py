@@ -36,23 +36,22 @@ def fresh_seed() -> int:
     return random.SystemRandom().randrange(10**6)
 
 
-def with_numbers(lesson: Lesson, seed: int | None) -> Lesson:
-    """The lesson with its own numbers, or the variant of ``seed`` (whose drawing code and
-    NumPy's random module are loaded only then)."""
-    if seed is None:
-        return lesson
-    from tutor.variants import draw_variant
-
-    return draw_variant(lesson, seed)
-
-
-def plan_for(lesson: Lesson) -> Plan:
-    """The lesson's plan, its numbers computed by the engine process (so NumPy stays out of
-    this long-lived process), or here if that is not possible or saves nothing."""
+def plan_for(lesson: Lesson, seed: int | None, here: bool = False) -> Plan:
+    """The plan of the lesson, or of ``seed``'s variant of it. Its numbers (and a variant's
+    drawing) come from the engine process, so that NumPy stays out of this long-lived
+    process; they are computed here when that saves nothing (``here``: a drill, which loads
+    NumPy to choose its steps anyway) or is not possible."""
     from tutor.engine_process import numbers_for
     from tutor.plan import build_plan
 
-    return build_plan(lesson, numbers_for(lesson))
+    got = None if here else numbers_for(lesson, seed)
+    if got is not None:
+        return build_plan(*got)
+    if seed is not None:
+        from tutor.variants import draw_variant  # loads NumPy's random module
+
+        lesson = draw_variant(lesson, seed)
+    return build_plan(lesson)
 
 
 class TutorApp(App[int]):
@@ -210,7 +209,7 @@ class TutorApp(App[int]):
         """The slow part of opening a lesson (runs in a worker thread)."""
         from tutor.session import QuizSession, StepRecord
 
-        plan = plan_for(with_numbers(lesson, seed))
+        plan = plan_for(lesson, seed, here=mode == "drill")
         recorder = LessonRecorder(self.store, lesson.id, seed, mode)
         records = {
             k: StepRecord.from_dict(v)
@@ -246,7 +245,7 @@ class TutorApp(App[int]):
     def _open_review(self, lesson: Lesson, seed: int | None) -> None:
         from tutor.screens.review import ReviewScreen
 
-        self._replace(ReviewScreen(plan_for(with_numbers(lesson, seed)), self.ascii_only))
+        self._replace(ReviewScreen(plan_for(lesson, seed), self.ascii_only))
 
     def fresh_variant(self) -> None:
         if self.lesson is not None and self.lesson.variants is not None:

@@ -15,6 +15,7 @@ process instead.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -135,10 +136,16 @@ class RemoteNumbers:
         return list(self.training)
 
 
-def request(layout: Layout, paths: int = 0, training: Training | None = None) -> bytes:
+def request(
+    layout: Layout,
+    paths: int = 0,
+    training: Training | None = None,
+    variant: Mapping[str, Any] | None = None,
+) -> bytes:
     """The numbers the engine process needs, packed: with a training set, it computes only
     the training-set curve; without, the step, ``paths`` outputs' path gradients and the
-    loss curve."""
+    loss curve. With ``variant`` (the lesson file, its id and a seed) it first draws that
+    variant's numbers, from the file, after checking the file still holds ``layout``."""
     blocks: dict[str, tuple[Sequence[int], bytes]] = {
         "x": ((len(layout.x),), doubles(layout.x)),
         "t": ((len(layout.t),), doubles(layout.t)),
@@ -173,6 +180,7 @@ def request(layout: Layout, paths: int = 0, training: Training | None = None) ->
         "paths": paths,
         "history": HISTORY,
         "epochs": training.epochs if training is not None else None,
+        "variant": dict(variant) if variant is not None else None,
     }
     return pack(meta, blocks)
 
@@ -205,16 +213,26 @@ def run(payload: bytes, timeout: float = TIMEOUT) -> tuple[dict[str, Any], dict[
     return unpack(done.stdout)
 
 
-def compute(lesson: Lesson, timeout: float = TIMEOUT) -> RemoteNumbers:
-    """Run the lesson's network through the engine process."""
+def compute(
+    lesson: Lesson, seed: int | None = None, timeout: float = TIMEOUT
+) -> tuple[Lesson, RemoteNumbers]:
+    """Run the lesson's network through the engine process: the lesson (with the numbers of
+    ``seed``'s variant, drawn there, when a seed is given) and its engine numbers."""
     from tutor.plan import choose_form
 
-    net = lesson.network
-    layout = layout_of(net)
-    paths = len(net.output_units) if choose_form(lesson) == "paths" else 0
-    meta, b = run(request(layout, paths), timeout)
-    L = len(layout.layers)
+    layout = layout_of(lesson.network)
+    paths = len(lesson.network.output_units) if choose_form(lesson) == "paths" else 0
+    variant = None
+    if seed is not None:
+        if lesson.path is None:
+            raise EngineProcessError("a lesson without a file cannot draw its variant there")
+        variant = {"path": str(lesson.path), "id": lesson.id, "seed": seed}
+    meta, b = run(request(layout, paths, variant=variant), timeout)
     try:
+        if seed is not None:
+            lesson = _drawn(lesson, seed, meta, b)
+            layout = layout_of(lesson.network)
+        L = len(layout.layers)
         trace = RemoteTrace(
             z=tuple(b[f"z{li}"] for li in range(L)),
             a=tuple(b[f"a{li}"] for li in range(L + 1)),
@@ -229,9 +247,9 @@ def compute(lesson: Lesson, timeout: float = TIMEOUT) -> RemoteNumbers:
                 tuple(b[f"nW{li}"] for li in range(L)), tuple(b[f"nb{li}"] for li in range(L))
             ),
         )
-        return RemoteNumbers(
+        return lesson, RemoteNumbers(
             trace=trace,
-            weight_index=WeightIndex(net),
+            weight_index=WeightIndex(lesson.network),
             bias_group=layout.bias_group,
             paths=tuple(tuple(b[f"p{k}_{li}"] for li in range(L)) for k in range(paths)),
             history=tuple(b["history"]),
@@ -241,15 +259,40 @@ def compute(lesson: Lesson, timeout: float = TIMEOUT) -> RemoteNumbers:
         raise EngineProcessError(f"the engine's reply lacks {err}") from None
 
 
-def numbers_for(lesson: Lesson) -> RemoteNumbers | None:
-    """The lesson's numbers from the engine process, or None to compute them here: when
-    NumPy is loaded in this process already (a variant's numbers were drawn with it, say),
-    there is no memory to save, and when the engine process fails, computing here is still
-    right."""
+def _drawn(lesson: Lesson, seed: int, meta: Mapping[str, Any], b: Mapping[str, Any]) -> Lesson:
+    """The lesson with a variant's numbers as the engine process drew them (the same
+    structure ``tutor.variants`` gives: only numbers change)."""
+    net = lesson.network
+    values = tuple(b["v_weights"])
+    if len(values) != len(net.weights):
+        raise ValueError("'v_weights' (a different number of weights)")
+    layers = []
+    for li, layer in enumerate(net.layers):
+        if layer.bias_values is not None:
+            layer = dataclasses.replace(layer, bias_values=tuple(b[f"v_bias{li}"]))
+        layers.append(layer)
+    network = dataclasses.replace(
+        net,
+        layers=tuple(layers),
+        weights=tuple(
+            dataclasses.replace(w, value=v) for w, v in zip(net.weights, values, strict=True)
+        ),
+        inputs=tuple(b["v_inputs"]),
+        targets=tuple(b["v_targets"]),
+        learning_rate=float(meta["v_lr"]),
+        matrices={},
+    )
+    return dataclasses.replace(lesson, network=network, seed=seed)
+
+
+def numbers_for(lesson: Lesson, seed: int | None = None) -> tuple[Lesson, RemoteNumbers] | None:
+    """:func:`compute`, or None to compute here instead: when NumPy is loaded in this process
+    already there is no memory to save, and when the engine process fails (it cannot start,
+    the lesson file has changed…) computing here still gives the right numbers."""
     if "numpy" in sys.modules:
         return None
     try:
-        return compute(lesson)
+        return compute(lesson, seed)
     except EngineProcessError:
         return None
 
@@ -298,12 +341,17 @@ def answer(data: bytes) -> bytes:
     from tutor.arrays import compile_layout
 
     meta, b = unpack(data)
-    c = compile_layout(_layout_from(meta, b))
+    layout = _layout_from(meta, b)
     out: dict[str, tuple[Sequence[int], bytes]] = {}
+    said: dict[str, Any] = {}
 
     def put(name: str, values: Any) -> None:
         arr = np.ascontiguousarray(values, dtype=np.float64)
         out[name] = (arr.shape, arr.tobytes())
+
+    if meta["variant"] is not None:
+        layout = _draw_variant(meta["variant"], layout, put, said)
+    c = compile_layout(layout)
 
     if meta["epochs"] is not None:
         X, T = np.asarray(b["tx"]), np.asarray(b["tt"])
@@ -334,7 +382,28 @@ def answer(data: bytes) -> bytes:
         c.spec, c.params, c.x, c.t, c.lr, c.update_biases, meta["history"]
     )
     put("history", history)
-    return pack({"total": trace.total}, out)
+    return pack({"total": trace.total, **said}, out)
+
+
+def _draw_variant(
+    variant: Mapping[str, Any], layout: Layout, put: Any, said: dict[str, Any]
+) -> Layout:
+    """Draw a variant from the lesson file, as the tutor would have, and send its numbers."""
+    from tutor.lesson import load_lesson
+    from tutor.variants import draw_variant
+
+    base = load_lesson(Path(variant["path"]), variant["id"])
+    if dataclasses.replace(layout_of(base.network), bias_group={}) != layout:
+        raise ValueError("the lesson file has changed since the tutor read it")
+    net = draw_variant(base, int(variant["seed"])).network
+    put("v_inputs", net.inputs)
+    put("v_targets", net.targets)
+    put("v_weights", [w.value for w in net.weights])
+    for li, layer in enumerate(net.layers):
+        if layer.bias_values is not None:
+            put(f"v_bias{li}", layer.bias_values)
+    said["v_lr"] = net.learning_rate
+    return layout_of(net)
 
 
 def main() -> int:

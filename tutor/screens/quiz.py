@@ -18,7 +18,7 @@ from textual.containers import Horizontal
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from tutor.lesson import Lesson
 from tutor.names import PHASE_TITLES, label_for
@@ -30,6 +30,7 @@ from tutor.widgets.history import History
 from tutor.widgets.network import NetworkDiagram
 from tutor.widgets.panel import InfoPanel
 from tutor.widgets.status import StatusBar
+from tutor.widgets.textlines import TextLines
 
 W = TypeVar("W", bound=Widget)
 
@@ -111,9 +112,9 @@ class QuizScreen(TutorScreen):
         # the table and the panel are mounted just after the first paint (Lazy)
         yield Lazy(Horizontal(History(id="history"), InfoPanel(id="panel"), id="middle"))
         with Horizontal(id="prompt"):
-            yield Static(id="step-label")
+            yield TextLines(id="step-label")
             yield AnswerInput(id="answer", placeholder=self.placeholder())
-        yield Static(id="feedback")
+        yield TextLines(id="feedback")
         yield Lazy(Footer())
 
     def placeholder(self) -> str:
@@ -133,7 +134,7 @@ class QuizScreen(TutorScreen):
         self._one("#diagram", NetworkDiagram).fix_height(self.lesson.network)
         if self.first_step is not None:
             name = self.first_step if self.ascii_only else label_for(self.first_step)
-            self._one("#step-label", Static).update(Text(name + " =", style="bold"))
+            self._one("#step-label", TextLines).update(Text(name + " =", style="bold"))
         intro = self.lesson.intro.strip() or "Work through the steps in order."
         self.show_panel("About this lesson", reflow(intro) + "\n\nF1 shows every key.")
         # after the first paint, so that loading NumPy does not delay the prompt
@@ -155,7 +156,7 @@ class QuizScreen(TutorScreen):
         self.plan = session.plan
         # wide enough for every label of this lesson, set once: no re-layout per step
         widest = max(len(s.id if self.ascii_only else s.label) for s in session.plan) + 4
-        self._one("#step-label", Static).styles.width = min(widest, 40)
+        self._one("#step-label", TextLines).styles.width = min(widest, 40)
         self.app.session = session  # type: ignore[attr-defined]
         self.refresh_all()
         if session.complete:
@@ -233,16 +234,16 @@ class QuizScreen(TutorScreen):
             follow_end=self.browsing is None,
             labels=labels,
         )
-        label = self._one("#step-label", Static)
+        label = self._one("#step-label", TextLines)
         if step is None:
-            label.update(Text("Lesson complete"), layout=False)
+            label.update(Text("Lesson complete"))
         else:  # its size is fixed (set once in attach): no re-layout of the screen
-            label.update(Text(self.label_of(step.id) + " =", style="bold"), layout=False)
+            label.update(Text(self.label_of(step.id) + " =", style="bold"))
 
     def feedback(self, message: str, verdict: str | None = None) -> None:
         style = FEEDBACK_STYLE.get(verdict or "", "")
-        self._one("#feedback", Static).update(  # a fixed height: no re-layout
-            Text(self.text(safe_text(message, 600)), style=style), layout=False
+        self._one("#feedback", TextLines).update(  # a fixed height: no re-layout
+            Text(self.text(safe_text(message, 600)), style=style)
         )
 
     def show_panel(self, title: str, body, at_end: bool = False) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from tutor.textmode import safe_text, to_ascii
+from tutor.widgets.textlines import TextLines
 
 
-class StatusBar(Static):
+class StatusBar(TextLines):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $primary; color: $text; padding: 0 1; }
     """
@@ -39,4 +39,4 @@ class StatusBar(Static):
         text = Text(title, style="bold")
         text.append(" " * max(1, room - len(title)))
         text.append(right)
-        self.update(text, layout=False)  # one line, always: no re-layout of the screen
+        self.update(text)  # one line, always: no re-layout of the screen

@@ -1,0 +1,72 @@
+"""TextLines draws like a Static but repaints only the lines an update changed."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from tutor.widgets.textlines import TextLines
+
+
+class Pair(App):
+    CSS = "TextLines, Static { height: 3; width: 30; padding: 0 1; }"
+
+    def compose(self) -> ComposeResult:
+        yield TextLines(id="lines")
+        yield Static(id="static")
+
+
+def shown(widget) -> list[str]:
+    return [strip.text for strip in widget.render_lines(widget.content_region.reset_offset)]
+
+
+async def test_it_draws_what_a_static_draws_and_repaints_only_changed_lines():
+    app = Pair()
+    async with app.run_test(size=(40, 8)) as pilot:
+        lines, static = app.query_one("#lines", TextLines), app.query_one("#static", Static)
+        first = Text("Not quite: you used w5 where w6 belongs in this sum.", style="red")
+        lines.update(first)
+        static.update(first)
+        await pilot.pause()
+        assert shown(lines) == shown(static)
+        assert shown(lines)[1].strip()  # wrapped onto a second line
+
+        lines._dirty_regions.clear()
+        lines.update(Text("Correct: sum_h1 = 0.3775", style="green"))
+        assert {r.y for r in lines._dirty_regions} == {0, 1}  # the third line stays blank
+        await pilot.pause()
+
+        lines._dirty_regions.clear()
+        lines.update(Text("Correct: sum_h2 = 0.3925", style="green"))
+        assert {(r.y, r.height) for r in lines._dirty_regions} == {(0, 1)}
+        await pilot.pause()
+        assert shown(lines)[0].strip() == "Correct: sum_h2 = 0.3925"
+
+        lines._dirty_regions.clear()
+        lines.update(Text("Correct: sum_h2 = 0.3925", style="green"))
+        assert not lines._dirty_regions  # nothing changed, nothing repainted
+
+
+async def test_its_text_is_never_read_as_markup():
+    app = Pair()
+    async with app.run_test(size=(40, 8)) as pilot:
+        lines = app.query_one("#lines", TextLines)
+        lines.update("[bold]w1[/] [red]y")
+        await pilot.pause()
+        assert shown(lines)[0].strip() == "[bold]w1[/] [red]y"
+
+
+async def test_a_resize_draws_it_again_at_the_new_width():
+    app = Pair()
+    async with app.run_test(size=(40, 8)) as pilot:
+        lines = app.query_one("#lines", TextLines)
+        lines.update("one two three four five six seven eight")
+        await pilot.pause()
+        lines.styles.width = 16
+        await pilot.pause()
+        assert [s.rstrip() for s in shown(lines)] == [
+            " one two three",
+            " four five six",
+            " seven eight",
+        ]
