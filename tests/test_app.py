@@ -337,6 +337,26 @@ async def test_answers_never_relayout_the_screen(tmp_path, monkeypatch):
         assert layouts == []
 
 
+async def test_a_small_panel_rarely_relayouts_the_screen(tmp_path, monkeypatch):
+    """When the step texts do not fit the panel (a small terminal, a tall diagram), the
+    panel's text grows only to the tallest text so far and its scrollbar's column is kept:
+    a lesson costs a few layouts, not one (or three) per answer."""
+    from textual.screen import Screen
+
+    app = make_app(tmp_path, "deep-2-3-2-1")
+    async with run(app, size=(72, 22)) as pilot:
+        layouts = []
+        original = Screen._refresh_layout
+        monkeypatch.setattr(
+            Screen, "_refresh_layout", lambda s, *a, **k: (layouts.append(1), original(s, *a, **k))
+        )
+        steps = list(app.session.plan)
+        for step in steps[:-1]:  # the last answer opens the summary: a new screen's layout
+            await fill(pilot, f"{step.value:.8f}")
+        assert app.session.score == len(steps) - 1
+        assert len(layouts) <= 6, len(layouts)  # the text grew three times; 86 without the fix
+
+
 async def test_diagram_shows_the_drawing_line_by_line(tmp_path):
     """The diagram repaints only the lines an answer changes; what it shows is still exactly
     the drawing of the current state, values and highlight included."""
@@ -411,3 +431,26 @@ async def test_a_key_repaints_only_the_answer_text_line(tmp_path):
         await pilot.press(".", "4", "1", "left", "backspace")
         await pilot.pause()
         assert box.value == "0.1"
+
+
+@pytest.mark.parametrize(
+    ("lesson", "size"),
+    [("deep-2-3-2-1", (72, 22)), ("deep-2-3-2-1", (80, 24)), ("mlp-72-64-10", (80, 24))],
+)
+async def test_the_feedback_stays_on_screen_whatever_the_diagram(tmp_path, lesson, size):
+    """A tall network diagram gives way: the screen never scrolls, so the prompt and the
+    feedback under it are always in view, at the smallest size too and after a resize."""
+    from conftest import ROOT
+
+    big = ROOT / "benchmarks" / "lessons" / f"{lesson}.toml"
+    app = make_app(tmp_path, text=big.read_text()) if big.exists() else make_app(tmp_path, lesson)
+    async with run(app, size=size) as pilot:
+        await answer(pilot, "0.5")
+        shown = str(app.screen.query_one("#feedback").render())
+        assert shown.strip()
+        for width, height in (size, (size[0], size[1] + 6), size):
+            await pilot.resize_terminal(width, height)
+            await pilot.pause()
+            assert app.screen.max_scroll_y == 0
+            assert app.screen.query_one("#feedback").region.bottom <= height - 1  # footer
+            assert shown.splitlines()[0] in screen_text(app)

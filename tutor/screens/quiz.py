@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -37,6 +38,10 @@ W = TypeVar("W", bound=Widget)
 if TYPE_CHECKING:
     from tutor.grading.grade import Verdict
     from tutor.session import QuizSession
+
+# the rows under and over the diagram (app.tcss): the status line, the history and the panel
+# at their smallest (#middle's min-height), the prompt, the feedback and the footer
+OTHER_ROWS = 1 + 5 + 3 + 3 + 1
 
 FEEDBACK_STYLE = {
     CORRECT: "bold green",
@@ -131,7 +136,7 @@ class QuizScreen(TutorScreen):
             self._one("#diagram", NetworkDiagram).show(
                 self.lesson.network, {}, set(), self.lesson.quiz.decimals, self.ascii_only
             )
-        self._one("#diagram", NetworkDiagram).fix_height(self.lesson.network)
+        self.fit_diagram(self.app.size.height)
         if self.first_step is not None:
             name = self.first_step if self.ascii_only else label_for(self.first_step)
             self._one("#step-label", TextLines).update(Text(name + " =", style="bold"))
@@ -307,8 +312,15 @@ class QuizScreen(TutorScreen):
             self.browsing = None  # typing is about the current step again
             self.refresh_all()
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_diagram(event.size.height)
         self.refresh_all()
+
+    def fit_diagram(self, screen_height: int) -> None:
+        """Give the diagram what the other rows leave: the status line, the history and panel
+        at their smallest, the prompt, the feedback and the footer (``OTHER_ROWS``)."""
+        room = screen_height - OTHER_ROWS
+        self._one("#diagram", NetworkDiagram).fix_height(self.lesson.network, room)
 
     def after_step(self) -> None:
         self.refresh_all()

@@ -134,12 +134,16 @@ class NetworkDiagram(Widget):
         self._strips: dict[int, tuple[tuple, Strip]] = {}  # the drawn line at each y
         self._base, self._width = Style(), 0
 
-    def fix_height(self, net: Network) -> None:
-        """The drawing's height never changes within a lesson: fixing it spares a re-layout
-        of the whole screen on every answer."""
+    def fix_height(self, net: Network, room: int = 14) -> None:
+        """The drawing's height never changes within a lesson, except when the terminal is
+        resized (a change would re-lay-out the whole screen on every answer): the network's
+        rows, at most 14 and at most ``room`` lines, so that the prompt and the feedback
+        below it stay on screen (rows beyond that are cut off, as beyond 14)."""
         lines = len(network_rows(net, {}, set(), 5))
         border = 1 if self.styles.border_bottom[0] else 0
-        self.styles.height = min(lines, 14) + border
+        height = max(1, min(lines, 14, room - border)) + border
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height
 
     def show(
         self,

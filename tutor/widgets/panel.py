@@ -15,12 +15,16 @@ class InfoPanel(VerticalScroll):
     """Scrollable; its content is always Text or a Rich renderable built from Text."""
 
     DEFAULT_CSS = """
-    InfoPanel { height: 1fr; padding: 0 1; }
+    InfoPanel { height: 1fr; padding: 0 1; scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
     InfoPanel > Static { width: 1fr; min-height: 100%; }
     """
 
     class Ready(Message):
         """Posted once mounted (the quiz screen mounts the panel lazily)."""
+
+    def __init__(self, *, id: str | None = None):
+        super().__init__(id=id)
+        self._tallest = (0, 0)  # (width, height) of the tallest body at that width
 
     def compose(self):
         self.body = Static(id="panel-body")
@@ -28,6 +32,11 @@ class InfoPanel(VerticalScroll):
 
     def on_mount(self) -> None:
         self.post_message(self.Ready())
+
+    def on_resize(self) -> None:
+        """A new size lays the screen out anyway: the body starts again at the panel's height."""
+        self._tallest = (0, 0)
+        self.body.styles.min_height = "100%"
 
     def show(
         self, title: str, body: RenderableType | str, ascii_only: bool = False, at_end: bool = False
@@ -47,9 +56,11 @@ class InfoPanel(VerticalScroll):
             self.scroll_home(animate=False)
 
     def _update_body(self, content: RenderableType) -> None:
-        """Replace the text, re-laying-out the screen only if its height changed. The body is
-        at least as tall as the panel, so every text that fits keeps the same height: a layout
-        is most of the cost of an answer."""
+        """Replace the text, re-laying-out the screen only if the body must grow. A layout
+        is most of the cost of an answer (and when the panel's scrollbar comes or goes, it
+        takes three frames), so the body is at least as tall as the panel, and at least as
+        tall as the tallest text shown at this width: after the first few steps every text
+        fits. A shorter text leaves blank lines below it, within the scrolled area."""
         body = self.body
         width = body.content_region.width
         if not width:  # not laid out yet
@@ -59,5 +70,10 @@ class InfoPanel(VerticalScroll):
         height = body.get_content_height(body.size, self.size, width) + body.styles.gutter.height
         # min-height 100%: any text shorter than the panel takes the panel's height
         height = max(height, self.scrollable_content_region.height)
+        tallest_width, tallest = self._tallest
+        if tallest_width == width:
+            height = max(height, tallest)
+        self._tallest = (width, height)
         if height != body.outer_size.height:
+            body.styles.min_height = height
             body.refresh(layout=True)
