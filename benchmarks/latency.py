@@ -39,7 +39,9 @@ def pct(values: list[float], q: float) -> float:
 def watch_frames(app) -> list[float]:
     """Record when each frame is handed to the terminal driver (``App._display``, called by
     the compositor once per frame). A ``call_after_refresh`` callback is no such mark: it
-    can run before the widgets an answer changed have asked for their repaint."""
+    can run before the widgets an answer changed have asked for their repaint. Under Pilot
+    the frame is not turned into terminal bytes, so this is a little short of a real
+    terminal's figure (the same for the bare app)."""
     frames: list[float] = []
     display = app._display
 

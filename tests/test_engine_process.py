@@ -51,11 +51,17 @@ def test_a_variant_drawn_there_is_the_variant_drawn_here(path, seed):
         assert b.formula.render() == a.formula.render(), a.id
 
 
-def test_a_lesson_file_changed_since_it_was_read_is_refused(tmp_path):
+@pytest.mark.parametrize(
+    ("old", "new"), [("value = 0.5 }", "value = 0.55 }"), ("decimals = 5", "decimals = 4")]
+)
+def test_a_lesson_file_changed_since_it_was_read_is_refused(tmp_path, old, new):
+    """A weight, or anything else that shapes a variant (here the decimals its draws are
+    checked against), changed in the file between the tutor's reading and the engine's."""
     path = tmp_path / "seed.toml"
     path.write_text(SEED.read_text())
     lesson = load_lesson(path)
-    path.write_text(SEED.read_text().replace("value = 0.5 }", "value = 0.55 }", 1))
+    assert old in SEED.read_text()
+    path.write_text(SEED.read_text().replace(old, new, 1))
     with pytest.raises(EngineProcessError, match="lesson file has changed"):
         compute(lesson, seed=3)
 
@@ -63,7 +69,7 @@ def test_a_lesson_file_changed_since_it_was_read_is_refused(tmp_path):
 def test_a_variant_of_a_lesson_without_a_file_is_computed_here(monkeypatch):
     from tutor.lesson import parse_lesson
 
-    monkeypatch.delitem(sys.modules, "numpy")
+    monkeypatch.delitem(sys.modules, "numpy", raising=False)
     lesson = parse_lesson(SEED.read_text(), lesson_id="typed-in")
     assert lesson.path is None
     assert numbers_for(lesson, seed=3) is None
@@ -92,6 +98,11 @@ def test_the_reply_format_round_trips_and_refuses_damage():
         unpack(b"garbage")
     with pytest.raises(EngineProcessError, match="bad header"):
         unpack(b"{not json\n")
+    with pytest.raises(EngineProcessError, match="bad header"):
+        unpack(b'{"meta": {}, "blocks": 5}\n')
+    for shape in ("[-1]", "[1.5]", '"x"'):
+        with pytest.raises(EngineProcessError, match="bad block"):
+            unpack(b'{"meta": {}, "blocks": [["m", ' + shape.encode() + b"]]}\n")
 
 
 SEED = ROOT / "lessons" / "sigmoid-2-2-2.toml"
@@ -123,14 +134,14 @@ def test_an_engine_process_that_cannot_start_is_one_clear_error(monkeypatch, tmp
 
 
 def test_a_fresh_tutor_gets_its_numbers_from_the_process(monkeypatch):
-    monkeypatch.delitem(sys.modules, "numpy")  # as in a fresh tutor: not loaded yet
+    monkeypatch.delitem(sys.modules, "numpy", raising=False)  # as in a fresh tutor: not loaded yet
     lesson, numbers = numbers_for(load_lesson(SEED))
     assert type(numbers).__name__ == "RemoteNumbers" and lesson == load_lesson(SEED)
 
 
 def test_the_app_falls_back_to_the_engine_here(monkeypatch):
     monkeypatch.setattr(engine_process, "_command", lambda: [sys.executable, "-c", "1/0"])
-    monkeypatch.delitem(sys.modules, "numpy")
+    monkeypatch.delitem(sys.modules, "numpy", raising=False)
     assert numbers_for(load_lesson(SEED)) is None
 
 
@@ -146,3 +157,30 @@ def test_a_learners_own_numpy_py_is_not_imported(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     _, numbers = compute(load_lesson(SEED))
     assert numbers.trace.total == build_plan(load_lesson(SEED)).trace.total
+
+
+def test_quitting_ends_an_engine_process_at_once(monkeypatch, tmp_path):
+    """Closing the tutor while the engine process works ends that process: the tutor
+    neither waits for it (here it would take 30 s) nor computes the numbers itself."""
+    import asyncio
+    import time
+
+    from apphelpers import make_app
+
+    monkeypatch.setattr(
+        engine_process, "_command", lambda: [sys.executable, "-c", "import time; time.sleep(30)"]
+    )
+    monkeypatch.delitem(sys.modules, "numpy", raising=False)
+    app = make_app(tmp_path)
+
+    async def main() -> None:
+        async with app.run_test() as pilot:
+            await pilot.pause(0.5)  # the worker is waiting for the engine process
+            assert engine_process._live, "no engine process was started"
+            await pilot.press("ctrl+q")
+
+    start = time.monotonic()
+    asyncio.run(main())
+    assert time.monotonic() - start < 10
+    assert not engine_process._live
+    assert "numpy" not in sys.modules

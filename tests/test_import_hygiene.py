@@ -10,6 +10,9 @@ import pytest
 
 CORE = [
     "tutor.lesson",
+    "tutor.layout",
+    "tutor.numbers",
+    "tutor.engine_process",
     "tutor.engine",
     "tutor.plan",
     "tutor.formula",
@@ -50,16 +53,12 @@ def test_a_lesson_session_loads_only_what_it_uses(tmp_path, seed):
     (``secrets`` and ``numpy.random`` pull in hashlib), no variant drawing and no drills."""
     code = textwrap.dedent(
         """
-        import asyncio, sys
-        from pathlib import Path
-        from tutor.app import TutorApp
-        from tutor.cli import load
-        from tutor.progress import ProgressStore
+        import asyncio, io, os, sys
+        os.environ["TUTOR_DATA_DIR"] = sys.argv[1]
+        from tutor import app as app_module
+        from tutor.launch import launch
 
-        async def main():
-            store = ProgressStore(Path(sys.argv[1]))
-            seed = None if sys.argv[2] == "None" else int(sys.argv[2])
-            app = TutorApp(load("sigmoid-2-2-2"), blink=False, store=store, seed=seed)
+        async def drive(app, seed):
             async with app.run_test() as pilot:
                 for _ in range(400):
                     if app.session is not None:
@@ -79,7 +78,17 @@ def test_a_lesson_session_loads_only_what_it_uses(tmp_path, seed):
                     await pilot.pause()
                 assert type(app.screen).__name__ == "SummaryScreen"
 
-        asyncio.run(main())
+        class Terminal(io.StringIO):
+            def isatty(self):
+                return True
+
+        seed = None if sys.argv[2] == "None" else int(sys.argv[2])
+        # the real command line, with Pilot in place of the terminal
+        app_module.TutorApp.run = lambda app, *a, **k: asyncio.run(drive(app, seed))
+        out, sys.stdin, sys.stdout = sys.stdout, Terminal(), Terminal()
+        rc = launch(["sigmoid-2-2-2", "--no-blink"] + ([] if seed is None else ["--seed", str(seed)]))
+        sys.stdout = out
+        assert rc == 0, rc
         unused = ("numpy", "secrets", "hashlib", "tutor.variants", "tutor.drill")
         print(sorted(m for m in unused if m in sys.modules))
         """

@@ -417,3 +417,13 @@ def test_a_temp_file_left_by_a_killed_session_is_cleared(tmp_path):
     store.lock()
     store.unlock()
     assert not stale.exists() and keep.exists()
+
+
+def test_a_seed_for_a_lesson_without_variants_is_refused_before_starting(tmp_path):
+    lesson = tmp_path / "plain.toml"
+    text = (LESSONS / "sigmoid-2-2-2.toml").read_text()
+    lesson.write_text(text[: text.index("[variants]")])
+    env = {**os.environ, "TUTOR_DATA_DIR": str(tmp_path / "d")}
+    out = tutor(str(lesson), "--seed", "3", env=env)
+    assert out.returncode == 2
+    assert "has no [variants] section" in out.stderr and "Traceback" not in out.stderr

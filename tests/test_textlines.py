@@ -48,13 +48,27 @@ async def test_it_draws_what_a_static_draws_and_repaints_only_changed_lines():
         assert not lines._dirty_regions  # nothing changed, nothing repainted
 
 
+class AutoHeight(Pair):
+    CSS = Pair.CSS + "#lines { height: auto; }"  # Textual measures the text for the height
+
+
 async def test_its_text_is_never_read_as_markup():
-    app = Pair()
+    app = AutoHeight()
     async with app.run_test(size=(40, 8)) as pilot:
         lines = app.query_one("#lines", TextLines)
         lines.update("[bold]w1[/] [red]y")
         await pilot.pause()
         assert shown(lines)[0].strip() == "[bold]w1[/] [red]y"
+        lines.update("[/x] closes nothing")
+        await pilot.resize_terminal(41, 8)  # a layout: Textual measures the text's height
+        await pilot.pause()
+        assert shown(lines)[0].strip() == "[/x] closes nothing"
+
+
+def test_it_takes_text_before_it_is_mounted():
+    lines = TextLines()
+    lines.update("Correct")
+    assert str(lines.render()) == "Correct"
 
 
 async def test_a_resize_draws_it_again_at_the_new_width():

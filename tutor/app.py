@@ -11,6 +11,7 @@ import contextlib
 import os
 import random
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -94,6 +95,11 @@ class TutorApp(App[int]):
             loop.add_signal_handler(signal.SIGTERM, self._terminate)
         for warning in self.store.warnings:
             self.notify(warning, severity="warning", timeout=15)
+
+    def on_unmount(self) -> None:
+        """Closing: end an engine process still working, rather than wait for it."""
+        if "tutor.engine_process" in sys.modules:
+            sys.modules["tutor.engine_process"].stop()
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's choice, except that a Linux terminal gets the driver that never polls."""
@@ -245,7 +251,9 @@ class TutorApp(App[int]):
     def _open_review(self, lesson: Lesson, seed: int | None) -> None:
         from tutor.screens.review import ReviewScreen
 
-        self._replace(ReviewScreen(plan_for(lesson, seed), self.ascii_only))
+        # here: the review screen is drawn from the plan at once, and NumPy in this process
+        # is quicker to the first paint than an engine process
+        self._replace(ReviewScreen(plan_for(lesson, seed, here=True), self.ascii_only))
 
     def fresh_variant(self) -> None:
         if self.lesson is not None and self.lesson.variants is not None:

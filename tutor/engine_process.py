@@ -19,6 +19,8 @@ import dataclasses
 import json
 import subprocess
 import sys
+import threading
+import zlib
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,7 +60,18 @@ def unpack(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     view = memoryview(data)[end + 1 :]
     blocks: dict[str, Any] = {}
     offset = 0
-    for name, shape in names:
+    if not isinstance(names, list) or not isinstance(meta, dict):
+        raise EngineProcessError("the engine's reply has a bad header")
+    for entry in names:
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 2
+            and isinstance(entry[0], str)
+            and isinstance(entry[1], list)
+            and all(isinstance(n, int) and n >= 0 for n in entry[1])
+        ):
+            raise EngineProcessError(f"the engine's reply names a bad block: {entry!r:.60}")
+        name, shape = entry
         count = 1
         for n in shape:
             count *= n
@@ -126,7 +139,8 @@ class RemoteNumbers:
     def training_history(self, training: Training) -> list[float]:
         if self.training is None:
             try:
-                _, b = run(request(self.layout, training=training))
+                # no time limit: a long training set takes long here too (in a worker)
+                _, b = run(request(self.layout, training=training), timeout=None)
                 self.training = tuple(b["training"])
             except (EngineProcessError, KeyError):
                 from tutor.arrays import compile_layout
@@ -185,32 +199,75 @@ def request(
     return pack(meta, blocks)
 
 
+def fingerprint(lesson: Lesson) -> str:
+    """A digest of everything the lesson file says (its ranges, decimals and mistakes shape a
+    variant too), for telling whether the file read again is the one the tutor read."""
+    whole = repr(dataclasses.replace(lesson, path=None, file=""))
+    return f"{zlib.crc32(whole.encode()):08x}-{len(whole)}"
+
+
+# The engine process's first lines: this copy of the package is importable, after the
+# standard library (a stdlib-named module in site-packages must not shadow it there only).
+BOOT = """
+import sys
+root = sys.argv[1]
+if root not in sys.path:
+    at = [k for k, p in enumerate(sys.path) if p.endswith(("site-packages", "dist-packages"))]
+    sys.path.insert(at[0] if at else len(sys.path), root)
+from tutor.engine_process import main
+sys.exit(main())
+"""
+
+
 def _command() -> list[str]:
-    """This interpreter, with this copy of the package first on its path; ``-P`` keeps the
-    working directory (say, a learner's own ``numpy.py``) off it."""
-    root = str(Path(__file__).resolve().parent.parent)
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "from tutor.engine_process import main; sys.exit(main())"
-    )
-    return [sys.executable, "-P", "-c", code, root]
+    """This interpreter and this copy of the package; ``-P`` keeps the working directory
+    (say, a learner's own ``numpy.py``) off the path."""
+    return [sys.executable, "-P", "-c", BOOT, str(Path(__file__).resolve().parent.parent)]
 
 
-def run(payload: bytes, timeout: float = TIMEOUT) -> tuple[dict[str, Any], dict[str, Any]]:
+class Stopped(EngineProcessError):
+    """The tutor is closing: the engine process was ended, and nobody needs its numbers."""
+
+
+_live: dict[subprocess.Popen[bytes], bool] = {}  # running engine processes → stopped?
+_live_lock = threading.Lock()
+
+
+def stop() -> None:
+    """End every engine process at once (the tutor is closing), so that quitting never
+    waits for one."""
+    with _live_lock:
+        for proc in _live:
+            _live[proc] = True
+            proc.kill()
+
+
+def run(payload: bytes, timeout: float | None = TIMEOUT) -> tuple[dict[str, Any], dict[str, Any]]:
     """Send a request to a new engine process and unpack its reply."""
     try:
-        done = subprocess.run(
-            _command(), input=payload, capture_output=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise EngineProcessError(f"the engine process took more than {timeout:g} s") from None
+        with _live_lock:
+            proc = subprocess.Popen(
+                _command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            _live[proc] = False
     except OSError as err:
         raise EngineProcessError(f"the engine process could not start ({err})") from None
-    if done.returncode != 0:
-        words = done.stderr.decode(errors="replace").strip().splitlines()
-        why = words[-1] if words else f"exit code {done.returncode}"
+    try:
+        out, err = proc.communicate(payload, timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise EngineProcessError(f"the engine process took more than {timeout:g} s") from None
+    finally:
+        with _live_lock:
+            stopped = _live.pop(proc, False)
+    if stopped:
+        raise Stopped("the tutor is closing")
+    if proc.returncode != 0:
+        words = err.decode(errors="replace").strip().splitlines()
+        why = words[-1] if words else f"exit code {proc.returncode}"
         raise EngineProcessError(f"the engine process failed: {why}")
-    return unpack(done.stdout)
+    return unpack(out)
 
 
 def compute(
@@ -226,7 +283,12 @@ def compute(
     if seed is not None:
         if lesson.path is None:
             raise EngineProcessError("a lesson without a file cannot draw its variant there")
-        variant = {"path": str(lesson.path), "id": lesson.id, "seed": seed}
+        variant = {
+            "path": str(lesson.path),
+            "id": lesson.id,
+            "seed": seed,
+            "lesson": fingerprint(lesson),
+        }
     meta, b = run(request(layout, paths, variant=variant), timeout)
     try:
         if seed is not None:
@@ -293,6 +355,8 @@ def numbers_for(lesson: Lesson, seed: int | None = None) -> tuple[Lesson, Remote
         return None
     try:
         return compute(lesson, seed)
+    except Stopped:
+        raise
     except EngineProcessError:
         return None
 
@@ -393,7 +457,10 @@ def _draw_variant(
     from tutor.variants import draw_variant
 
     base = load_lesson(Path(variant["path"]), variant["id"])
-    if dataclasses.replace(layout_of(base.network), bias_group={}) != layout:
+    if (
+        fingerprint(base) != variant["lesson"]
+        or dataclasses.replace(layout_of(base.network), bias_group={}) != layout
+    ):
         raise ValueError("the lesson file has changed since the tutor read it")
     net = draw_variant(base, int(variant["seed"])).network
     put("v_inputs", net.inputs)

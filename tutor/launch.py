@@ -69,6 +69,7 @@ def seed_number(text: str) -> int:
 
 def launch(argv: list[str]) -> int:
     from tutor.cli import CliError, load
+    from tutor.lesson import NO_VARIANTS
     from tutor.progress import ProgressLocked, ProgressStore
     from tutor.textmode import wants_ascii
 
@@ -78,8 +79,10 @@ def launch(argv: list[str]) -> int:
         parser.error("--seed needs a LESSON")
     try:
         lesson = load(args.lesson) if args.lesson else None
-        if lesson is not None and args.seed is not None:
-            load(args.lesson, args.seed)  # refuse a lesson without variants before starting
+        if lesson is not None and args.seed is not None and lesson.variants is None:
+            # refused before starting; the variant itself is drawn by the engine process,
+            # so that NumPy is not loaded here (see tutor.engine_process)
+            raise CliError(NO_VARIANTS.format(id=lesson.id))
     except CliError as err:
         print(f"tutor: {err}", file=sys.stderr)
         return 2

@@ -187,6 +187,9 @@ class Training:
     epochs: int = 1000
 
 
+NO_VARIANTS = "lesson {id!r} has no [variants] section, so it has no variants"
+
+
 @dataclass(frozen=True)
 class Lesson:
     """A validated lesson: the network, its texts and its quiz settings."""

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from tutor.lesson import Layer, Lesson, Network
+from tutor.lesson import NO_VARIANTS, Layer, Lesson, Network
 
 MAX_TRIES = 60
 SATURATION = 4.0  # |sum| beyond which σ′ and tanh′ are tiny
@@ -27,7 +27,7 @@ class NoVariants(ValueError):
 def draw_variant(lesson: Lesson, seed: int) -> Lesson:
     """The lesson with numbers drawn for ``seed``; the least degenerate of a few tries."""
     if lesson.variants is None:
-        raise NoVariants(f"lesson {lesson.id!r} has no [variants] section, so it has no variants")
+        raise NoVariants(NO_VARIANTS.format(id=lesson.id))
     rng = np.random.default_rng(seed)
     best: tuple[int, Lesson] | None = None
     for _ in range(MAX_TRIES):

@@ -152,7 +152,12 @@ class QuizScreen(TutorScreen):
         try:
             session = self.build()
         except Exception as err:  # noqa: BLE001 - shown to the learner, never a traceback
-            self.app.call_from_thread(self.feedback, f"This lesson could not be prepared: {err}")
+            from tutor.engine_process import Stopped
+
+            if not isinstance(err, Stopped):  # Stopped: the tutor is closing
+                self.app.call_from_thread(
+                    self.feedback, f"This lesson could not be prepared: {err}"
+                )
             return
         self.app.call_from_thread(self.attach, session)
 

@@ -10,12 +10,18 @@ from textual.widgets import Static
 
 from tutor.textmode import safe_text, to_ascii
 
+SLACK = 12  # blank lines the body may keep under a text rather than re-lay-out the screen
+
 
 class InfoPanel(VerticalScroll):
     """Scrollable; its content is always Text or a Rich renderable built from Text."""
 
     DEFAULT_CSS = """
-    InfoPanel { height: 1fr; padding: 0 1; scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
+    InfoPanel {
+        height: 1fr; padding: 0 1;
+        /* the scrollbar's column is kept: its coming and going re-wrapped the text */
+        scrollbar-gutter: stable; scrollbar-size-vertical: 1;
+    }
     InfoPanel > Static { width: 1fr; min-height: 100%; }
     """
 
@@ -24,7 +30,7 @@ class InfoPanel(VerticalScroll):
 
     def __init__(self, *, id: str | None = None):
         super().__init__(id=id)
-        self._tallest = (0, 0)  # (width, height) of the tallest body at that width
+        self._kept = (0, 0)  # (width, height) the body was given for the last text
 
     def compose(self):
         self.body = Static(id="panel-body")
@@ -35,7 +41,7 @@ class InfoPanel(VerticalScroll):
 
     def on_resize(self) -> None:
         """A new size lays the screen out anyway: the body starts again at the panel's height."""
-        self._tallest = (0, 0)
+        self._kept = (0, 0)
         self.body.styles.min_height = "100%"
 
     def show(
@@ -56,11 +62,11 @@ class InfoPanel(VerticalScroll):
             self.scroll_home(animate=False)
 
     def _update_body(self, content: RenderableType) -> None:
-        """Replace the text, re-laying-out the screen only if the body must grow. A layout
-        is most of the cost of an answer (and when the panel's scrollbar comes or goes, it
-        takes three frames), so the body is at least as tall as the panel, and at least as
-        tall as the tallest text shown at this width: after the first few steps every text
-        fits. A shorter text leaves blank lines below it, within the scrolled area."""
+        """Replace the text, re-laying-out the screen only if the body's height must change.
+        A layout is most of the cost of an answer, so the body keeps its height when that
+        is at most ``SLACK`` lines (or a panel) more than the text needs: texts of about the
+        same length (the steps of a lesson in a small panel) go by without a layout, and no
+        text is followed by more than that many blank lines (not a long breakdown's worth)."""
         body = self.body
         width = body.content_region.width
         if not width:  # not laid out yet
@@ -68,12 +74,12 @@ class InfoPanel(VerticalScroll):
             return
         body.update(content, layout=False)
         height = body.get_content_height(body.size, self.size, width) + body.styles.gutter.height
-        # min-height 100%: any text shorter than the panel takes the panel's height
-        height = max(height, self.scrollable_content_region.height)
-        tallest_width, tallest = self._tallest
-        if tallest_width == width:
-            height = max(height, tallest)
-        self._tallest = (width, height)
+        panel = self.scrollable_content_region.height
+        height = max(height, panel)  # min-height 100%
+        kept_width, kept = self._kept
+        if kept_width == width and height < kept <= height + max(panel, SLACK):
+            height = kept
+        self._kept = (width, height)
         if height != body.outer_size.height:
             body.styles.min_height = height
             body.refresh(layout=True)

@@ -25,7 +25,7 @@ class TextLines(Widget):
     """
 
     def __init__(self, content: VisualType = "", *, id: str | None = None):
-        super().__init__(id=id)
+        super().__init__(id=id, markup=False)  # Textual's own paths read str as markup
         self._content = content
         self._lines: list[Strip] = []
         self._drawn_for: Any = None  # what the drawn lines depend on besides the text
@@ -42,6 +42,8 @@ class TextLines(Widget):
         """Show ``content``; repaint the lines that changed (every line if the size or the
         style changed since the last drawing, or nothing was drawn yet)."""
         self._content = content
+        if not self.is_attached:  # drawn when first painted
+            return
         key = self._draw_key()
         if self._drawn_for != key:
             self._drawn_for = None  # drawn again when painted
