@@ -1,4 +1,4 @@
-"""The NumPy engine in a short-lived child process, so that the tutor itself never loads NumPy.
+"""The NumPy engine in a short-lived child process, so that the tutor itself need not load NumPy.
 
 NumPy's import is most of an interactive session's memory (about 12 MiB of a 50 MiB
 process), and a lab host runs one session per student. So the tutor sends the network's
