@@ -40,8 +40,9 @@ def fresh_seed() -> int:
 def plan_for(lesson: Lesson, seed: int | None, here: bool = False) -> Plan:
     """The plan of the lesson, or of ``seed``'s variant of it. Its numbers (and a variant's
     drawing) come from the engine process, so that NumPy stays out of this long-lived
-    process; they are computed here when that saves nothing (``here``: a drill, which loads
-    NumPy to choose its steps anyway) or is not possible."""
+    process; they are computed here when that saves nothing or is not possible (``here``: a
+    drill, which loads NumPy to choose its steps anyway, and review mode, which needs the
+    whole plan before its first paint)."""
     from tutor.engine_process import numbers_for
     from tutor.plan import build_plan
 
@@ -145,8 +146,9 @@ class TutorApp(App[int]):
     ) -> None:
         """Open ``lesson`` (the file's own numbers) in a mode, on the variant of ``seed``.
 
-        The quiz screen is shown at once; NumPy, the engine and the plan are loaded in a
-        worker (see ``QuizScreen``), so the first prompt appears as fast as Textual allows.
+        The quiz screen is shown at once; the lesson's numbers (from the engine process) and
+        the plan are made in a worker (see ``QuizScreen``), so the first prompt appears as
+        fast as Textual allows.
         """
         from tutor.screens.quiz import QuizScreen
 
