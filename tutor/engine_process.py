@@ -57,11 +57,11 @@ def unpack(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
         meta, names = header["meta"], header["blocks"]
     except (ValueError, KeyError, TypeError) as err:
         raise EngineProcessError(f"the engine's reply has a bad header ({err})") from None
+    if not isinstance(names, list) or not isinstance(meta, dict):
+        raise EngineProcessError("the engine's reply has a bad header")
     view = memoryview(data)[end + 1 :]
     blocks: dict[str, Any] = {}
     offset = 0
-    if not isinstance(names, list) or not isinstance(meta, dict):
-        raise EngineProcessError("the engine's reply has a bad header")
     for entry in names:
         if not (
             isinstance(entry, list)
@@ -86,8 +86,10 @@ def unpack(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     return meta, blocks
 
 
-def doubles(values: Iterable[float]) -> bytes:
-    return array("d", values).tobytes()
+def vector(values: Iterable[float]) -> tuple[tuple[int], bytes]:
+    """A one-dimensional block: its shape and its float64 bytes."""
+    packed = array("d", values)
+    return (len(packed),), packed.tobytes()
 
 
 # --- the tutor's side -----------------------------------------------------------------------
@@ -160,29 +162,21 @@ def request(
     the training-set curve; without, the step, ``paths`` outputs' path gradients and the
     loss curve. With ``variant`` (the lesson file, its id and a seed) it first draws that
     variant's numbers, from the file, after checking the file still holds ``layout``."""
-    blocks: dict[str, tuple[Sequence[int], bytes]] = {
-        "x": ((len(layout.x),), doubles(layout.x)),
-        "t": ((len(layout.t),), doubles(layout.t)),
-    }
+    blocks: dict[str, tuple[Sequence[int], bytes]] = {"x": vector(layout.x), "t": vector(layout.t)}
     layers = []
     for li, layer in enumerate(layout.layers):
-        blocks[f"w{li}"] = ((len(layer.values),), doubles(layer.values))
+        blocks[f"w{li}"] = vector(layer.values)
         if layer.rows is not None and layer.cols is not None:
-            blocks[f"r{li}"] = ((len(layer.rows),), doubles(layer.rows))
-            blocks[f"c{li}"] = ((len(layer.cols),), doubles(layer.cols))
+            blocks[f"r{li}"] = vector(layer.rows)
+            blocks[f"c{li}"] = vector(layer.cols)
         if layer.bias is not None:
-            blocks[f"b{li}"] = ((len(layer.bias),), doubles(layer.bias))
-        blocks[f"g{li}"] = ((len(layer.groups),), doubles(layer.groups))
+            blocks[f"b{li}"] = vector(layer.bias)
+        blocks[f"g{li}"] = vector(layer.groups)
         layers.append({"sparse": layer.rows is not None, "bias": layer.bias is not None})
     if training is not None:
-        blocks["tx"] = (
-            (len(training.inputs), len(layout.x)),
-            doubles(v for row in training.inputs for v in row),
-        )
-        blocks["tt"] = (
-            (len(training.targets), len(layout.t)),
-            doubles(v for row in training.targets for v in row),
-        )
+        for name, rows in (("tx", training.inputs), ("tt", training.targets)):
+            width = len(rows[0]) if rows else 0
+            blocks[name] = ((len(rows), width), vector(v for row in rows for v in row)[1])
     meta = {
         "sizes": list(layout.sizes),
         "activations": list(layout.activations),
