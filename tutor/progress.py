@@ -199,25 +199,31 @@ class ProgressStore:
 
     # --- writing
     def record(self, entry: dict[str, Any]) -> None:
-        """Log one event (fsynced: the record of truth), apply it, and save the state soon."""
+        """Log one event (on disk before this returns: the record of truth), apply it, and
+        save the state soon. This is on the path from Enter to the verdict, so it costs one
+        open, two ``fstat`` calls, one write and one ``fdatasync``, and no path look-ups."""
         state = self.state()
-        if state.get("log_bytes") != self._log_size():
-            self._replay_tail(state)  # the log grew since this state was read: catch up first
-        self.append_attempt(entry)
-        apply_entry(state, entry)
-        state["log_bytes"] = self._log_size()
-        self.save_soon()
-
-    def append_attempt(self, entry: dict[str, Any]) -> None:
-        """Append one line to the log and fsync it."""
-        self.ensure_dir()
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
-        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = self._open_log()
         try:
+            if state.get("log_bytes") != os.fstat(fd).st_size:
+                self._replay_tail(state)  # the log grew since this state was read: catch up
             os.write(fd, line)
-            os.fsync(fd)
+            _sync_data(fd)
+            state["log_bytes"] = os.fstat(fd).st_size
         finally:
             os.close(fd)
+        apply_entry(state, entry)
+        self.save_soon()
+
+    def _open_log(self) -> int:
+        """The log, opened for appending; its folder is made only if it is missing."""
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        try:
+            return os.open(self.log_path, flags, 0o600)
+        except FileNotFoundError:
+            self.ensure_dir()
+            return os.open(self.log_path, flags, 0o600)
 
     def save_soon(self) -> None:
         """Rewrite the state file at most once a second, off the interface's thread (its
@@ -331,6 +337,12 @@ def apply_entry(state: dict[str, Any], entry: dict[str, Any]) -> None:
         lesson["updated"] = entry["time"]
     if isinstance(entry.get("leitner"), dict):
         state["leitner"] = dict(entry["leitner"])
+
+
+def _sync_data(fd: int) -> None:
+    """Flush a file's data, and the size that reads it back, to the disk. ``fdatasync``
+    skips the times an ``fsync`` also writes; systems without it get ``fsync``."""
+    getattr(os, "fdatasync", os.fsync)(fd)
 
 
 def _now() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.geometry import Region, Size
 from textual.reactive import Reactive
+from textual.strip import Strip
 from textual.widgets import Input
 from textual.widgets.input import Selection
 
@@ -17,13 +18,34 @@ class AnswerInput(Input):
 
     Its text, cursor, selection and blink also repaint the whole box, border lines included,
     although only the line of text changes: here they repaint that line alone (a key, a
-    cleared answer and each blink cost a third as many lines to draw and to send)."""
+    cleared answer and each blink cost a third as many lines to draw and to send).
+
+    The empty box, shown after every right answer, is drawn once and kept."""
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
     value: Reactive[str] = Reactive("", init=False, repaint=False)
     selection: Reactive[Selection] = Reactive(Selection.cursor(0), repaint=False)
     _cursor_visible: Reactive[bool] = Reactive(True, repaint=False)
     _suggestion: Reactive[str] = Reactive("", repaint=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._empty_line: tuple[tuple, Strip] | None = None
+
+    def render_line(self, y: int) -> Strip:
+        """The empty box's text line is the same after every answer, and drawing it costs
+        Textual's Input a Rich render: it is kept until its size, focus, blink, placeholder
+        or any style changes (Textual's ``Log`` keeps its lines the same way)."""
+        if y != 0 or self.value:
+            return super().render_line(y)
+        key = (self._cursor_visible, self.has_focus, self.size.width, self.placeholder)
+        if self._empty_line is None or self._empty_line[0] != key:
+            self._empty_line = (key, super().render_line(0))
+        return self._empty_line[1]
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._empty_line = None
 
     def watch_value(self) -> None:
         self._repaint_text()
