@@ -171,6 +171,29 @@ class QuizSession:
             return n, n
         return self._ordinal.get(current.id, 0), n
 
+    def if_right(self) -> tuple[Step, tuple[int, int], float] | None:
+        """Where a right answer to the current step would lead: the next step, its (k, N)
+        and the score then; None at the last step. Nothing changes: this is for drawing
+        that screen while the learner types (a guess; the drills' clock is not in it)."""
+        step = self.current
+        if step is None:
+            return None
+        following = next(
+            (
+                self.plan[i]
+                for i in range(self.index + 1, len(self.plan))
+                if self.records[self.plan[i].id].status == TODO
+            ),
+            None,
+        )
+        if following is None:
+            return None
+        misses = self.records[step.id].misses
+        gain = EXAM_POINTS[min(misses, len(EXAM_POINTS) - 1)] if self.mode == "exam" else 1.0
+        total = sum(self._points.values()) + (gain if step.id in self._ordinal else 0.0)
+        score = total if self.mode == "exam" else int(total)
+        return following, (self._ordinal.get(following.id, 0), self.total_asked), score
+
     @property
     def score(self) -> float:
         """Right answers (correct or carried); in an exam, the points earned."""

@@ -134,13 +134,15 @@ class Grader:
         x = parsed.value
         tol = self.tolerance(step)
         if tol.accepts(x, expected):
-            return Verdict(
-                step.id, CORRECT, text, x, expected, f"Correct: {step.label} = {self.fmt(expected)}"
-            )
+            return Verdict(step.id, CORRECT, text, x, expected, self.correct_message(step))
         carried = self._carried(step, text, x, tol, learner or {})
         if carried is not None:
             return carried
         return self._incorrect(step, parsed, tol, learner or {}, reveal_expected)
+
+    def correct_message(self, step: Step) -> str:
+        """What a right answer to ``step`` is told (known before it is typed)."""
+        return f"Correct: {step.label} = {self.fmt(step.value)}"
 
     # --- error carried forward
     def usable_earlier(self, step: Step, learner: Mapping[str, float]) -> dict[str, float]:

@@ -36,12 +36,18 @@ from tutor.widgets.textlines import TextLines
 W = TypeVar("W", bound=Widget)
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from tutor.grading.grade import Verdict
+    from tutor.plan import Step
     from tutor.session import QuizSession
 
 # the rows under and over the diagram (app.tcss): the status line, the history and the panel
 # at their smallest (#middle's min-height), the prompt, the feedback and the footer
 OTHER_ROWS = 1 + 5 + 3 + 3 + 1
+# seconds after an answer to draw what the next right answer shows: its frame is painted by
+# then, and the learner has not typed the next answer yet
+DRAW_AHEAD_AFTER = 0.1
 
 FEEDBACK_STYLE = {
     CORRECT: "bold green",
@@ -109,6 +115,7 @@ class QuizScreen(TutorScreen):
         self.mode = mode
         self.browsing: str | None = None  # step id selected in the history, if any
         self.reveal_armed: str | None = None
+        self._ahead: Timer | None = None
 
     # --- layout
     def compose(self) -> ComposeResult:
@@ -211,12 +218,13 @@ class QuizScreen(TutorScreen):
         if s is None:
             return
         step = s.current
-        extra = f"seed {self.plan.lesson.seed}" if self.plan.lesson.seed is not None else ""
-        if self.mode == "drill":
-            minutes, seconds = divmod(int(s.elapsed()), 60)
-            extra = f"streak {s.streak}  {minutes}:{seconds:02d}  {extra}".strip()
         self._one("#status", StatusBar).show(
-            self.plan.lesson.title, s.position(), s.score, self.mode, self.ascii_only, extra
+            self.plan.lesson.title,
+            s.position(),
+            s.score,
+            self.mode,
+            self.ascii_only,
+            self.status_extra(),
         )
         highlight = set(step.involves) if step else set()
         self._one("#diagram", NetworkDiagram).show(
@@ -248,13 +256,54 @@ class QuizScreen(TutorScreen):
         if step is None:
             label.update(Text("Lesson complete"))
         else:  # its size is fixed (set once in attach): no re-layout of the screen
-            label.update(Text(self.label_of(step.id) + " =", style="bold"))
+            label.update(self.prompt_label(step.id))
+        # a timer, not call_after_refresh: that can run before the frame it should follow
+        if self._ahead is not None:
+            self._ahead.stop()
+        self._ahead = self.set_timer(DRAW_AHEAD_AFTER, self.draw_ahead, name="draw-ahead")
+
+    def status_extra(self) -> str:
+        s = self.session
+        extra = f"seed {self.plan.lesson.seed}" if self.plan.lesson.seed is not None else ""
+        if self.mode == "drill":
+            minutes, seconds = divmod(int(s.elapsed()), 60)
+            extra = f"streak {s.streak}  {minutes}:{seconds:02d}  {extra}".strip()
+        return extra
+
+    def prompt_label(self, step_id: str) -> Text:
+        return Text(self.label_of(step_id) + " =", style="bold")
+
+    def step_panel(self, step: Step) -> tuple[str, Text]:
+        """The panel's title and text while ``step`` is asked."""
+        return PHASE_TITLES.get(step.phase, step.phase), Text(self.text(step.meaning), style="dim")
+
+    def draw_ahead(self) -> None:
+        """Once the screen is painted, draw what a right answer would show next (the
+        verdict, the status line, the prompt and the panel): it then costs no drawing after Enter;
+        a wrong guess costs only the drawing it would have cost anyway."""
+        s = self.session
+        ahead = s.if_right() if s is not None and self.browsing is None else None
+        if ahead is None:
+            return
+        step, position, score = ahead
+        lesson = self.plan.lesson
+        right = s.grader.correct_message(s.current)
+        self._one("#feedback", TextLines).prepare(self.feedback_text(right, CORRECT))
+        self._one("#status", StatusBar).prepare_line(
+            lesson.title, position, score, self.mode, self.ascii_only, self.status_extra()
+        )
+        self._one("#step-label", TextLines).prepare(self.prompt_label(step.id))
+        panel = self._lazy(InfoPanel)
+        if panel is not None:
+            panel.prepare(*self.step_panel(step), self.ascii_only)
 
     def feedback(self, message: str, verdict: str | None = None) -> None:
+        # a fixed height: no re-layout
+        self._one("#feedback", TextLines).update(self.feedback_text(message, verdict))
+
+    def feedback_text(self, message: str, verdict: str | None = None) -> Text:
         style = FEEDBACK_STYLE.get(verdict or "", "")
-        self._one("#feedback", TextLines).update(  # a fixed height: no re-layout
-            Text(self.text(safe_text(message, 600)), style=style)
-        )
+        return Text(self.text(safe_text(message, 600)), style=style)
 
     def show_panel(self, title: str, body, at_end: bool = False) -> None:
         panel = self._lazy(InfoPanel)
@@ -335,8 +384,7 @@ class QuizScreen(TutorScreen):
             return
         step = self.session.current
         if step is not None:
-            phase = PHASE_TITLES.get(step.phase, step.phase)
-            self.show_panel(phase, Text(self.text(step.meaning), style="dim"))
+            self.show_panel(*self.step_panel(step))
 
     def show_hints(self, step_id: str) -> None:
         from tutor.formula import ASCII, UNICODE

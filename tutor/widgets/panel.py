@@ -6,9 +6,9 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Static
 
 from tutor.textmode import safe_text, to_ascii
+from tutor.widgets.textlines import TextLines
 
 SLACK = 12  # blank lines the body may keep under a text rather than re-lay-out the screen
 
@@ -22,7 +22,7 @@ class InfoPanel(VerticalScroll):
         /* the scrollbar's column is kept: its coming and going re-wrapped the text */
         scrollbar-gutter: stable; scrollbar-size-vertical: 1;
     }
-    InfoPanel > Static { width: 1fr; min-height: 100%; }
+    InfoPanel > TextLines { width: 1fr; min-height: 100%; }
     """
 
     class Ready(Message):
@@ -33,7 +33,7 @@ class InfoPanel(VerticalScroll):
         self._kept = (0, 0)  # (width, height) the body was given for the last text
 
     def compose(self):
-        self.body = Static(id="panel-body")
+        self.body = TextLines(id="panel-body")
         yield self.body
 
     def on_mount(self) -> None:
@@ -47,19 +47,26 @@ class InfoPanel(VerticalScroll):
     def show(
         self, title: str, body: RenderableType | str, ascii_only: bool = False, at_end: bool = False
     ) -> None:
-        if isinstance(body, str):
-            text = safe_text(body, 20_000)
-            body = Text(to_ascii(text) if ascii_only else text)
-        heading = Text(to_ascii(title) if ascii_only else title, style="bold underline")
-        if isinstance(body, Text):  # one Text draws faster than a Group of Rich renderables
-            content: RenderableType = Text.assemble(heading, "\n", body)
-        else:
-            content = Group(heading, body)
-        self._update_body(content)
+        self._update_body(self.content(title, body, ascii_only))
         if at_end:
             self.call_after_refresh(self.scroll_end, animate=False)
         else:
             self.scroll_home(animate=False)
+
+    def prepare(self, title: str, body: RenderableType | str, ascii_only: bool = False) -> None:
+        """Draw what :meth:`show` would show, ahead of time (see ``TextLines.prepare``)."""
+        self.body.prepare(self.content(title, body, ascii_only))
+
+    @staticmethod
+    def content(title: str, body: RenderableType | str, ascii_only: bool) -> RenderableType:
+        """The title over the body."""
+        if isinstance(body, str):
+            text = safe_text(body, 20_000)
+            body = Text(to_ascii(text) if ascii_only else text)
+        heading = Text(to_ascii(title) if ascii_only else title, style="bold underline")
+        if isinstance(body, Text):  # one Text draws faster, and can be drawn ahead
+            return Text.assemble(heading, "\n", body)
+        return Group(heading, body)
 
     def _update_body(self, content: RenderableType) -> None:
         """Replace the text, re-laying-out the screen only if the body's height must change.
@@ -69,10 +76,10 @@ class InfoPanel(VerticalScroll):
         text is followed by more than that many blank lines (not a long breakdown's worth)."""
         body = self.body
         width = body.content_region.width
+        body.update(content)
         if not width:  # not laid out yet
-            body.update(content)
+            body.refresh(layout=True)
             return
-        body.update(content, layout=False)
         height = body.get_content_height(body.size, self.size, width) + body.styles.gutter.height
         panel = self.scrollable_content_region.height
         height = max(height, panel)  # min-height 100%

@@ -13,7 +13,15 @@ class StatusBar(TextLines):
     StatusBar { height: 1; background: $primary; color: $text; padding: 0 1; }
     """
 
-    def show(
+    def show(self, *args, **kwargs) -> None:
+        """Show the line for ``line``'s arguments."""
+        self.update(self.line(*args, **kwargs))  # one line, always: no re-layout of the screen
+
+    def prepare_line(self, *args, **kwargs) -> None:
+        """Draw ahead of time the line for ``line``'s arguments (see ``TextLines.prepare``)."""
+        self.prepare(self.line(*args, **kwargs))
+
+    def line(
         self,
         title: str,
         position: tuple[int, int],
@@ -21,7 +29,8 @@ class StatusBar(TextLines):
         mode: str = "learn",
         ascii_only: bool = False,
         extra: str = "",
-    ) -> None:
+    ) -> Text:
+        """Title on the left (cut to fit), then step k/N, the score and the mode."""
         k, n = position
         right = f"  step {k}/{n}  score {score:g}"
         if extra:
@@ -39,4 +48,4 @@ class StatusBar(TextLines):
         text = Text(title, style="bold")
         text.append(" " * max(1, room - len(title)))
         text.append(right)
-        self.update(text)  # one line, always: no re-layout of the screen
+        return text
