@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from apphelpers import answer, answer_steps, fill, make_app, run, screen_text, wait_for
+from apphelpers import (
+    answer,
+    answer_steps,
+    drawings,
+    fill,
+    make_app,
+    run,
+    screen_text,
+    wait_for,
+)
 from conftest import LESSONS
 from textual.widgets import Input
 
@@ -471,3 +480,73 @@ async def test_the_feedback_stays_on_screen_whatever_the_diagram(tmp_path, lesso
             assert app.screen.max_scroll_y == 0
             assert app.screen.query_one("#feedback").region.bottom <= height - 1  # footer
             assert shown.splitlines()[0] in screen_text(app)
+
+
+async def test_a_right_answer_draws_no_text_after_enter(tmp_path, monkeypatch):
+    """What a right answer shows (the verdict, the status line, the next prompt and its
+    panel text) is drawn while the learner types: Enter only swaps in drawn lines."""
+    from tutor.screens.quiz import DRAW_AHEAD_AFTER
+
+    app = make_app(tmp_path)
+    async with run(app, size=(80, 24)) as pilot:
+        drawn = drawings(monkeypatch)
+        for _ in range(4):
+            step = app.session.current
+            await pilot.pause(DRAW_AHEAD_AFTER + 0.05)  # the learner is typing
+            drawn.clear()
+            await fill(pilot, f"{step.value:.5f}")
+            await pilot.pause()
+            nxt = app.session.current
+            assert nxt is not step
+            assert not {"status", "step-label", "feedback", "panel-body"} & set(drawn), drawn
+            shown = screen_text(app)
+            assert f"Correct: {step.label} = " in shown
+            assert f"{nxt.label} =" in shown
+            assert f"step {app.session.position()[0]}/" in shown
+            assert nxt.meaning.split()[0] in shown
+
+
+async def test_a_wrong_guess_of_the_next_screen_is_drawn_as_usual(tmp_path):
+    """A wrong answer, a hint and a skip show what they always showed, drawn ahead or not."""
+    app = make_app(tmp_path)
+    async with run(app, size=(80, 24)) as pilot:
+        step = app.session.current
+        await pilot.pause(0.2)
+        await answer(pilot, "0.5")
+        assert "Correct" not in str(app.screen.query_one("#feedback").render())
+        await pilot.pause(0.2)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert f"Hints for {step.label}" in screen_text(app)
+        await pilot.pause(0.2)
+        await fill(pilot, f"{step.value:.5f}")
+        await pilot.pause()
+        assert f"Correct: {step.label}" in screen_text(app)
+
+
+async def test_the_kept_empty_answer_box_follows_theme_focus_and_size(tmp_path):
+    """The empty box's line is drawn once and kept; it is drawn again when anything that
+    shapes it changes, so it is always what Textual's Input would draw."""
+    from tutor.widgets.answer import AnswerInput
+
+    app = make_app(tmp_path)
+    async with run(app, size=(80, 24)) as pilot:
+        box = app.screen.query_one("#answer", AnswerInput)
+        await pilot.pause()
+        first = box.render_line(0)
+        assert box.render_line(0) is first
+        assert first == Input.render_line(box, 0)
+        seen = [first]
+        for change in (
+            lambda: setattr(app, "theme", "textual-light"),
+            box.blur,
+            lambda: pilot.resize_terminal(100, 24),
+        ):
+            result = change()
+            if hasattr(result, "__await__"):
+                await result
+            await pilot.pause()
+            line = box.render_line(0)
+            assert line == Input.render_line(box, 0)
+            assert line not in seen
+            seen.append(line)

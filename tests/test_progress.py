@@ -427,3 +427,46 @@ def test_a_seed_for_a_lesson_without_variants_is_refused_before_starting(tmp_pat
     out = tutor(str(lesson), "--seed", "3", env=env)
     assert out.returncode == 2
     assert "has no [variants] section" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("mode", ["learn", "exam"])
+def test_the_screen_a_right_answer_leads_to_is_known_before_it(tmp_path, mode):
+    """``if_right`` (what the interface draws ahead) names the step, position and score that
+    a right answer then really gives, after misses, skips and lost steps too."""
+    s = session_in(ProgressStore(tmp_path), mode=mode)
+    s.skip()  # sum_h1 stays open for later
+    k = 0
+    while not s.complete:
+        step, ahead = s.current, s.if_right()
+        k += 1
+        if k % 3 == 0:
+            s.submit("9")  # a miss: a right answer then earns less in an exam
+            ahead = s.if_right()
+        if mode == "exam" and k % 7 == 0:
+            for _ in range(3):
+                s.submit("9")  # lost: no prediction is used
+            continue
+        s.submit(f"{step.value:.6f}")
+        if ahead is None:  # the last step in order: what follows wraps round
+            assert s.complete or s.current.id == "sum_h1"
+            continue
+        assert (ahead[0].id, ahead[1], ahead[2]) == (s.current.id, s.position(), s.score)
+    assert s.if_right() is None
+
+
+def test_an_answer_after_the_folder_was_removed_is_still_saved_privately(tmp_path):
+    """The log is opened without checking its folder first (that is on the path to every
+    verdict); a folder removed under a running session is made again, private."""
+    import shutil
+
+    store = ProgressStore(tmp_path / "data")
+    s = session_in(store)
+    s.submit(f"{s.current.value:.6f}")
+    store.flush()  # the state file's writer thread is done with the folder
+    shutil.rmtree(tmp_path / "data")
+    s.submit(f"{s.current.value:.6f}")
+    assert stat.S_IMODE(os.stat(tmp_path / "data").st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(store.log_path).st_mode) == 0o600
+    lines = store.log_path.read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == ["out_h1"]
+    assert store.state()["log_bytes"] == store.log_path.stat().st_size

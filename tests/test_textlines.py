@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apphelpers import drawings
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import Static
@@ -84,3 +85,64 @@ async def test_a_resize_draws_it_again_at_the_new_width():
             " four five six",
             " seven eight",
         ]
+
+
+async def test_a_text_drawn_ahead_is_shown_without_drawing(monkeypatch):
+    app = Pair()
+    async with app.run_test(size=(40, 8)) as pilot:
+        lines, static = app.query_one("#lines", TextLines), app.query_one("#static", Static)
+        lines.update(Text("Correct: sum_h1 = 0.3775", style="green"))
+        await pilot.pause()
+        coming = Text("Correct: out_h1 = 0.59327, and the rest of a long line", style="green")
+        lines.prepare(coming)
+        drawn = drawings(monkeypatch)
+        lines._dirty_regions.clear()
+        lines.update(coming)
+        assert {r.y for r in lines._dirty_regions} == {0, 1}
+        await pilot.pause()
+        assert "lines" not in drawn
+        static.update(coming)
+        await pilot.pause()
+        assert shown(lines) == shown(static)
+
+        # drawn for another width: drawn again at the new one, not shown as it was
+        lines.prepare(Text("one two three four five six seven eight"))
+        lines.styles.width = 16
+        await pilot.pause()
+        drawn.clear()
+        lines.update(Text("one two three four five six seven eight"))
+        await pilot.pause()
+        assert "lines" in drawn
+        assert shown(lines)[1].strip() == "four five six"
+
+
+async def test_only_a_few_drawings_are_kept(monkeypatch):
+    from tutor.widgets.textlines import KEPT
+
+    app = Pair()
+    async with app.run_test(size=(40, 8)) as pilot:
+        lines = app.query_one("#lines", TextLines)
+        for k in range(50):
+            lines.prepare(f"text {k}")
+        assert len(lines._drawings) == KEPT
+        await pilot.pause()
+        drawn = drawings(monkeypatch)
+        lines.update("text 49")  # among the newest: kept
+        lines.update("text 0")  # long gone: drawn again
+        assert drawn == ["lines"]
+
+
+async def test_a_rich_renderable_is_drawn_each_time_it_is_shown(monkeypatch):
+    """Only str and Text can be told equal without drawing them; anything else is drawn."""
+    from rich.console import Group
+
+    app = Pair()
+    async with app.run_test(size=(40, 8)) as pilot:
+        lines = app.query_one("#lines", TextLines)
+        lines.update(Group(Text("a"), Text("b")))
+        await pilot.pause()
+        drawn = drawings(monkeypatch)
+        lines.update(Group(Text("a"), Text("c")))
+        await pilot.pause()
+        assert drawn == ["lines"]
+        assert [s.rstrip() for s in shown(lines)[:2]] == [" a", " c"]
