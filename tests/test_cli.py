@@ -23,9 +23,23 @@ def tutor(*args: str, env=None) -> subprocess.CompletedProcess:
 
 
 def test_help_for_every_command():
-    for cmd in ("list", "validate", "solve"):
+    from tutor.cli import COMMANDS, SUBCOMMANDS
+
+    whole = tutor("--help")
+    assert whole.returncode == 0
+    for cmd in COMMANDS:  # the parser of one command is made alone: its help is all there
+        assert SUBCOMMANDS[cmd][0]["help"] in whole.stdout
         out = tutor(cmd, "--help")
-        assert out.returncode == 0 and "usage: tutor" in out.stdout
+        assert out.returncode == 0 and f"usage: tutor {cmd}" in out.stdout
+        assert " ".join(SUBCOMMANDS[cmd][0]["description"].split()[:3]) in " ".join(
+            out.stdout.split()
+        )
+
+
+def test_a_command_with_a_bad_argument_is_named():
+    out = tutor("solve", "sigmoid-2-2-2", "--format", "pdf")
+    assert out.returncode == 2
+    assert "tutor solve: error: argument --format: invalid choice: 'pdf'" in out.stderr
 
 
 def test_list_json_has_the_seed():

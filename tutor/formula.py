@@ -10,18 +10,50 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from tutor.numfmt import fmt_given, fmt_value
 
 Env = Mapping[str, float]
 
 
-@dataclass(frozen=True)
-class Style:
+class _Value:
+    """An immutable value: equal to another of its kind with equal ``_parts``, hashable, and
+    shown as ``Kind(part=…)``. Written out rather than made by ``@dataclass``, which compiles
+    six methods for each class at import: 15 ms of every ``tutor solve`` here."""
+
+    __slots__ = ()
+    _parts: tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, p) == getattr(other, p) for p in self._parts)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *(getattr(self, p) for p in self._parts)))
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{p}={getattr(self, p)!r}" for p in self._parts)
+        return f"{type(self).__name__}({parts})"
+
+
+_set = object.__setattr__  # how a _Value's __init__ sets its parts
+
+
+class Style(_Value):
     """Unicode for capable terminals, ASCII for TERM=linux/dumb and for typable answers."""
 
-    ascii: bool = False
+    __slots__ = _parts = ("ascii",)
+    ascii: bool
+
+    def __init__(self, ascii: bool = False) -> None:
+        _set(self, "ascii", ascii)
 
     @property
     def mul(self) -> str:
@@ -39,17 +71,19 @@ ASCII = Style(True)
 SUM, PRODUCT, NEG, POWER, ATOM = 1, 2, 3, 4, 9
 
 
-@dataclass(frozen=True)
 class _Ctx:
-    style: Style
-    env: Env | None  # None: render names; else substitute numbers (env overrides defaults)
-    givens: Env | None
-    decimals: int
+    """How to render: the style, and the numbers to substitute (``env`` None: names)."""
+
+    __slots__ = ("style", "env", "givens", "decimals")
+
+    def __init__(self, style: Style, env: Env | None, givens: Env | None, decimals: int) -> None:
+        self.style, self.env, self.givens, self.decimals = style, env, givens, decimals
 
 
-class Formula:
+class Formula(_Value):
     """Base class: an expression over earlier steps (Ref), given numbers (Given) and literals."""
 
+    __slots__ = ()
     prec: int = ATOM
 
     def evaluate(self, env: Env | None = None, givens: Env | None = None) -> float:
@@ -121,12 +155,16 @@ def _number_text(value: float, ctx: _Ctx, leading: bool, given: bool) -> str:
     return text
 
 
-@dataclass(frozen=True)
 class Num(Formula):
     """A literal such as 1, 2 or ½ that is part of the rule, not of the lesson's numbers."""
 
+    __slots__ = _parts = ("value", "unicode")
     value: float
-    unicode: str | None = None
+    unicode: str | None
+
+    def __init__(self, value: float, unicode: str | None = None) -> None:
+        _set(self, "value", value)
+        _set(self, "unicode", unicode)
 
     def _eval(self, env: Env, givens: Env) -> float:
         return self.value
@@ -137,13 +175,18 @@ class Num(Formula):
         return _number_text(self.value, ctx, leading, given=True)
 
 
-@dataclass(frozen=True)
 class Given(Formula):
     """A number the lesson gives: an input, weight, bias, target or the learning rate."""
 
+    __slots__ = _parts = ("name", "value", "unicode")
     name: str
     value: float
-    unicode: str | None = None
+    unicode: str | None
+
+    def __init__(self, name: str, value: float, unicode: str | None = None) -> None:
+        _set(self, "name", name)
+        _set(self, "value", value)
+        _set(self, "unicode", unicode)
 
     def _eval(self, env: Env, givens: Env) -> float:
         return float(givens.get(self.name, self.value))
@@ -155,13 +198,18 @@ class Given(Formula):
         return _number_text(value, ctx, leading, given=True)
 
 
-@dataclass(frozen=True)
 class Ref(Formula):
     """An earlier step's value, by id; the learner's own answer when grading carried errors."""
 
+    __slots__ = _parts = ("step_id", "label", "value")
     step_id: str
     label: str
     value: float
+
+    def __init__(self, step_id: str, label: str, value: float) -> None:
+        _set(self, "step_id", step_id)
+        _set(self, "label", label)
+        _set(self, "value", value)
 
     def _eval(self, env: Env, givens: Env) -> float:
         return float(env.get(self.step_id, self.value))
@@ -179,10 +227,13 @@ class Ref(Formula):
         return ATOM
 
 
-@dataclass(frozen=True)
 class Sum(Formula):
+    __slots__ = _parts = ("terms",)
     terms: tuple[Formula, ...]
-    prec: int = SUM
+    prec = SUM
+
+    def __init__(self, terms: tuple[Formula, ...]) -> None:
+        _set(self, "terms", terms)
 
     def children(self) -> tuple[Formula, ...]:
         return self.terms
@@ -195,11 +246,15 @@ class Sum(Formula):
         return " + ".join(parts) if not ctx.style.ascii else " + ".join(parts)
 
 
-@dataclass(frozen=True)
 class Diff(Formula):
+    __slots__ = _parts = ("left", "right")
     left: Formula
     right: Formula
-    prec: int = SUM
+    prec = SUM
+
+    def __init__(self, left: Formula, right: Formula) -> None:
+        _set(self, "left", left)
+        _set(self, "right", right)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.left, self.right)
@@ -214,10 +269,13 @@ class Diff(Formula):
         )
 
 
-@dataclass(frozen=True)
 class Product(Formula):
+    __slots__ = _parts = ("factors",)
     factors: tuple[Formula, ...]
-    prec: int = PRODUCT
+    prec = PRODUCT
+
+    def __init__(self, factors: tuple[Formula, ...]) -> None:
+        _set(self, "factors", factors)
 
     def children(self) -> tuple[Formula, ...]:
         return self.factors
@@ -230,11 +288,15 @@ class Product(Formula):
         return ctx.style.mul.join(parts)
 
 
-@dataclass(frozen=True)
 class Quot(Formula):
+    __slots__ = _parts = ("num", "den")
     num: Formula
     den: Formula
-    prec: int = PRODUCT
+    prec = PRODUCT
+
+    def __init__(self, num: Formula, den: Formula) -> None:
+        _set(self, "num", num)
+        _set(self, "den", den)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.num, self.den)
@@ -251,10 +313,13 @@ class Quot(Formula):
         return f"{self.num._wrapped(ctx, PRODUCT, leading)}{sep}{self.den._wrapped(ctx, POWER)}"
 
 
-@dataclass(frozen=True)
 class Neg(Formula):
+    __slots__ = _parts = ("arg",)
     arg: Formula
-    prec: int = NEG
+    prec = NEG
+
+    def __init__(self, arg: Formula) -> None:
+        _set(self, "arg", arg)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
@@ -269,10 +334,13 @@ class Neg(Formula):
 _SUPERSCRIPT = {2: "²", 3: "³"}
 
 
-@dataclass(frozen=True)
 class Square(Formula):
+    __slots__ = _parts = ("arg",)
     arg: Formula
-    prec: int = POWER
+    prec = POWER
+
+    def __init__(self, arg: Formula) -> None:
+        _set(self, "arg", arg)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
@@ -303,12 +371,16 @@ def _safe_ln(x: float) -> float:
     return -math.inf if x == 0 else math.nan
 
 
-@dataclass(frozen=True)
 class Call(Formula):
     """A named function: sigmoid, tanh, relu, step (relu's slope), exp, ln."""
 
+    __slots__ = _parts = ("fn", "arg")
     fn: str
     arg: Formula
+
+    def __init__(self, fn: str, arg: Formula) -> None:
+        _set(self, "fn", fn)
+        _set(self, "arg", arg)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
@@ -351,12 +423,16 @@ class Call(Formula):
         return f"{self.fn}({a})"
 
 
-@dataclass(frozen=True)
 class Softmax(Formula):
     """e^(z_k) / Σ_j e^(z_j), evaluated stably."""
 
+    __slots__ = _parts = ("k", "args")
     k: int
     args: tuple[Formula, ...]
+
+    def __init__(self, k: int, args: tuple[Formula, ...]) -> None:
+        _set(self, "k", k)
+        _set(self, "args", args)
 
     def children(self) -> tuple[Formula, ...]:
         return self.args
