@@ -9,6 +9,7 @@ import textwrap
 import pytest
 
 CORE = [
+    "tutor.values",
     "tutor.lesson",
     "tutor.layout",
     "tutor.numbers",

@@ -7,17 +7,16 @@ reader so that variants and misconceptions can rebuild arrays from altered numbe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from tutor import engine
 from tutor.layout import Layout, WeightIndex, layout_of
 from tutor.lesson import Network
+from tutor.values import Value
 
 
-@dataclass(frozen=True)
-class Compiled:
+class Compiled(Value):
     """A network as arrays, with the maps from names to array positions."""
 
     spec: engine.Spec

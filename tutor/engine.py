@@ -8,9 +8,10 @@ A new activation or loss is one entry in the tables below (plus its rendering in
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
+
+from tutor.values import Value
 
 Array = np.ndarray
 
@@ -48,8 +49,7 @@ def log_softmax(z: Array) -> Array:
     return shifted - np.log(np.exp(shifted).sum())
 
 
-@dataclass(frozen=True)
-class Activation:
+class Activation(Value):
     forward: Callable[[Array], Array]
     derivative: Callable[[Array, Array], Array] | None  # (z, a) -> da/dz, elementwise
 
@@ -109,8 +109,7 @@ def loss_gradient(loss: str, a: Array, t: Array) -> Array:
 # The network as arrays
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(Value):
     """The shape of a network: activations per layer (after the input), loss and masks."""
 
     activations: tuple[str, ...]
@@ -120,16 +119,14 @@ class Spec:
     n_bias_groups: int
 
 
-@dataclass(frozen=True)
-class Params:
+class Params(Value):
     """Weights and biases as arrays; W[l] has shape (units of layer l+1, units of layer l)."""
 
     W: tuple[Array, ...]
     b: tuple[Array, ...]
 
 
-@dataclass(frozen=True)
-class Trace:
+class Trace(Value):
     """Everything one training step computes, for the plan and the grader to read."""
 
     z: tuple[Array, ...]  # per layer after the input

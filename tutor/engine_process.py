@@ -15,7 +15,6 @@ process instead.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from typing import Any
 
 from tutor.layout import LayerNumbers, Layout, WeightIndex, layout_of
 from tutor.lesson import Lesson, Training
+from tutor.values import replace
 
 TIMEOUT = 60.0  # seconds; a lesson takes well under one, a loaded lab host a few
 HISTORY = 20  # iterations of the loss curve the summary shows
@@ -196,7 +196,7 @@ def request(
 def fingerprint(lesson: Lesson) -> str:
     """A digest of everything the lesson file says (its ranges, decimals and mistakes shape a
     variant too), for telling whether the file read again is the one the tutor read."""
-    whole = repr(dataclasses.replace(lesson, path=None, file=""))
+    whole = repr(replace(lesson, path=None, file=""))
     return f"{zlib.crc32(whole.encode()):08x}-{len(whole)}"
 
 
@@ -325,20 +325,18 @@ def _drawn(lesson: Lesson, seed: int, meta: Mapping[str, Any], b: Mapping[str, A
     layers = []
     for li, layer in enumerate(net.layers):
         if layer.bias_values is not None:
-            layer = dataclasses.replace(layer, bias_values=tuple(b[f"v_bias{li}"]))
+            layer = replace(layer, bias_values=tuple(b[f"v_bias{li}"]))
         layers.append(layer)
-    network = dataclasses.replace(
+    network = replace(
         net,
         layers=tuple(layers),
-        weights=tuple(
-            dataclasses.replace(w, value=v) for w, v in zip(net.weights, values, strict=True)
-        ),
+        weights=tuple(replace(w, value=v) for w, v in zip(net.weights, values, strict=True)),
         inputs=tuple(b["v_inputs"]),
         targets=tuple(b["v_targets"]),
         learning_rate=float(meta["v_lr"]),
         matrices={},
     )
-    return dataclasses.replace(lesson, network=network, seed=seed)
+    return replace(lesson, network=network, seed=seed)
 
 
 def numbers_for(lesson: Lesson, seed: int | None = None) -> tuple[Lesson, RemoteNumbers] | None:
@@ -453,7 +451,7 @@ def _draw_variant(
     base = load_lesson(Path(variant["path"]), variant["id"])
     if (
         fingerprint(base) != variant["lesson"]
-        or dataclasses.replace(layout_of(base.network), bias_group={}) != layout
+        or replace(layout_of(base.network), bias_group={}) != layout
     ):
         raise ValueError("the lesson file has changed since the tutor read it")
     net = draw_variant(base, int(variant["seed"])).network

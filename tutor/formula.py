@@ -12,48 +12,19 @@ import math
 from collections.abc import Mapping
 
 from tutor.numfmt import fmt_given, fmt_value
+from tutor.values import Value, set_part
 
 Env = Mapping[str, float]
 
 
-class _Value:
-    """An immutable value: equal to another of its kind with equal ``_parts``, hashable, and
-    shown as ``Kind(part=…)``. Written out rather than made by ``@dataclass``, which compiles
-    six methods for each class at import: 15 ms of every ``tutor solve`` here."""
-
-    __slots__ = ()
-    _parts: tuple[str, ...] = ()
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return all(getattr(self, p) == getattr(other, p) for p in self._parts)
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, *(getattr(self, p) for p in self._parts)))
-
-    def __repr__(self) -> str:
-        parts = ", ".join(f"{p}={getattr(self, p)!r}" for p in self._parts)
-        return f"{type(self).__name__}({parts})"
-
-
-_set = object.__setattr__  # how a _Value's __init__ sets its parts
-
-
-class Style(_Value):
+class Style(Value):
     """Unicode for capable terminals, ASCII for TERM=linux/dumb and for typable answers."""
 
     __slots__ = _parts = ("ascii",)
     ascii: bool
 
     def __init__(self, ascii: bool = False) -> None:
-        _set(self, "ascii", ascii)
+        set_part(self, "ascii", ascii)
 
     @property
     def mul(self) -> str:
@@ -80,10 +51,12 @@ class _Ctx:
         self.style, self.env, self.givens, self.decimals = style, env, givens, decimals
 
 
-class Formula(_Value):
-    """Base class: an expression over earlier steps (Ref), given numbers (Given) and literals."""
+class Formula(Value):
+    """Base class: an expression over earlier steps (Ref), given numbers (Given) and literals.
+    Each node writes out its ``__init__``: lessons make them by the hundred thousand."""
 
     __slots__ = ()
+    _parts = ()
     prec: int = ATOM
 
     def evaluate(self, env: Env | None = None, givens: Env | None = None) -> float:
@@ -163,8 +136,8 @@ class Num(Formula):
     unicode: str | None
 
     def __init__(self, value: float, unicode: str | None = None) -> None:
-        _set(self, "value", value)
-        _set(self, "unicode", unicode)
+        set_part(self, "value", value)
+        set_part(self, "unicode", unicode)
 
     def _eval(self, env: Env, givens: Env) -> float:
         return self.value
@@ -184,9 +157,9 @@ class Given(Formula):
     unicode: str | None
 
     def __init__(self, name: str, value: float, unicode: str | None = None) -> None:
-        _set(self, "name", name)
-        _set(self, "value", value)
-        _set(self, "unicode", unicode)
+        set_part(self, "name", name)
+        set_part(self, "value", value)
+        set_part(self, "unicode", unicode)
 
     def _eval(self, env: Env, givens: Env) -> float:
         return float(givens.get(self.name, self.value))
@@ -207,9 +180,9 @@ class Ref(Formula):
     value: float
 
     def __init__(self, step_id: str, label: str, value: float) -> None:
-        _set(self, "step_id", step_id)
-        _set(self, "label", label)
-        _set(self, "value", value)
+        set_part(self, "step_id", step_id)
+        set_part(self, "label", label)
+        set_part(self, "value", value)
 
     def _eval(self, env: Env, givens: Env) -> float:
         return float(env.get(self.step_id, self.value))
@@ -233,7 +206,7 @@ class Sum(Formula):
     prec = SUM
 
     def __init__(self, terms: tuple[Formula, ...]) -> None:
-        _set(self, "terms", terms)
+        set_part(self, "terms", terms)
 
     def children(self) -> tuple[Formula, ...]:
         return self.terms
@@ -253,8 +226,8 @@ class Diff(Formula):
     prec = SUM
 
     def __init__(self, left: Formula, right: Formula) -> None:
-        _set(self, "left", left)
-        _set(self, "right", right)
+        set_part(self, "left", left)
+        set_part(self, "right", right)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.left, self.right)
@@ -275,7 +248,7 @@ class Product(Formula):
     prec = PRODUCT
 
     def __init__(self, factors: tuple[Formula, ...]) -> None:
-        _set(self, "factors", factors)
+        set_part(self, "factors", factors)
 
     def children(self) -> tuple[Formula, ...]:
         return self.factors
@@ -295,8 +268,8 @@ class Quot(Formula):
     prec = PRODUCT
 
     def __init__(self, num: Formula, den: Formula) -> None:
-        _set(self, "num", num)
-        _set(self, "den", den)
+        set_part(self, "num", num)
+        set_part(self, "den", den)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.num, self.den)
@@ -319,7 +292,7 @@ class Neg(Formula):
     prec = NEG
 
     def __init__(self, arg: Formula) -> None:
-        _set(self, "arg", arg)
+        set_part(self, "arg", arg)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
@@ -340,7 +313,7 @@ class Square(Formula):
     prec = POWER
 
     def __init__(self, arg: Formula) -> None:
-        _set(self, "arg", arg)
+        set_part(self, "arg", arg)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
@@ -379,8 +352,8 @@ class Call(Formula):
     arg: Formula
 
     def __init__(self, fn: str, arg: Formula) -> None:
-        _set(self, "fn", fn)
-        _set(self, "arg", arg)
+        set_part(self, "fn", fn)
+        set_part(self, "arg", arg)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
@@ -431,8 +404,8 @@ class Softmax(Formula):
     args: tuple[Formula, ...]
 
     def __init__(self, k: int, args: tuple[Formula, ...]) -> None:
-        _set(self, "k", k)
-        _set(self, "args", args)
+        set_part(self, "k", k)
+        set_part(self, "args", args)
 
     def children(self) -> tuple[Formula, ...]:
         return self.args

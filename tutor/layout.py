@@ -9,13 +9,12 @@ which keeps NumPy out of the interactive tutor.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from tutor.lesson import Network
+from tutor.values import Value
 
 
-@dataclass(frozen=True)
-class LayerNumbers:
+class LayerNumbers(Value):
     """One layer after the input: its incoming weights and its biases.
 
     ``rows``/``cols`` are None when every connection exists and ``values`` is the whole
@@ -29,8 +28,7 @@ class LayerNumbers:
     groups: tuple[int, ...]  # bias group id per unit, −1 for none; ids are global
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(Value):
     """Everything the engine reads, in engine order; names stay with the lesson."""
 
     sizes: tuple[int, ...]

@@ -11,12 +11,12 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tutor.names import ACTIVATIONS, FORMS, LOSSES, RESERVED, suggest
 from tutor.tolerance import Tolerance, read_tolerance
+from tutor.values import Value, factory
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_LAYERS = 16
@@ -29,8 +29,7 @@ NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 RESERVED_PREFIXES = ("sum_", "out_", "new_", "delta_", "target_")
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Value):
     """One thing wrong with a lesson file: where (a key path) and what."""
 
     file: str
@@ -49,8 +48,7 @@ class LessonError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(Value):
     """A layer of units; the input layer has no activation and no bias."""
 
     name: str
@@ -64,8 +62,7 @@ class Layer:
         return self.bias_names is not None and len(set(self.bias_names)) == 1 < len(self.units)
 
 
-@dataclass(frozen=True)
-class Weight:
+class Weight(Value):
     """A named connection ``source → target`` between units of adjacent layers."""
 
     name: str
@@ -75,8 +72,7 @@ class Weight:
     layer: int  # index of the target's layer
 
 
-@dataclass(frozen=True)
-class Network:
+class Network(Value):
     """The numbers of one training example: everything the engine needs, with names."""
 
     layers: tuple[Layer, ...]
@@ -88,7 +84,8 @@ class Network:
     update_biases: bool = False
     #: target layer → its weight matrix (rows: that layer's units), when the lesson gave the
     #: compact form: lets the engine skip per-weight work on big networks. Not compared.
-    matrices: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    matrices: Mapping[int, Any] = factory(dict)
+    _hidden = frozenset({"matrices"})
 
     @property
     def input_units(self) -> tuple[str, ...]:
@@ -144,8 +141,7 @@ class Network:
         }
 
 
-@dataclass(frozen=True)
-class QuizSettings:
+class QuizSettings(Value):
     """How the lesson is asked: which steps, how many decimals, how answers are compared."""
 
     decimals: int = 5
@@ -153,8 +149,8 @@ class QuizSettings:
     show: tuple[str, ...] = ()  # glob patterns of steps only shown
     expressions: bool = True
     form: str = "auto"
-    tolerance: Tolerance = field(default_factory=Tolerance)
-    step_tolerance: Mapping[str, Tolerance] = field(default_factory=dict)
+    tolerance: Tolerance = factory(Tolerance)
+    step_tolerance: Mapping[str, Tolerance] = factory(dict)
 
     def tolerance_for(self, step_id: str) -> Tolerance:
         return self.step_tolerance.get(step_id, self.tolerance)
@@ -165,8 +161,7 @@ class QuizSettings:
         return asked and not any(fnmatch.fnmatchcase(step_id, p) for p in self.show)
 
 
-@dataclass(frozen=True)
-class VariantRanges:
+class VariantRanges(Value):
     """Ranges a drill draws fresh numbers from (the drawing lives elsewhere)."""
 
     inputs: tuple[float, float] | None = None
@@ -175,11 +170,10 @@ class VariantRanges:
     targets: tuple[float, float] | str | None = None  # or "one-hot"
     learning_rate: tuple[float, float] | None = None
     round: int = 2
-    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[float, float]] = factory(dict)
 
 
-@dataclass(frozen=True)
-class Training:
+class Training(Value):
     """More examples to train on after the hand-worked step, for the loss curve."""
 
     inputs: tuple[tuple[float, ...], ...]
@@ -190,8 +184,7 @@ class Training:
 NO_VARIANTS = "lesson {id!r} has no [variants] section, so it has no variants"
 
 
-@dataclass(frozen=True)
-class Lesson:
+class Lesson(Value):
     """A validated lesson: the network, its texts and its quiz settings."""
 
     id: str
@@ -201,8 +194,8 @@ class Lesson:
     network: Network
     error_names: tuple[str, ...]
     total_name: str = "E_total"
-    quiz: QuizSettings = field(default_factory=QuizSettings)
-    hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    quiz: QuizSettings = factory(QuizSettings)
+    hints: Mapping[str, tuple[str, ...]] = factory(dict)
     variants: VariantRanges | None = None
     order: int = 1000
     difficulty: int = 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from tutor.formula import (
@@ -33,6 +32,7 @@ from tutor.formula import (
 from tutor.lesson import Lesson, Problem
 from tutor.names import label_for, suggest
 from tutor.numbers import Numbers
+from tutor.values import Value, set_part
 
 MAX_PATH_WEIGHTS = 64
 PHASE_FORWARD, PHASE_ERROR, PHASE_OUTPUT, PHASE_HIDDEN, PHASE_UPDATE = (
@@ -51,8 +51,7 @@ LOSS_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(Value):
     """One quantity the learner computes (or is shown)."""
 
     id: str
@@ -69,22 +68,42 @@ class Step:
     param: str | None = None  # the weight or bias this step is about
     error: str | None = None  # the output error of a single path (∂E_k/∂w)
 
+    def __init__(
+        self,
+        id: str,
+        label: str,
+        value: float,
+        phase: str,
+        kind: str,
+        formula: Formula,
+        meaning: str,
+        involves: tuple[str, ...] = (),
+        asked: bool = True,
+        hints: tuple[str, ...] = (),
+        unit: str | None = None,
+        param: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Written out: a big network's plan makes hundreds of thousands of steps."""
+        parts = (id, label, value, phase, kind, formula, meaning)
+        parts += (involves, asked, hints, unit, param, error)
+        for name, part in zip(self._parts, parts, strict=True):
+            set_part(self, name, part)
+
     @property
     def depends_on(self) -> tuple[str, ...]:
         return self.formula.refs()
 
 
-@dataclass
 class Plan:
     """The ordered steps of one lesson, with the engine's numbers they were read from."""
 
-    lesson: Lesson
-    numbers: Numbers
-    form: str
-    steps: list[Step] = field(default_factory=list)  # the steps made so far, in order
-    _index: dict[str, int] = field(default_factory=dict)
-    _source: Iterator[None] | None = None  # makes more steps when advanced (lazy plans)
-    _length: int | None = None  # known in advance for the δ form
+    def __init__(self, lesson: Lesson, numbers: Numbers, form: str) -> None:
+        self.lesson, self.numbers, self.form = lesson, numbers, form
+        self.steps: list[Step] = []  # the steps made so far, in order
+        self._index: dict[str, int] = {}
+        self._source: Iterator[None] | None = None  # makes more steps when advanced (lazily)
+        self._length: int | None = None  # known in advance for the δ form
 
     # Steps are made as they are needed: a 784-128-10 network has 200,000 of them, and a
     # learner starts at the first. Everything below makes just enough of them.

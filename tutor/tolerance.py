@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from tutor.values import Value
 
 MODES = ("decimals", "relabs", "sigfig", "decdig")
 
 
-@dataclass(frozen=True)
-class Tolerance:
+class Tolerance(Value):
     """How close an answer must be.
 
     - ``decimals``: |x − v| < 10^−d, so the value rounded *or truncated* to d places passes;

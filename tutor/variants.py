@@ -8,13 +8,13 @@ known mistakes whose value equals the right answer (they could not be diagnosed)
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 
 import numpy as np
 
 from tutor.lesson import NO_VARIANTS, Layer, Lesson, Network
+from tutor.values import replace
 
 MAX_TRIES = 60
 SATURATION = 4.0  # |sum| beyond which σ′ and tanh′ are tiny
@@ -31,7 +31,7 @@ def draw_variant(lesson: Lesson, seed: int) -> Lesson:
     rng = np.random.default_rng(seed)
     best: tuple[int, Lesson] | None = None
     for _ in range(MAX_TRIES):
-        candidate = dataclasses.replace(lesson, network=_draw(lesson, rng), seed=seed)
+        candidate = replace(lesson, network=_draw(lesson, rng), seed=seed)
         badness = degeneracy(candidate)
         if best is None or badness < best[0]:
             best = (badness, candidate)
@@ -56,9 +56,7 @@ def _draw(lesson: Lesson, rng: np.random.Generator) -> Network:
         return value
 
     inputs = tuple(pick(u, v.inputs, x) for u, x in zip(net.input_units, net.inputs, strict=True))
-    weights = tuple(
-        dataclasses.replace(w, value=pick(w.name, v.weights, w.value)) for w in net.weights
-    )
+    weights = tuple(replace(w, value=pick(w.name, v.weights, w.value)) for w in net.weights)
     bias_values: dict[str, float] = {}
     layers: list[Layer] = []
     for layer in net.layers:
@@ -68,12 +66,10 @@ def _draw(lesson: Lesson, rng: np.random.Generator) -> Network:
         for name, old in zip(layer.bias_names, layer.bias_values, strict=True):
             if name not in bias_values:
                 bias_values[name] = pick(name, v.biases, old)
-        layers.append(
-            dataclasses.replace(layer, bias_values=tuple(bias_values[n] for n in layer.bias_names))
-        )
+        layers.append(replace(layer, bias_values=tuple(bias_values[n] for n in layer.bias_names)))
     targets = _targets(net, v.targets, v.round, rng, v.ranges)
     lr = pick("learning_rate", v.learning_rate, net.learning_rate)
-    return dataclasses.replace(  # matrices={}: the drawn weights replace the file's matrix
+    return replace(  # matrices={}: the drawn weights replace the file's matrix
         net,
         layers=tuple(layers),
         weights=weights,
