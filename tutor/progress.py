@@ -1,9 +1,10 @@
 """The per-user progress store: an append-only attempt log plus a small state file.
 
 - Both live in one private folder (0700; files 0600): TUTOR_DATA_DIR, else the XDG data dir.
-- Every answer is appended to ``attempts.jsonl`` and fsynced before the state is rewritten,
-  and the state is replaced atomically (temp file, fsync, os.replace), so ``kill -9`` at any
-  moment loses nothing already answered. The state file is a cache of the log: rewritten at
+- Every answer is appended to ``attempts.jsonl`` and flushed to disk (``fdatasync``) before
+  its verdict is shown and before the state is rewritten, and the state is replaced
+  atomically (temp file, fsync, os.replace), so ``kill -9`` at any moment loses nothing
+  already answered. The state file is a cache of the log: rewritten at
   most once a second, in a background thread, and caught up from the log when read.
 - A second session of the same user is refused while the first holds the lock.
 - A damaged file is kept aside under a new name and the learner is told; the state is then
@@ -355,7 +356,7 @@ def _short(err: Exception) -> str:
 
 
 class LessonRecorder:
-    """Saves a quiz session's every action: one log line (fsynced), then the state file."""
+    """Saves a quiz session's every action: one log line (on disk at once), then the state file."""
 
     def __init__(
         self, store: ProgressStore, lesson_id: str, seed: int | None = None, mode: str = "learn"
