@@ -91,6 +91,7 @@ def test_damaged_state_is_kept_aside_and_rebuilt_from_the_log(tmp_path):
     store = ProgressStore(tmp_path)
     s = session_in(store)
     s.submit("0.41")
+    store.flush()  # the state file is written in the background: wait for it, then damage it
     store.state_path.write_text("{ this is not json")
     fresh = ProgressStore(tmp_path)
     state = fresh.lesson_state("sigmoid-2-2-2")
@@ -470,3 +471,24 @@ def test_an_answer_after_the_folder_was_removed_is_still_saved_privately(tmp_pat
     lines = store.log_path.read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == ["out_h1"]
     assert store.state()["log_bytes"] == store.log_path.stat().st_size
+
+
+def test_an_answer_after_the_log_was_damaged_under_the_session_is_kept(tmp_path):
+    """A line appended from outside (a sync tool, an editor) that is damaged makes the next
+    answer catch up first, which sets the damaged log aside and writes a clean one: the
+    answer goes into that clean log, not into the one set aside."""
+    store = ProgressStore(tmp_path)
+    store.lock()
+    try:
+        s = session_in(store)
+        s.submit(f"{s.current.value:.6f}")
+        with open(store.log_path, "a") as f:
+            f.write("{garbage\n")
+        s.submit(f"{s.current.value:.6f}")
+        steps = [json.loads(line)["step"] for line in store.log_path.read_text().splitlines()]
+        assert steps == ["sum_h1", "out_h1"]
+        assert store.state()["log_bytes"] == store.log_path.stat().st_size
+        assert set(store.lesson_state("sigmoid-2-2-2")["steps"]) == {"sum_h1", "out_h1"}
+        assert any("set aside" in w for w in store.warnings)
+    finally:
+        store.unlock()

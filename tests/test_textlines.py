@@ -146,3 +146,27 @@ async def test_a_rich_renderable_is_drawn_each_time_it_is_shown(monkeypatch):
         await pilot.pause()
         assert drawn == ["lines"]
         assert [s.rstrip() for s in shown(lines)[:2]] == [" a", " c"]
+
+
+async def test_a_style_change_draws_the_text_again():
+    """A class or an inline style that reshapes text is never shown with an old drawing."""
+    app = Pair()
+    async with app.run_test(size=(40, 8)) as pilot:
+        lines, static = app.query_one("#lines", TextLines), app.query_one("#static", Static)
+        for widget in (lines, static):
+            widget.update("Correct: sum_h1 = 0.41000")
+        lines.prepare("Next")
+        await pilot.pause()
+        assert shown(lines) == shown(static)
+        for widget in (lines, static):
+            widget.styles.text_align = "right"  # inline: no notify_style_update
+        await pilot.pause()
+        assert shown(lines) == shown(static)
+        assert shown(lines)[0].startswith("   ")
+        app.theme = "textual-light"  # a theme change: every style is worked out again
+        for widget in (lines, static):
+            widget.add_class("x")
+        await pilot.pause()
+        assert shown(lines) == shown(static)
+        assert ("Next", ...) not in lines._drawings
+        assert all(text != "Next" for text, _ in lines._drawings)

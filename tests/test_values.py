@@ -75,3 +75,19 @@ def test_replace_keeps_the_rest_even_a_part_called_value():
     assert (p.x, p.y, p.cache, p.norm) == (1.0, 5.0, {"k": 1.0}, 6.0)
     with pytest.raises(TypeError, match="Weight has no part 'weight'"):
         replace(w, weight=1.0)
+
+
+def test_copies_are_equal_values_and_a_nan_equals_itself():
+    import copy
+
+    from tutor.lesson import load_lesson
+    from tutor.plan import build_plan
+
+    nan = Num(float("nan"))
+    assert nan == nan  # as a dataclass compares: the same object counts as equal
+    lesson = load_lesson(__import__("conftest").LESSONS / "sigmoid-2-2-2.toml")
+    step = next(iter(build_plan(lesson)))
+    for value in (Num(1.0, "1"), Point(1.0, 2.0), lesson, step):
+        assert copy.copy(value) == value
+        assert copy.deepcopy(value) == value
+    assert copy.deepcopy(Point(1.0)).norm == 1.0

@@ -208,12 +208,18 @@ class ProgressStore:
         fd = self._open_log()
         try:
             if state.get("log_bytes") != os.fstat(fd).st_size:
-                self._replay_tail(state)  # the log grew since this state was read: catch up
+                # the log changed since this state was read: catch up first. That may set a
+                # damaged log aside and write a clean one in its place, so open it again.
+                os.close(fd)
+                fd = -1
+                self._state = state = self._replay_tail(state)
+                fd = self._open_log()
             os.write(fd, line)
             _sync_data(fd)
             state["log_bytes"] = os.fstat(fd).st_size
         finally:
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
         apply_entry(state, entry)
         self.save_soon()
 

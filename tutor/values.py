@@ -40,7 +40,7 @@ class Value:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "_parts" not in cls.__dict__:
-            own = tuple(n for n in cls.__dict__.get("__annotations__", {}) if not n.startswith("_"))
+            own = tuple(n for n in cls.__annotations__ if not n.startswith("_"))  # its own
             cls._parts = tuple(dict.fromkeys(cls._parts + own))
         cls._shown = tuple(p for p in cls._parts if p not in cls._hidden)
 
@@ -78,10 +78,17 @@ class Value:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return all(getattr(self, p) == getattr(other, p) for p in self._shown)
+        return self._key() == other._key()  # as tuples: a part that is itself counts as equal
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, p) for p in self._shown)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """For ``copy`` (slots and a refusing ``__setattr__`` defeat its usual way)."""
+        return (_rebuild, (type(self), {p: getattr(self, p) for p in self._parts}))
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, *(getattr(self, p) for p in self._shown)))
+        return hash((type(self).__name__, *self._key()))
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{p}={getattr(self, p)!r}" for p in self._shown)
@@ -89,6 +96,10 @@ class Value:
 
 
 _MISSING = object()
+
+
+def _rebuild(cls: type[V], parts: dict[str, Any]) -> V:
+    return cls(**parts)
 
 
 def replace(obj: V, /, **changes: Any) -> V:

@@ -278,9 +278,9 @@ class QuizScreen(TutorScreen):
         return PHASE_TITLES.get(step.phase, step.phase), Text(self.text(step.meaning), style="dim")
 
     def draw_ahead(self) -> None:
-        """Once the screen is painted, draw what a right answer would show next (the
-        verdict, the status line, the prompt and the panel): it then costs no drawing after Enter;
-        a wrong guess costs only the drawing it would have cost anyway."""
+        """Once the screen is painted, draw what a right answer would show next (the verdict,
+        the status line, the prompt and the panel): it then costs no drawing after Enter. A
+        wrong guess costs only the drawing it would have cost anyway."""
         s = self.session
         ahead = s.if_right() if s is not None and self.browsing is None else None
         if ahead is None:
@@ -289,9 +289,10 @@ class QuizScreen(TutorScreen):
         lesson = self.plan.lesson
         right = s.grader.correct_message(s.current)
         self._one("#feedback", TextLines).prepare(self.feedback_text(right, CORRECT))
-        self._one("#status", StatusBar).prepare_line(
-            lesson.title, position, score, self.mode, self.ascii_only, self.status_extra()
-        )
+        if self.mode != "drill":  # a drill's status line shows its clock: never the same
+            self._one("#status", StatusBar).prepare_line(
+                lesson.title, position, score, self.mode, self.ascii_only, self.status_extra()
+            )
         self._one("#step-label", TextLines).prepare(self.prompt_label(step.id))
         panel = self._lazy(InfoPanel)
         if panel is not None:

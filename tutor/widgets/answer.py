@@ -38,7 +38,15 @@ class AnswerInput(Input):
         or any style changes (Textual's ``Log`` keeps its lines the same way)."""
         if y != 0 or self.value:
             return super().render_line(y)
-        key = (self._cursor_visible, self.has_focus, self.size.width, self.placeholder)
+        key = (
+            self._cursor_visible,
+            self.has_focus,
+            self.size.width,
+            self.placeholder,
+            # Textual may restyle these parts without notify_style_update
+            self.get_component_rich_style("input--cursor"),
+            self.get_component_rich_style("input--placeholder"),
+        )
         if self._empty_line is None or self._empty_line[0] != key:
             self._empty_line = (key, super().render_line(0))
         return self._empty_line[1]

@@ -91,10 +91,27 @@ class TextLines(Widget):
         """The text's height at ``width``, from the drawing that showing it will use."""
         if not self.is_attached or content_key(self._content) is None:
             return super().get_content_height(container, viewport, width)
-        return len(self._draw(self._content, (width, self.visual_style, self.text_selection)))
+        return len(self._draw(self._content, (width, *self._draw_key()[1:])))
+
+    def notify_style_update(self) -> None:
+        """A style changed (a class, a theme): the kept drawings may no longer be right."""
+        super().notify_style_update()
+        self._drawings.clear()
+        self._drawn_for = None
 
     def _draw_key(self) -> Any:
-        return (self.size.width, self.visual_style, self.text_selection)
+        """What a drawing depends on besides the text: an inline style change (``styles.x =``)
+        does not call :meth:`notify_style_update`, so the rules that shape text are here."""
+        styles = self.styles
+        return (
+            self.size.width,
+            self.visual_style,
+            self.text_selection,
+            styles.text_align,
+            styles.text_wrap,
+            styles.text_overflow,
+            styles.line_pad,
+        )
 
     def _draw(self, content: VisualType, key: Any) -> list[Strip]:
         """The lines of ``content`` drawn for ``key`` (its width and style), from the kept
