@@ -178,26 +178,21 @@ class QuizSession:
         step = self.current
         if step is None:
             return None
-        following = next(
-            (
-                self.plan[i]
-                for i in range(self.index + 1, len(self.plan))
-                if self.records[self.plan[i].id].status == TODO
-            ),
-            None,
-        )
-        if following is None:
+        i = self._next_todo()
+        if i is None:
             return None
+        following = self.plan[i]
         misses = self.records[step.id].misses
         gain = EXAM_POINTS[min(misses, len(EXAM_POINTS) - 1)] if self.mode == "exam" else 1.0
-        total = sum(self._points.values()) + (gain if step.id in self._ordinal else 0.0)
-        score = total if self.mode == "exam" else int(total)
+        score = self._score(sum(self._points.values()) + (gain if step.id in self._ordinal else 0))
         return following, (self._ordinal.get(following.id, 0), self.total_asked), score
 
     @property
     def score(self) -> float:
         """Right answers (correct or carried); in an exam, the points earned."""
-        total = sum(self._points.values())
+        return self._score(sum(self._points.values()))
+
+    def _score(self, total: float) -> float:
         return total if self.mode == "exam" else int(total)
 
     def elapsed(self) -> float:
@@ -402,11 +397,13 @@ class QuizSession:
 
     def _advance(self) -> None:
         # prefer the next step in order; come back to skipped ones after the end
-        n = len(self.plan)
-        for i in range(self.index + 1, n):
-            if self.records[self.plan[i].id].status == TODO:
-                self.index = i
-                break
-        else:
-            self.index = self.first_open()
+        following = self._next_todo()
+        self.index = self.first_open() if following is None else following
         self.step_started = self.clock()
+
+    def _next_todo(self) -> int | None:
+        """The first step after the current one that is still to do, if any."""
+        for i in range(self.index + 1, len(self.plan)):
+            if self.records[self.plan[i].id].status == TODO:
+                return i
+        return None

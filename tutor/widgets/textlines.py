@@ -91,7 +91,7 @@ class TextLines(Widget):
         """The text's height at ``width``, from the drawing that showing it will use."""
         if not self.is_attached or content_key(self._content) is None:
             return super().get_content_height(container, viewport, width)
-        return len(self._draw(self._content, (width, *self._draw_key()[1:])))
+        return len(self._draw(self._content, self._draw_key(width)))
 
     def notify_style_update(self) -> None:
         """A style changed (a class, a theme): the kept drawings may no longer be right."""
@@ -99,12 +99,13 @@ class TextLines(Widget):
         self._drawings.clear()
         self._drawn_for = None
 
-    def _draw_key(self) -> Any:
-        """What a drawing depends on besides the text: an inline style change (``styles.x =``)
-        does not call :meth:`notify_style_update`, so the rules that shape text are here."""
+    def _draw_key(self, width: int | None = None) -> Any:
+        """What a drawing depends on besides the text, at ``width`` (else the present one): an
+        inline style change (``styles.x =``) does not call :meth:`notify_style_update`, so
+        the rules that shape text are here."""
         styles = self.styles
         return (
-            self.size.width,
+            self.size.width if width is None else width,
             self.visual_style,
             self.text_selection,
             styles.text_align,
@@ -129,11 +130,14 @@ class TextLines(Widget):
                 self._drawings[full_key] = lines
         return lines
 
-    def render_line(self, y: int) -> Strip:
-        key = self._draw_key()
+    def render_lines(self, crop: Region) -> list[Strip]:
+        key = self._draw_key()  # once a frame, not once a line
         if self._drawn_for != key:
             self._lines = self._draw(self._content, key)
             self._drawn_for = key
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
         if y < len(self._lines):
             return self._lines[y]
         return Strip.blank(self.size.width, self.visual_style.rich_style)
