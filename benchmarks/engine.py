@@ -15,9 +15,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tutor.arrays import compile_network  # noqa: E402
-from tutor.lesson import load_lesson  # noqa: E402
-from tutor.plan import build_plan  # noqa: E402
+from tutor.engine import compile_network  # noqa: E402
+from tutor.lesson.reader import load_lesson  # noqa: E402
+from tutor.plan.build import build_plan  # noqa: E402
 
 TARGET = 0.3
 

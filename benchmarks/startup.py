@@ -3,7 +3,7 @@
 Run: .venv/bin/python benchmarks/startup.py [--runs N]
 Target: the tutor's median is at most 1.3 times the bare app's.
 Also printed: when the tutor is ready to check an answer (its status line counts the steps),
-which is after its engine process has sent the lesson's numbers.
+which is after the engine has run (in a worker, after the first paint).
 """
 
 from __future__ import annotations

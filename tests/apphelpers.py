@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 
 from conftest import LESSONS
 
-from tutor.app import TutorApp
-from tutor.lesson import load_lesson, parse_lesson
-from tutor.progress import ProgressStore
+from tutor.lesson.reader import load_lesson, parse_lesson
+from tutor.progress.store import ProgressStore
+from tutor.ui.app import TutorApp
 
 
 def make_app(tmp_path, lesson="sigmoid-2-2-2", text: str | None = None, **kw) -> TutorApp:
@@ -77,32 +77,3 @@ async def answer_steps(pilot, n: int | None = None) -> None:
     for step in steps[: len(steps) if n is None else n]:
         await fill(pilot, f"{step.value:.5f}")
     await pilot.pause()
-
-
-def drawings(monkeypatch) -> list[str]:
-    """The ids of the widgets that draw a text from now on (Textual's ``Visual.to_strips``),
-    leaving out the drawing ahead of time (``TextLines.prepare``)."""
-    from textual.visual import Visual
-
-    from tutor.widgets.textlines import TextLines
-
-    drawn: list[str] = []
-    ahead = [False]
-    to_strips = Visual.to_strips.__func__
-    prepare = TextLines.prepare
-
-    def counted(cls, widget, *args, **kwargs):
-        if not ahead[0]:
-            drawn.append(widget.id)
-        return to_strips(cls, widget, *args, **kwargs)
-
-    def prepared(self, content) -> None:
-        ahead[0] = True
-        try:
-            prepare(self, content)
-        finally:
-            ahead[0] = False
-
-    monkeypatch.setattr(Visual, "to_strips", classmethod(counted))
-    monkeypatch.setattr(TextLines, "prepare", prepared)
-    return drawn

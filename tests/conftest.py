@@ -20,8 +20,8 @@ def _isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture
 def seed_plan():
-    from tutor.lesson import load_lesson
-    from tutor.plan import build_plan
+    from tutor.lesson.reader import load_lesson
+    from tutor.plan.build import build_plan
 
     return build_plan(load_lesson(LESSONS / "sigmoid-2-2-2.toml"))
 

@@ -6,7 +6,6 @@ import pytest
 from apphelpers import (
     answer,
     answer_steps,
-    drawings,
     fill,
     make_app,
     run,
@@ -16,10 +15,10 @@ from apphelpers import (
 from conftest import LESSONS
 from textual.widgets import Input
 
-from tutor.screens.picker import PickerScreen
-from tutor.screens.quiz import AnswerGraded, QuizScreen
-from tutor.screens.summary import SummaryScreen
-from tutor.session import StepRecord
+from tutor.progress.records import StepRecord
+from tutor.ui.screens.picker import PickerScreen
+from tutor.ui.screens.quiz import AnswerGraded, QuizScreen
+from tutor.ui.screens.summary import SummaryScreen
 
 SEED = (LESSONS / "sigmoid-2-2-2.toml").read_text()
 
@@ -369,7 +368,7 @@ async def test_a_small_panel_rarely_relayouts_the_screen(tmp_path, monkeypatch):
 async def test_a_long_text_leaves_no_long_blank_under_the_next(tmp_path):
     """The panel's body keeps a little slack to spare layouts, never a long breakdown's
     height under a short text."""
-    from tutor.widgets.panel import SLACK, InfoPanel
+    from tutor.ui.widgets.panel import SLACK, InfoPanel
 
     app = make_app(tmp_path)
     async with run(app, size=(80, 24)) as pilot:
@@ -388,7 +387,7 @@ async def test_diagram_shows_the_drawing_line_by_line(tmp_path):
     the drawing of the current state, values and highlight included."""
     from textual.geometry import Region
 
-    from tutor.widgets.network import NetworkDiagram, network_rows
+    from tutor.ui.widgets.network import NetworkDiagram, network_rows
 
     app = make_app(tmp_path)
     async with run(app, size=(80, 24)) as pilot:
@@ -424,8 +423,8 @@ async def test_a_long_title_is_cut_without_losing_the_score(tmp_path):
 async def test_drawn_line_caches_hold_only_what_is_on_screen(tmp_path):
     """The history and the diagram keep drawn lines to repaint fast, but only those on
     screen: memory stays flat however long the lesson."""
-    from tutor.widgets.history import History
-    from tutor.widgets.network import NetworkDiagram
+    from tutor.ui.widgets.history import History
+    from tutor.ui.widgets.network import NetworkDiagram
 
     app = make_app(tmp_path, lesson="deep-2-3-2-1")
     async with run(app, size=(80, 24)) as pilot:
@@ -437,26 +436,6 @@ async def test_drawn_line_caches_hold_only_what_is_on_screen(tmp_path):
         assert history.content_size.height > 1
         assert 0 < len(history._rows) <= history.content_size.height - 1  # under the header
         assert 0 < len(diagram._strips) <= len(diagram.rows)
-
-
-async def test_a_key_repaints_only_the_answer_text_line(tmp_path):
-    """Typing, a cleared answer and the cursor's blink change one line of the answer box;
-    its border lines are not redrawn (nor sent over the link) each time."""
-    app = make_app(tmp_path)
-    async with run(app, size=(80, 24)) as pilot:
-        box = app.screen.query_one("#answer", Input)
-        await pilot.pause()
-        box._dirty_regions.clear()
-        await pilot.press("0")
-        assert box._dirty_regions, "the key repainted nothing"
-        assert {r.height for r in box._dirty_regions} == {1}
-        assert {r.y for r in box._dirty_regions} == {box.content_offset.y}
-        await pilot.pause()
-        assert box.value == "0"
-        assert "0.41" not in screen_text(app)
-        await pilot.press(".", "4", "1", "left", "backspace")
-        await pilot.pause()
-        assert box.value == "0.1"
 
 
 @pytest.mark.parametrize(
@@ -480,73 +459,3 @@ async def test_the_feedback_stays_on_screen_whatever_the_diagram(tmp_path, lesso
             assert app.screen.max_scroll_y == 0
             assert app.screen.query_one("#feedback").region.bottom <= height - 1  # footer
             assert shown.splitlines()[0] in screen_text(app)
-
-
-async def test_a_right_answer_draws_no_text_after_enter(tmp_path, monkeypatch):
-    """What a right answer shows (the verdict, the status line, the next prompt and its
-    panel text) is drawn while the learner types: Enter only swaps in drawn lines."""
-    from tutor.screens.quiz import DRAW_AHEAD_AFTER
-
-    app = make_app(tmp_path)
-    async with run(app, size=(80, 24)) as pilot:
-        drawn = drawings(monkeypatch)
-        for _ in range(4):
-            step = app.session.current
-            await pilot.pause(DRAW_AHEAD_AFTER + 0.05)  # the learner is typing
-            drawn.clear()
-            await fill(pilot, f"{step.value:.5f}")
-            await pilot.pause()
-            nxt = app.session.current
-            assert nxt is not step
-            assert not {"status", "step-label", "feedback", "panel-body"} & set(drawn), drawn
-            shown = screen_text(app)
-            assert f"Correct: {step.label} = " in shown
-            assert f"{nxt.label} =" in shown
-            assert f"step {app.session.position()[0]}/" in shown
-            assert nxt.meaning.split()[0] in shown
-
-
-async def test_a_wrong_guess_of_the_next_screen_is_drawn_as_usual(tmp_path):
-    """A wrong answer, a hint and a skip show what they always showed, drawn ahead or not."""
-    app = make_app(tmp_path)
-    async with run(app, size=(80, 24)) as pilot:
-        step = app.session.current
-        await pilot.pause(0.2)
-        await answer(pilot, "0.5")
-        assert "Correct" not in str(app.screen.query_one("#feedback").render())
-        await pilot.pause(0.2)
-        await pilot.press("f2")
-        await pilot.pause()
-        assert f"Hints for {step.label}" in screen_text(app)
-        await pilot.pause(0.2)
-        await fill(pilot, f"{step.value:.5f}")
-        await pilot.pause()
-        assert f"Correct: {step.label}" in screen_text(app)
-
-
-async def test_the_kept_empty_answer_box_follows_theme_focus_and_size(tmp_path):
-    """The empty box's line is drawn once and kept; it is drawn again when anything that
-    shapes it changes, so it is always what Textual's Input would draw."""
-    from tutor.widgets.answer import AnswerInput
-
-    app = make_app(tmp_path)
-    async with run(app, size=(80, 24)) as pilot:
-        box = app.screen.query_one("#answer", AnswerInput)
-        await pilot.pause()
-        first = box.render_line(0)
-        assert box.render_line(0) is first
-        assert first == Input.render_line(box, 0)
-        seen = [first]
-        for change in (
-            lambda: setattr(app, "theme", "textual-light"),
-            box.blur,
-            lambda: pilot.resize_terminal(100, 24),
-        ):
-            result = change()
-            if hasattr(result, "__await__"):
-                await result
-            await pilot.pause()
-            line = box.render_line(0)
-            assert line == Input.render_line(box, 0)
-            assert line not in seen
-            seen.append(line)

@@ -1,44 +1,87 @@
-"""A quick smoke run of the benchmark scripts: they run and print their figures.
+"""A quick smoke run of each benchmark script: it runs to the end and prints its figures.
 
-Timing targets are checked by the scripts themselves (benchmarks/), never asserted here.
+Timing targets are checked by the scripts themselves (benchmarks/), never asserted here: a
+missed target (exit 1) is a finding for docs/performance.md, not a failed test. What is
+asserted is that each script measured something and printed it.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 BENCH = ROOT / "benchmarks"
+MS = r"\d+(\.\d+)? ms"
+RATIO = r"ratio \d+\.\d\d"
+
+pytestmark = pytest.mark.slow
 
 
-def run(*args: str) -> str:
+def figures(*args: str, expect: list[str]) -> str:
+    """Run a benchmark and check that every pattern of ``expect`` is in what it printed."""
     out = subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, timeout=300, cwd=ROOT
     )
-    assert out.returncode in (0, 1), out.stderr  # 1 = a target missed: reported, not failed
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.returncode in (0, 1), out.stderr  # 2: the run itself went wrong
+    for pattern in expect:
+        assert re.search(pattern, out.stdout), (pattern, out.stdout)
     return out.stdout
 
 
-def test_startup_benchmark_prints_a_ratio():
-    out = run(str(BENCH / "startup.py"), "--runs", "1")
-    assert "ratio" in out and "ready to check answers" in out
+def test_startup_benchmark_prints_both_times_and_their_ratio():
+    figures(
+        str(BENCH / "startup.py"),
+        "--runs",
+        "1",
+        expect=[f"bare {MS}", f"tutor {MS}", RATIO, f"ready to check answers {MS}"],
+    )
 
 
-def test_latency_benchmark_prints_percentiles():
-    text = run(str(BENCH / "latency.py"), "--answers", "4")
-    assert "p95" in text and "handler" in text
+def test_latency_benchmark_prints_percentiles_of_both():
+    figures(
+        str(BENCH / "latency.py"),
+        "--answers",
+        "4",
+        "--rounds",
+        "1",
+        expect=[
+            f"bare app .* p50 {MS} p95 {MS}",
+            r"sigmoid-2-2-2 \(53 steps\), 4 answers",
+            f"handler p50 {MS} p95 {MS}",
+            f"Enter→frame p50 {MS} p95 {MS}",
+        ],
+    )
 
 
-def test_engine_benchmark_prints_its_figure():
-    assert "784-128-10" in run(str(BENCH / "engine.py"))
+def test_engine_benchmark_prints_its_figures():
+    figures(
+        str(BENCH / "engine.py"),
+        expect=[r"784-128-10: engine \d+ ms, plan \d+ ms \(\d+ steps", r"total \d+ ms"],
+    )
 
 
-def test_cli_benchmark_prints_a_ratio():
-    assert "ratio" in run(str(BENCH / "cli_startup.py"), "--runs", "1")
+def test_cli_benchmark_prints_both_times_and_their_ratio():
+    figures(
+        str(BENCH / "cli_startup.py"),
+        "--runs",
+        "1",
+        expect=[r"import numpy \d+ ms", r"tutor solve --format json \d+ ms", RATIO],
+    )
 
 
 def test_idle_and_memory_benchmark_prints_both():
-    text = run(str(BENCH / "idle_memory.py"), "--idle-seconds", "1")
-    assert "idle CPU" in text and "peak RSS" in text and "bare app + NumPy" in text
+    figures(
+        str(BENCH / "idle_memory.py"),
+        "--idle-seconds",
+        "1",
+        expect=[
+            r"idle CPU over 1 s: bare \d+\.\d+%, tutor \d+\.\d+%",
+            r"peak RSS: bare \d+\.\d MiB, tutor after a whole lesson \d+\.\d MiB, " + RATIO,
+            r"bare app \+ NumPy \d+\.\d MiB",
+        ],
+    )

@@ -16,7 +16,11 @@ import termios
 import time
 from pathlib import Path
 
+import pytest
+
 TUTOR = Path(sys.executable).with_name("tutor")
+
+pytestmark = pytest.mark.slow
 CORRECT = re.compile(rb"Correct: (\S+) = ")
 
 
@@ -34,7 +38,7 @@ def _read(fd: int, seconds: float, buf: bytearray) -> None:
 
 
 def test_kill_9_at_random_moments_loses_nothing(tmp_path, seed_plan):
-    from tutor.progress import ProgressStore
+    from tutor.progress.store import ProgressStore
 
     data = tmp_path / "data"
     env = {

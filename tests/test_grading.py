@@ -9,12 +9,13 @@ from conftest import LESSONS
 from test_article import ARTICLE
 
 from tutor.grading.breakdown import as_rich, as_text, breakdown
-from tutor.grading.grade import CARRIED, CORRECT, INCORRECT, INVALID, Grader
+from tutor.grading.grade import Grader
 from tutor.grading.hints import auto_level, hint
+from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID
 from tutor.grading.worksheet import grade_worksheet
-from tutor.lesson import parse_lesson
+from tutor.lesson.reader import parse_lesson
 from tutor.numfmt import fmt_value
-from tutor.plan import build_plan
+from tutor.plan.build import build_plan
 from tutor.tolerance import Tolerance
 
 SEED = (LESSONS / "sigmoid-2-2-2.toml").read_text()
@@ -89,6 +90,28 @@ def test_carried_error_gets_its_own_verdict(seed_plan):
     assert by_id["out_h1"].verdict == CARRIED
     assert "sum_h1" in by_id["out_h1"].message and "method is right" in by_id["out_h1"].message
     assert result.summary()[CARRIED] >= 1
+
+
+def test_carried_credit_needs_the_learners_own_result(seed_plan):
+    """With a wrong earlier value, only the result of that value earns carried credit: an
+    answer that is neither it nor the right value is wrong, for every step that reads an
+    earlier one (each earlier value off by 3%)."""
+    grader = Grader(seed_plan)
+    checked = 0
+    for step in seed_plan:
+        if not step.depends_on:
+            continue
+        learner = {ref: seed_plan[ref].value * 1.03 for ref in step.depends_on}
+        carried = step.formula.evaluate(learner)
+        tol = grader.tolerance(step)
+        if not tol.accepts(carried, step.value):
+            # the learner's own result is carried; a number beside it and the right one is not
+            assert grader.grade(step.id, repr(carried), learner).verdict == CARRIED, step.id
+            away = math.copysign(5 * tol.epsilon(carried), carried - step.value)
+            for wrong in (carried + away, step.value - away):
+                assert grader.grade(step.id, repr(wrong), learner).verdict == INCORRECT, step.id
+            checked += 1
+    assert checked > 20
 
 
 def test_zero_early_never_makes_later_steps_trivial(grader):

@@ -20,9 +20,10 @@ from conftest import LESSONS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tutor.lesson import LessonError, parse_lesson
+from tutor.lesson.model import LessonError
+from tutor.lesson.reader import parse_lesson
 from tutor.numfmt import fmt_value
-from tutor.plan import build_plan
+from tutor.plan.build import build_plan
 
 SEED = (LESSONS / "sigmoid-2-2-2.toml").read_text()
 SEED_LINES = SEED.splitlines()
@@ -211,6 +212,7 @@ def test_cli_output_has_no_raw_escapes(tmp_path):
         assert out.returncode == 0 and "\x1b" not in out.stdout, args
 
 
+@pytest.mark.slow
 @settings(
     max_examples=15,
     deadline=None,

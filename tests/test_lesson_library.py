@@ -14,8 +14,8 @@ from conftest import LESSONS, all_lesson_files
 from test_engine import _fd_grads
 from test_plan import assert_formulas_match
 
-from tutor.lesson import load_lesson
-from tutor.plan import build_plan
+from tutor.lesson.reader import load_lesson
+from tutor.plan.build import build_plan
 
 # id -> course order; the default lesson is 1.
 COURSE = {
@@ -51,7 +51,7 @@ def test_the_library_is_complete():
 @pytest.mark.parametrize("path", LESSON_FILES, ids=lambda p: p.stem)
 def test_gradients_agree_with_central_differences(path):
     plan = build_plan(load_lesson(path))
-    c, trace = plan.numbers.compiled, plan.trace
+    c, trace = plan.compiled, plan.trace
     gW, gb = _fd_grads(c, h=1e-6)
     for mine, fd in zip(trace.grad_W, gW, strict=True):
         np.testing.assert_allclose(mine, fd, rtol=1e-5, atol=1e-7)
@@ -119,7 +119,7 @@ def test_relu_lesson_has_an_inactive_unit_with_zero_gradients():
         into = [w for w in net.weights if w.target == u]
         assert into
         for w in into:
-            li, r, col = plan.numbers.weight_index[w.name]
+            li, r, col = plan.compiled.weight_index[w.name]
             assert plan.trace.grad_W[li][r, col] == 0.0
             assert plan[f"d{total}/d{w.name}"].value == 0.0
             assert plan[f"new_{w.name}"].value == w.value

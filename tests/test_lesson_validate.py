@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import LESSONS
 
-from tutor.lesson import LessonError, load_lesson, parse_lesson
+from tutor.lesson.model import LessonError
+from tutor.lesson.reader import load_lesson, parse_lesson
 
 SEED = (LESSONS / "sigmoid-2-2-2.toml").read_text()
 
@@ -192,7 +193,7 @@ weights = [[0.5, 0.6], [0.7, 0.8]]
     w3 = next(w for w in lesson.network.weights if w.name == "w3")
     assert (w3.source, w3.target, w3.value) == ("i2", "h1", 0.3)
     # same network as the seed lesson: same E_total
-    from tutor.plan import build_plan
+    from tutor.plan.build import build_plan
 
     seed = load_lesson(LESSONS / "sigmoid-2-2-2.toml")
     assert build_plan(lesson)["E_total"].value == pytest.approx(build_plan(seed)["E_total"].value)
@@ -203,7 +204,7 @@ def test_other_classic_wiring_is_expressible():
         'w3 = { from = "i2", to = "h1"', 'w3 = { from = "i1", to = "h2"'
     )
     lesson = parse_lesson(text)
-    from tutor.plan import build_plan
+    from tutor.plan.build import build_plan
 
     assert build_plan(lesson)["sum_h1"].formula.render() == "i1 · w1 + i2 · w2 + b1"
 

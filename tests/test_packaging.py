@@ -39,7 +39,7 @@ def wheel(tmp_path_factory):
 def test_wheel_contains_the_lessons(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "tutor/lessons/sigmoid-2-2-2.toml" in names
-    assert "tutor/cli.py" in names
+    assert "tutor/cli/__init__.py" in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from netgen import lesson_toml, networks
 
 from tutor.formula import ASCII, UNICODE
-from tutor.lesson import load_lesson, parse_lesson
-from tutor.plan import build_plan, plan_problems
+from tutor.lesson.reader import load_lesson, parse_lesson
+from tutor.plan.build import build_plan, plan_problems
 
 
 def assert_formulas_match(plan):

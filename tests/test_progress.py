@@ -13,11 +13,15 @@ import pytest
 from conftest import LESSONS
 
 from tutor import drill
-from tutor.lesson import load_lesson
-from tutor.plan import build_plan
-from tutor.progress import STATE_FILE, LessonRecorder, ProgressLocked, ProgressStore, data_dir
-from tutor.session import EXAM_POINTS, FAILED, QuizSession, StepRecord
-from tutor.variants import NoVariants, degeneracy, draw_variant
+from tutor.catalog import CannotOpen, open_lesson
+from tutor.grading.degeneracy import degeneracy
+from tutor.lesson.reader import load_lesson
+from tutor.opening import LessonRecorder
+from tutor.plan.build import build_plan
+from tutor.progress.interface import ProgressLocked
+from tutor.progress.records import EXAM_POINTS, FAILED, StepRecord
+from tutor.progress.store import STATE_FILE, ProgressStore, data_dir
+from tutor.session import QuizSession
 
 SEED = load_lesson(LESSONS / "sigmoid-2-2-2.toml")
 
@@ -34,9 +38,8 @@ def tutor(*args, env=None, input_text=None):
 
 
 def session_in(store: ProgressStore, mode="learn", seed=None, **kw) -> QuizSession:
-    lesson = draw_variant(SEED, seed) if seed is not None else SEED
     rec = LessonRecorder(store, "sigmoid-2-2-2", seed, mode)
-    return QuizSession(build_plan(lesson), recorder=rec, mode=mode, **kw)
+    return QuizSession(open_lesson(SEED, seed), recorder=rec, mode=mode, **kw)
 
 
 def test_data_dir_honours_overrides(monkeypatch, tmp_path):
@@ -120,28 +123,27 @@ def test_truncated_log_line_is_set_aside(tmp_path):
 
 
 def test_variants_are_seeded_and_distinct():
-    a, b, c = draw_variant(SEED, 11), draw_variant(SEED, 11), draw_variant(SEED, 12)
-    assert a.network == b.network
-    assert a.network != c.network
-    assert a.network.inputs != SEED.network.inputs
+    a, b, c = open_lesson(SEED, 11), open_lesson(SEED, 11), open_lesson(SEED, 12)
+    assert a.lesson.network == b.lesson.network
+    assert a.lesson.network != c.lesson.network
+    assert a.lesson.network.inputs != SEED.network.inputs
     assert degeneracy(a) == 0 and degeneracy(c) == 0
 
 
 def test_variant_draws_avoid_degenerate_numbers():
     for seed in range(5):
-        v = draw_variant(SEED, seed)
-        plan = build_plan(v)
+        plan = open_lesson(SEED, seed)
         for z in plan.trace.z:
             assert np.all(np.abs(z) <= 4.0)
-        assert degeneracy(v) == 0
+        assert degeneracy(plan) == 0
 
 
 def test_lesson_without_variants_says_so(tmp_path):
     text = (LESSONS / "sigmoid-2-2-2.toml").read_text()
     no_var = tmp_path / "novar.toml"
     no_var.write_text(text[: text.index("[variants]")])
-    with pytest.raises(NoVariants):
-        draw_variant(load_lesson(no_var), 1)
+    with pytest.raises(CannotOpen, match="no \\[variants\\]"):
+        open_lesson(load_lesson(no_var), 1)
     out = tutor("solve", str(no_var), "--seed", "3")
     assert out.returncode == 2 and "no [variants]" in out.stderr
 
@@ -187,7 +189,7 @@ def test_drill_asks_a_few_steps_weighted_to_weak_kinds(tmp_path):
 
 
 def test_drill_session_tracks_streak_and_boxes(tmp_path):
-    plan = build_plan(draw_variant(SEED, 4))
+    plan = open_lesson(SEED, 4)
     chosen = drill.choose_steps(plan, {}, np.random.default_rng(4))
     boxes: dict[str, int] = {}
     s = QuizSession(plan, mode="drill", ask_only=chosen, boxes=boxes)
@@ -281,7 +283,7 @@ def test_negative_seed_is_refused_cleanly():
 
 
 def test_blink_is_off_over_ssh(monkeypatch):
-    from tutor.launch import wants_blink
+    from tutor.cli.interactive import wants_blink
 
     monkeypatch.delenv("TUTOR_NO_BLINK", raising=False)
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
@@ -300,8 +302,8 @@ def test_export_file_is_private(tmp_path):
 
 
 def test_variants_of_matrix_lessons_use_the_drawn_weights():
-    from tutor.arrays import compile_network
-    from tutor.lesson import parse_lesson
+    from tutor.engine import compile_network
+    from tutor.lesson.reader import parse_lesson
 
     text = """
 title = "matrix"
@@ -324,7 +326,7 @@ weights = [-0.9, 0.9]
 """
     lesson = parse_lesson(text)
     assert lesson.network.matrices  # the compact form keeps its matrices
-    variant = draw_variant(lesson, 9)
+    variant = open_lesson(lesson, 9).lesson
     assert not variant.network.matrices
     c = compile_network(variant.network)
     drawn = {w.name: w.value for w in variant.network.weights}
@@ -383,7 +385,7 @@ def test_restart_clears_the_history_frontier():
         .read_text()
         .replace("[quiz]\n", '[quiz]\nshow = ["out_*"]\n')
     )
-    from tutor.lesson import parse_lesson
+    from tutor.lesson.reader import parse_lesson
 
     s = QuizSession(build_plan(parse_lesson(text)))
     for _ in range(4):
@@ -428,31 +430,6 @@ def test_a_seed_for_a_lesson_without_variants_is_refused_before_starting(tmp_pat
     out = tutor(str(lesson), "--seed", "3", env=env)
     assert out.returncode == 2
     assert "has no [variants] section" in out.stderr and "Traceback" not in out.stderr
-
-
-@pytest.mark.parametrize("mode", ["learn", "exam"])
-def test_the_screen_a_right_answer_leads_to_is_known_before_it(tmp_path, mode):
-    """``if_right`` (what the interface draws ahead) names the step, position and score that
-    a right answer then really gives, after misses, skips and lost steps too."""
-    s = session_in(ProgressStore(tmp_path), mode=mode)
-    s.skip()  # sum_h1 stays open for later
-    k = 0
-    while not s.complete:
-        step, ahead = s.current, s.if_right()
-        k += 1
-        if k % 3 == 0:
-            s.submit("9")  # a miss: a right answer then earns less in an exam
-            ahead = s.if_right()
-        if mode == "exam" and k % 7 == 0:
-            for _ in range(3):
-                s.submit("9")  # lost: no prediction is used
-            continue
-        s.submit(f"{step.value:.6f}")
-        if ahead is None:  # the last step in order: what follows wraps round
-            assert s.complete or s.current.id == "sum_h1"
-            continue
-        assert (ahead[0].id, ahead[1], ahead[2]) == (s.current.id, s.position(), s.score)
-    assert s.if_right() is None
 
 
 def test_an_answer_after_the_folder_was_removed_is_still_saved_privately(tmp_path):

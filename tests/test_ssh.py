@@ -21,9 +21,11 @@ from pathlib import Path
 import pytest
 from test_terminal import TUTOR, Tmux, need_tmux
 
-from tutor.progress import ProgressStore
+from tutor.progress.store import ProgressStore
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+
+pytestmark = pytest.mark.slow  # a real sshd and ssh client
 
 
 def need_sshd():

@@ -14,6 +14,8 @@ from test_article import ARTICLE
 
 TUTOR = Path(sys.executable).with_name("tutor")
 
+pytestmark = pytest.mark.slow  # real terminals, processes and signals
+
 
 def need_tmux():
     if shutil.which("tmux") is None:
@@ -196,7 +198,7 @@ def test_signals_lose_nothing_answered(tmux_factory, tmp_path, sig):
     pid = _pane_pid(term)
     os.kill(pid, getattr(signal, sig))
     assert _gone(pid), f"the tutor did not exit on {sig}"
-    from tutor.progress import ProgressStore
+    from tutor.progress.store import ProgressStore
 
     saved = ProgressStore(data).lesson_state("sigmoid-2-2-2")  # the state file caught up by the log
     assert saved["steps"]["sum_h1"]["status"] == "correct"
@@ -240,6 +242,30 @@ def test_an_idle_tutor_does_not_wake_up(tmux_factory):
     before = _wakeups(pid)
     time.sleep(3.0)
     assert _wakeups(pid) - before <= 3
+
+
+def test_without_the_quiet_driver_the_tutor_starts_on_textuals_own(tmux_factory, tmp_path):
+    """The quiet driver builds on private parts of Textual. When they cannot be imported (a
+    Textual release that moved them), the tutor starts on Textual's own driver, which
+    works as before and polls ten times a second."""
+    need_tmux()
+    script = tmp_path / "moved.py"
+    script.write_text(
+        "import sys\n"
+        "sys.modules['tutor.ui.quiet_linux'] = None  # importing it now fails\n"
+        "from tutor.cli import main\n"
+        "sys.exit(main(['sigmoid-2-2-2', '--restart', '--no-blink']))\n"
+    )
+    term = tmux_factory([sys.executable, str(script)])
+    term.wait_for(lambda s: "sum_h1 =" in s)
+    term.type("0.41")
+    term.key("Enter")
+    term.wait_for(lambda s: "out_h1 =" in s and "Correct" in s)
+    pid = _pane_pid(term)
+    time.sleep(0.5)
+    before = _wakeups(pid)
+    time.sleep(2.0)
+    assert _wakeups(pid) - before > 10  # Textual's own input thread, polling
 
 
 class PtyTutor:

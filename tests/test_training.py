@@ -6,9 +6,10 @@ import numpy as np
 from conftest import LESSONS
 
 from tutor import engine
-from tutor.arrays import compile_network
-from tutor.lesson import LessonError, load_lesson, parse_lesson
-from tutor.plan import build_plan
+from tutor.engine import compile_network
+from tutor.lesson.model import LessonError
+from tutor.lesson.reader import load_lesson, parse_lesson
+from tutor.plan.build import build_plan
 
 
 def test_xor_training_converges():

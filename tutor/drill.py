@@ -9,10 +9,12 @@ come back most often; the other steps are shown filled in.
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from typing import TYPE_CHECKING
 
-import numpy as np
+from tutor.plan.steps import Plan
 
-from tutor.plan import Plan
+if TYPE_CHECKING:
+    import numpy as np
 
 BOXES = 5
 DRILL_SIZE = 8
@@ -34,8 +36,9 @@ def choose_steps(
     asked = [s for s in plan if s.asked]
     if len(asked) <= size:
         return {s.id for s in asked}
-    w = np.array([weight(boxes, s.kind) for s in asked])
-    picks = rng.choice(len(asked), size=size, replace=False, p=w / w.sum())
+    w = [weight(boxes, s.kind) for s in asked]
+    total = sum(w)
+    picks = rng.choice(len(asked), size=size, replace=False, p=[x / total for x in w])
     return {asked[i].id for i in picks}
 
 

@@ -1,115 +1,28 @@
 """The mathematics: forward pass, loss, backward pass and update, in float64 NumPy.
 
-The engine knows nothing about steps, names or text. It works on per-layer arrays so that a
-784-128-10 network costs a few matrix products. Missing connections are masked weights.
-A new activation or loss is one entry in the tables below (plus its rendering in ``formula``).
+The engine works on per-layer arrays so that a 784-128-10 network costs a few matrix
+products; missing connections are masked weights. The functions and derivatives come from
+the records in ``tutor.activations``. Only :func:`compile_network` knows the lesson's names:
+it lays a named network out as arrays and remembers where each weight and bias went, so that
+the plan can read any value back by name. Nothing here knows about steps or text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from tutor.values import Value
+from tutor.activations import ACTIVATIONS, LOSSES
+from tutor.lesson.model import Network, Training
 
 Array = np.ndarray
 
 
-# ---------------------------------------------------------------------------------------------
-# Activations: value and elementwise derivative, written stably.
-
-
-def sigmoid(z: Array) -> Array:
-    """1/(1+e^-z) without overflow for large |z|."""
-    z = np.asarray(z, dtype=float)
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
-
-
-def log_sigmoid(z: Array) -> Array:
-    """log σ(z), stable: −log(1+e^−z)."""
-    z = np.asarray(z, dtype=float)
-    return -np.logaddexp(0.0, -z)
-
-
-def softmax(z: Array) -> Array:
-    z = np.asarray(z, dtype=float)
-    e = np.exp(z - np.max(z))
-    return e / e.sum()
-
-
-def log_softmax(z: Array) -> Array:
-    z = np.asarray(z, dtype=float)
-    shifted = z - np.max(z)
-    return shifted - np.log(np.exp(shifted).sum())
-
-
-class Activation(Value):
-    forward: Callable[[Array], Array]
-    derivative: Callable[[Array, Array], Array] | None  # (z, a) -> da/dz, elementwise
-
-
-ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation(sigmoid, lambda z, a: a * (1.0 - a)),
-    "tanh": Activation(np.tanh, lambda z, a: 1.0 - a * a),
-    "relu": Activation(lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(float)),
-    "linear": Activation(lambda z: np.asarray(z, dtype=float).copy(), lambda z, a: np.ones_like(z)),
-    "softmax": Activation(softmax, None),  # not elementwise: see _delta_from_grad
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# Losses: per-output error terms (they add up to the total) and dE/da.
-
-
-def _per_output_loss(loss: str, z: Array, a: Array, t: Array, activation: str) -> Array:
-    n = a.size
-    if loss == "half_sse":
-        return 0.5 * (t - a) ** 2
-    if loss == "mse":
-        return (t - a) ** 2 / n
-    if loss == "cross_entropy":
-        log_a = log_softmax(z) if activation == "softmax" else _log_out(z, a, activation)
-        return -t * log_a
-    if loss == "binary_cross_entropy":
-        log_a = _log_out(z, a, activation)
-        log_1ma = log_sigmoid(-z) if activation == "sigmoid" else np.log1p(-a)
-        return -(t * log_a + (1.0 - t) * log_1ma)
-    raise ValueError(f"unknown loss {loss!r}")
-
-
-def _log_out(z: Array, a: Array, activation: str) -> Array:
-    if activation == "sigmoid":
-        return log_sigmoid(z)
-    with np.errstate(divide="ignore"):
-        return np.log(a)
-
-
-def loss_gradient(loss: str, a: Array, t: Array) -> Array:
-    """dE_total/da for the output layer."""
-    n = a.size
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if loss == "half_sse":
-            return a - t
-        if loss == "mse":
-            return 2.0 * (a - t) / n
-        if loss == "cross_entropy":
-            return -t / a
-        if loss == "binary_cross_entropy":
-            return (a - t) / (a * (1.0 - a))
-    raise ValueError(f"unknown loss {loss!r}")
-
-
-# ---------------------------------------------------------------------------------------------
-# The network as arrays
-
-
-class Spec(Value):
+@dataclass(frozen=True, slots=True)
+class Spec:
     """The shape of a network: activations per layer (after the input), loss and masks."""
 
     activations: tuple[str, ...]
@@ -119,14 +32,16 @@ class Spec(Value):
     n_bias_groups: int
 
 
-class Params(Value):
+@dataclass(frozen=True, slots=True)
+class Params:
     """Weights and biases as arrays; W[l] has shape (units of layer l+1, units of layer l)."""
 
     W: tuple[Array, ...]
     b: tuple[Array, ...]
 
 
-class Trace(Value):
+@dataclass(frozen=True, slots=True)
+class Trace:
     """Everything one training step computes, for the plan and the grader to read."""
 
     z: tuple[Array, ...]  # per layer after the input
@@ -137,10 +52,12 @@ class Trace(Value):
     da_dz: tuple[Array | None, ...]  # elementwise derivative, None for softmax
     delta: tuple[Array, ...]  # dE/dz per layer after the input
     grad_W: tuple[Array, ...]
-    grad_b: tuple[Array, ...]  # per unit (dE/db of a private bias)
-    grad_bias_groups: Array  # per shared bias group
+    grad_bias_groups: Array  # per bias (a shared bias is one group)
     new: Params
-    history: tuple[float, ...] = ()  # E_total before each further iteration (history[0] = total)
+
+
+# ---------------------------------------------------------------------------------------------
+# One training step
 
 
 def forward(spec: Spec, params: Params, x: Array) -> tuple[list[Array], list[Array]]:
@@ -154,12 +71,8 @@ def forward(spec: Spec, params: Params, x: Array) -> tuple[list[Array], list[Arr
     return zs, a
 
 
-def _delta_from_grad(act: str, z: Array, a: Array, g: Array) -> tuple[Array, Array | None]:
-    """δ = dE/dz given dE/da, and the elementwise da/dz when there is one."""
-    if act == "softmax":
-        return a * (g - np.dot(g, a)), None
-    d = ACTIVATIONS[act].derivative(z, a)  # type: ignore[misc]
-    return g * d, d
+def _per_output_loss(spec: Spec, zs: Sequence[Array], acts: Sequence[Array], t: Array) -> Array:
+    return LOSSES[spec.loss].per_output(zs[-1], acts[-1], t, ACTIVATIONS[spec.activations[-1]])
 
 
 def backward(
@@ -172,8 +85,8 @@ def backward(
 ) -> tuple[list[Array], list[Array | None], list[Array]]:
     """dE/da, da/dz and δ per layer, starting from dE/da at the output.
 
-    With softmax and cross-entropy the output δ is taken as a − t (the exact shortcut) so that
-    saturated outputs do not divide by zero.
+    Where the loss and the output activation cancel (softmax with cross-entropy), the output δ
+    is taken as a − t exactly, so that saturated outputs do not divide by zero.
     """
     L = len(spec.activations)
     dE_da: list[Array] = [np.empty(0)] * L
@@ -181,34 +94,28 @@ def backward(
     delta: list[Array] = [np.empty(0)] * L
     g = g_out
     for li in range(L - 1, -1, -1):
-        act = spec.activations[li]
+        act = ACTIVATIONS[spec.activations[li]]
         dE_da[li] = g
-        if li == L - 1 and act == "softmax" and spec.loss == "cross_entropy" and t is not None:
-            delta[li] = acts[li + 1] * t.sum() - t
+        a = acts[li + 1]
+        if li == L - 1 and t is not None and act.name in LOSSES[spec.loss].shortcut:
+            delta[li] = a * t.sum() - t
+        elif act.slope is None:  # softmax: the Jacobian-vector product
+            delta[li] = a * (g - np.dot(g, a))
         else:
-            delta[li], da_dz[li] = _delta_from_grad(act, zs[li], acts[li + 1], g)
+            da_dz[li] = act.slope(zs[li], a)
+            delta[li] = g * da_dz[li]
         g = (params.W[li] * spec.masks[li]).T @ delta[li]
     return dE_da, da_dz, delta
 
 
-def step(
-    spec: Spec,
-    params: Params,
-    x: Array,
-    t: Array,
-    lr: float,
-    update_biases: bool,
-    iterations: int = 0,
-) -> Trace:
-    """One forward pass, one backward pass and one update; optionally more iterations."""
+def step(spec: Spec, params: Params, x: Array, t: Array, lr: float, update_biases: bool) -> Trace:
+    """One forward pass, one backward pass and one update."""
     t = np.asarray(t, dtype=float)
     zs, acts = forward(spec, params, x)
-    errors = _per_output_loss(spec.loss, zs[-1], acts[-1], t, spec.activations[-1])
-    g_out = loss_gradient(spec.loss, acts[-1], t)
+    errors = _per_output_loss(spec, zs, acts, t)
+    g_out = LOSSES[spec.loss].gradient(acts[-1], t)
     dE_da, da_dz, delta = backward(spec, params, zs, acts, g_out, t)
-    grad_W = tuple(
-        np.outer(d, a_prev) * m for d, a_prev, m in zip(delta, acts[:-1], spec.masks, strict=True)
-    )
+    grad_W = _weight_gradients(spec, delta, acts)
     group_grad = np.zeros(spec.n_bias_groups)
     for d, groups in zip(delta, spec.bias_groups, strict=True):
         has = groups >= 0
@@ -221,53 +128,31 @@ def step(
         )
     else:
         new_b = params.b
-    new = Params(new_W, new_b)
-    total = float(errors.sum())
-    history: tuple[float, ...] = ()
-    if iterations > 0:
-        history = tuple(loss_history(spec, params, x, t, lr, update_biases, iterations))
     return Trace(
         z=tuple(zs),
         a=tuple(acts),
         errors=errors,
-        total=total,
+        total=float(errors.sum()),
         dE_da=tuple(dE_da),
         da_dz=tuple(da_dz),
         delta=tuple(delta),
         grad_W=grad_W,
-        grad_b=tuple(delta),
         grad_bias_groups=group_grad,
-        new=new,
-        history=history,
+        new=Params(new_W, new_b),
+    )
+
+
+def _weight_gradients(
+    spec: Spec, delta: Sequence[Array], acts: Sequence[Array]
+) -> tuple[Array, ...]:
+    return tuple(
+        np.outer(d, a_prev) * m for d, a_prev, m in zip(delta, acts[:-1], spec.masks, strict=True)
     )
 
 
 def total_error(spec: Spec, params: Params, x: Array, t: Array) -> float:
     zs, acts = forward(spec, params, x)
-    return float(
-        _per_output_loss(
-            spec.loss, zs[-1], acts[-1], np.asarray(t, float), spec.activations[-1]
-        ).sum()
-    )
-
-
-def loss_history(
-    spec: Spec,
-    params: Params,
-    x: Array,
-    t: Array,
-    lr: float,
-    update_biases: bool,
-    iterations: int,
-) -> list[float]:
-    """E_total before each of ``iterations`` updates, and after the last one."""
-    history = []
-    for _ in range(iterations):
-        trace = step(spec, params, x, t, lr, update_biases)
-        history.append(trace.total)
-        params = trace.new
-    history.append(total_error(spec, params, x, t))
-    return history
+    return float(_per_output_loss(spec, zs, acts, np.asarray(t, float)).sum())
 
 
 def path_gradient(spec: Spec, params: Params, trace: Trace, k: int) -> tuple[Array, ...]:
@@ -275,35 +160,123 @@ def path_gradient(spec: Spec, params: Params, trace: Trace, k: int) -> tuple[Arr
     g = np.zeros_like(trace.dE_da[-1])
     g[k] = trace.dE_da[-1][k]
     _, _, delta = backward(spec, params, trace.z, trace.a, g)
-    return tuple(
-        np.outer(d, a_prev) * m
-        for d, a_prev, m in zip(delta, trace.a[:-1], spec.masks, strict=True)
+    return _weight_gradients(spec, delta, trace.a)
+
+
+# ---------------------------------------------------------------------------------------------
+# A named network as arrays
+
+
+class Compiled:
+    """A lesson's network as arrays, with the maps from names to array positions, and the
+    training runs the plan and the summary ask of it."""
+
+    def __init__(
+        self,
+        net: Network,
+        spec: Spec,
+        params: Params,
+        bias_group: Mapping[str, int],
+    ) -> None:
+        self.net = net
+        self.spec = spec
+        self.params = params
+        self.bias_group = bias_group  # bias name -> group id
+        self.x = np.array(net.inputs, dtype=float)
+        self.t = np.array(net.targets, dtype=float)
+        self.lr = net.learning_rate
+        self.update_biases = net.update_biases
+
+    @cached_property
+    def weight_index(self) -> dict[str, tuple[int, int, int]]:
+        """Weight name → (layer − 1, row, column): made on first use, since a big network's
+        first prompt needs no weight positions at all."""
+        pos = self.net.positions
+        return {
+            w.name: (pos[w.target][0] - 1, pos[w.target][1], pos[w.source][1])
+            for w in self.net.weights
+        }
+
+    def run(self) -> Trace:
+        return step(self.spec, self.params, self.x, self.t, self.lr, self.update_biases)
+
+    def path_gradient(self, trace: Trace, k: int) -> tuple[Array, ...]:
+        return path_gradient(self.spec, self.params, trace, k)
+
+    def loss_history(self, iterations: int) -> list[float]:
+        """E_total before each of ``iterations`` updates, and after the last one."""
+        params, history = self.params, []
+        for _ in range(iterations):
+            trace = step(self.spec, params, self.x, self.t, self.lr, self.update_biases)
+            history.append(trace.total)
+            params = trace.new
+        history.append(total_error(self.spec, params, self.x, self.t))
+        return history
+
+    def training_history(self, training: Training, points: int = 40) -> list[float]:
+        """The loss summed over a training set, sampled at ``points`` epochs of per-example
+        updates (stochastic gradient descent, examples in order)."""
+        X = np.asarray(training.inputs, dtype=float)
+        T = np.asarray(training.targets, dtype=float)
+        epochs = training.epochs
+        marks = set(np.linspace(0, epochs, num=min(points, epochs + 1), dtype=int).tolist())
+        spec, params = self.spec, self.params
+
+        def total() -> float:
+            return sum(total_error(spec, params, x, t) for x, t in zip(X, T, strict=True))
+
+        history = [total()]
+        for epoch in range(1, epochs + 1):
+            for x, t in zip(X, T, strict=True):
+                params = step(spec, params, x, t, self.lr, self.update_biases).new
+            if epoch in marks:
+                history.append(total())
+        return history
+
+
+def compile_network(net: Network) -> Compiled:
+    """Masks, weight matrices, bias vectors and bias groups from the named network, one
+    vectorised fill per layer."""
+    sizes = [len(layer.units) for layer in net.layers]
+    L = len(sizes) - 1
+    non_empty = sum(1 for li in range(L) if sizes[li + 1] * sizes[li])
+    compact = bool(net.matrices) and len(net.matrices) == non_empty
+    places: dict[int, tuple[list[int], list[int], list[float]]] = {}
+    if not compact:
+        pos = net.positions
+        for w in net.weights:  # one pass over the named weights
+            tl, tj = pos[w.target]
+            rows, cols, vals = places.setdefault(tl, ([], [], []))
+            rows.append(tj)
+            cols.append(pos[w.source][1])
+            vals.append(w.value)
+    W, masks, b, groups = [], [], [], []
+    group_of: dict[str, int] = {}
+    for tl in range(1, L + 1):
+        shape = (sizes[tl], sizes[tl - 1])
+        if compact:
+            W.append(np.array(net.matrices.get(tl, ()), dtype=float).reshape(shape))
+            masks.append(np.ones(shape, dtype=bool))
+        else:
+            rows, cols, vals = places.get(tl, ([], [], []))
+            weights, mask = np.zeros(shape), np.zeros(shape, dtype=bool)
+            weights[rows, cols] = vals
+            mask[rows, cols] = True
+            W.append(weights)
+            masks.append(mask)
+        layer = net.layers[tl]
+        if layer.bias_names is None or layer.bias_values is None:
+            b.append(np.zeros(shape[0]))
+            groups.append(np.full(shape[0], -1, dtype=int))
+        else:
+            b.append(np.array(layer.bias_values, dtype=float))
+            ids = [group_of.setdefault(name, len(group_of)) for name in layer.bias_names]
+            groups.append(np.array(ids, dtype=int))
+    spec = Spec(
+        activations=tuple(layer.activation or "linear" for layer in net.layers[1:]),
+        loss=net.loss,
+        masks=tuple(masks),
+        bias_groups=tuple(groups),
+        n_bias_groups=len(group_of),
     )
-
-
-def dataset_history(
-    spec: Spec,
-    params: Params,
-    X: Array,
-    T: Array,
-    lr: float,
-    update_biases: bool,
-    epochs: int,
-    points: int = 40,
-) -> list[float]:
-    """Loss summed over a training set, sampled at ``points`` epochs of per-example updates
-    (stochastic gradient descent, examples in order)."""
-    X = np.asarray(X, dtype=float)
-    T = np.asarray(T, dtype=float)
-    marks = set(np.linspace(0, epochs, num=min(points, epochs + 1), dtype=int).tolist())
-
-    def total() -> float:
-        return sum(total_error(spec, params, x, t) for x, t in zip(X, T, strict=True))
-
-    history = [total()]
-    for epoch in range(1, epochs + 1):
-        for x, t in zip(X, T, strict=True):
-            params = step(spec, params, x, t, lr, update_biases).new
-        if epoch in marks:
-            history.append(total())
-    return history
+    return Compiled(net, spec, Params(tuple(W), tuple(b)), group_of)

@@ -9,22 +9,20 @@ There is no second copy of the mathematics as text.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
 
 from tutor.numfmt import fmt_given, fmt_value
-from tutor.values import Value, set_part
 
 Env = Mapping[str, float]
 
 
-class Style(Value):
+@dataclass(frozen=True, slots=True)
+class Style:
     """Unicode for capable terminals, ASCII for TERM=linux/dumb and for typable answers."""
 
-    __slots__ = _parts = ("ascii",)
-    ascii: bool
-
-    def __init__(self, ascii: bool = False) -> None:
-        set_part(self, "ascii", ascii)
+    ascii: bool = False
 
     @property
     def mul(self) -> str:
@@ -51,13 +49,11 @@ class _Ctx:
         self.style, self.env, self.givens, self.decimals = style, env, givens, decimals
 
 
-class Formula(Value):
-    """Base class: an expression over earlier steps (Ref), given numbers (Given) and literals.
-    Each node writes out its ``__init__``: lessons make them by the hundred thousand."""
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """Base class: an expression over earlier steps (Ref), given numbers (Given) and literals."""
 
-    __slots__ = ()
-    _parts = ()
-    prec: int = ATOM
+    prec: ClassVar[int] = ATOM
 
     def evaluate(self, env: Env | None = None, givens: Env | None = None) -> float:
         """The value, taking earlier steps from ``env`` and given numbers from ``givens``."""
@@ -128,16 +124,12 @@ def _number_text(value: float, ctx: _Ctx, leading: bool, given: bool) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
 class Num(Formula):
     """A literal such as 1, 2 or ½ that is part of the rule, not of the lesson's numbers."""
 
-    __slots__ = _parts = ("value", "unicode")
     value: float
-    unicode: str | None
-
-    def __init__(self, value: float, unicode: str | None = None) -> None:
-        set_part(self, "value", value)
-        set_part(self, "unicode", unicode)
+    unicode: str | None = None
 
     def _eval(self, env: Env, givens: Env) -> float:
         return self.value
@@ -148,18 +140,13 @@ class Num(Formula):
         return _number_text(self.value, ctx, leading, given=True)
 
 
+@dataclass(frozen=True, slots=True)
 class Given(Formula):
     """A number the lesson gives: an input, weight, bias, target or the learning rate."""
 
-    __slots__ = _parts = ("name", "value", "unicode")
     name: str
     value: float
-    unicode: str | None
-
-    def __init__(self, name: str, value: float, unicode: str | None = None) -> None:
-        set_part(self, "name", name)
-        set_part(self, "value", value)
-        set_part(self, "unicode", unicode)
+    unicode: str | None = None
 
     def _eval(self, env: Env, givens: Env) -> float:
         return float(givens.get(self.name, self.value))
@@ -171,18 +158,13 @@ class Given(Formula):
         return _number_text(value, ctx, leading, given=True)
 
 
+@dataclass(frozen=True, slots=True)
 class Ref(Formula):
     """An earlier step's value, by id; the learner's own answer when grading carried errors."""
 
-    __slots__ = _parts = ("step_id", "label", "value")
     step_id: str
     label: str
     value: float
-
-    def __init__(self, step_id: str, label: str, value: float) -> None:
-        set_part(self, "step_id", step_id)
-        set_part(self, "label", label)
-        set_part(self, "value", value)
 
     def _eval(self, env: Env, givens: Env) -> float:
         return float(env.get(self.step_id, self.value))
@@ -200,13 +182,10 @@ class Ref(Formula):
         return ATOM
 
 
+@dataclass(frozen=True, slots=True)
 class Sum(Formula):
-    __slots__ = _parts = ("terms",)
     terms: tuple[Formula, ...]
     prec = SUM
-
-    def __init__(self, terms: tuple[Formula, ...]) -> None:
-        set_part(self, "terms", terms)
 
     def children(self) -> tuple[Formula, ...]:
         return self.terms
@@ -219,15 +198,11 @@ class Sum(Formula):
         return " + ".join(parts) if not ctx.style.ascii else " + ".join(parts)
 
 
+@dataclass(frozen=True, slots=True)
 class Diff(Formula):
-    __slots__ = _parts = ("left", "right")
     left: Formula
     right: Formula
     prec = SUM
-
-    def __init__(self, left: Formula, right: Formula) -> None:
-        set_part(self, "left", left)
-        set_part(self, "right", right)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.left, self.right)
@@ -242,13 +217,10 @@ class Diff(Formula):
         )
 
 
+@dataclass(frozen=True, slots=True)
 class Product(Formula):
-    __slots__ = _parts = ("factors",)
     factors: tuple[Formula, ...]
     prec = PRODUCT
-
-    def __init__(self, factors: tuple[Formula, ...]) -> None:
-        set_part(self, "factors", factors)
 
     def children(self) -> tuple[Formula, ...]:
         return self.factors
@@ -261,15 +233,11 @@ class Product(Formula):
         return ctx.style.mul.join(parts)
 
 
+@dataclass(frozen=True, slots=True)
 class Quot(Formula):
-    __slots__ = _parts = ("num", "den")
     num: Formula
     den: Formula
     prec = PRODUCT
-
-    def __init__(self, num: Formula, den: Formula) -> None:
-        set_part(self, "num", num)
-        set_part(self, "den", den)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.num, self.den)
@@ -286,13 +254,10 @@ class Quot(Formula):
         return f"{self.num._wrapped(ctx, PRODUCT, leading)}{sep}{self.den._wrapped(ctx, POWER)}"
 
 
+@dataclass(frozen=True, slots=True)
 class Neg(Formula):
-    __slots__ = _parts = ("arg",)
     arg: Formula
     prec = NEG
-
-    def __init__(self, arg: Formula) -> None:
-        set_part(self, "arg", arg)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
@@ -307,13 +272,10 @@ class Neg(Formula):
 _SUPERSCRIPT = {2: "²", 3: "³"}
 
 
+@dataclass(frozen=True, slots=True)
 class Square(Formula):
-    __slots__ = _parts = ("arg",)
     arg: Formula
     prec = POWER
-
-    def __init__(self, arg: Formula) -> None:
-        set_part(self, "arg", arg)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
@@ -327,85 +289,66 @@ class Square(Formula):
         return f"{base}^2" if ctx.style.ascii else f"{base}²"
 
 
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    ex = math.exp(x)
-    return ex / (1.0 + ex)
-
-
-def _safe_exp(x: float) -> float:
+def safe_exp(x: float) -> float:
+    """e^x, and inf rather than OverflowError past about 709."""
     return math.exp(x) if x < 709 else math.inf
 
 
-def _safe_ln(x: float) -> float:
+def safe_ln(x: float) -> float:
+    """ln x, and −inf or nan rather than an error outside its domain."""
     if x > 0:
         return math.log(x)
     return -math.inf if x == 0 else math.nan
 
 
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A function of one number that a :class:`Call` applies: how to compute it and how to
+    write it. ``{x}`` in a template is the argument and ``{m}`` the style's minus sign; the
+    argument is bracketed when it binds less tightly than ``wrap`` (0: never), and the call
+    itself binds as ``prec``. Activations define theirs in ``tutor.activations``."""
+
+    name: str
+    apply: Callable[[float], float]
+    unicode: str = "{name}({x})"
+    ascii: str = "{name}({x})"
+    wrap: int = 0
+    prec: int = ATOM
+
+
+EXP = Function("exp", safe_exp, "e^({x})", "exp({x})")
+LN = Function("ln", safe_ln)
+
+
+@dataclass(frozen=True, slots=True)
 class Call(Formula):
-    """A named function: sigmoid, tanh, relu, step (relu's slope), exp, ln."""
+    """A function applied to a formula: exp, ln, or an activation and its slope."""
 
-    __slots__ = _parts = ("fn", "arg")
-    fn: str
+    fn: Function
     arg: Formula
-
-    def __init__(self, fn: str, arg: Formula) -> None:
-        set_part(self, "fn", fn)
-        set_part(self, "arg", arg)
 
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
 
     def _eval(self, env: Env, givens: Env) -> float:
-        x = self.arg._eval(env, givens)
-        match self.fn:
-            case "sigmoid":
-                return _sigmoid(x)
-            case "tanh":
-                return math.tanh(x)
-            case "relu":
-                return max(0.0, x)
-            case "step":
-                return 1.0 if x > 0 else 0.0
-            case "exp":
-                return _safe_exp(x)
-            case "ln":
-                return _safe_ln(x)
-        raise ValueError(f"unknown function {self.fn}")
+        return self.fn.apply(self.arg._eval(env, givens))
 
     def _effective_prec(self, ctx: _Ctx, leading: bool) -> int:
-        return PRODUCT if self.fn == "sigmoid" else ATOM
+        return self.fn.prec
 
     def _text(self, ctx: _Ctx, leading: bool) -> str:
-        a = self.arg._text(ctx, True)
-        m = ctx.style.minus
-        match self.fn:
-            case "sigmoid":
-                inner = self.arg._wrapped(ctx, POWER)
-                if ctx.style.ascii:
-                    return f"1/(1 + exp(-{inner}))"
-                return f"1 / (1 + e^({m}{inner}))"
-            case "exp":
-                return f"exp({a})" if ctx.style.ascii else f"e^({a})"
-            case "relu":
-                return f"max(0, {a})"
-            case "step":
-                return f"(1 if {a} > 0 else 0)"
-        return f"{self.fn}({a})"
+        fn = self.fn
+        x = self.arg._wrapped(ctx, fn.wrap) if fn.wrap else self.arg._text(ctx, True)
+        template = fn.ascii if ctx.style.ascii else fn.unicode
+        return template.format(x=x, m=ctx.style.minus, name=fn.name)
 
 
+@dataclass(frozen=True, slots=True)
 class Softmax(Formula):
     """e^(z_k) / Σ_j e^(z_j), evaluated stably."""
 
-    __slots__ = _parts = ("k", "args")
     k: int
     args: tuple[Formula, ...]
-
-    def __init__(self, k: int, args: tuple[Formula, ...]) -> None:
-        set_part(self, "k", k)
-        set_part(self, "args", args)
 
     def children(self) -> tuple[Formula, ...]:
         return self.args

@@ -1,8 +1,6 @@
-"""Names shared by the lesson format, the engine and the plan, kept in one place."""
+"""Names shared by the lesson format, the plan and the screens, kept in one place.
+(Activations and losses are named by their records in ``tutor.activations``.)"""
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
-LOSSES = ("half_sse", "mse", "cross_entropy", "binary_cross_entropy")
-PHASES = ("forward", "error", "output layer", "hidden layer", "update")
 FORMS = ("auto", "paths", "delta")
 
 #: Names a lesson may not give to a unit, weight or bias, because formulas and answers use them.

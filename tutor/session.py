@@ -13,17 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tutor.grading.grade import Grader, Verdict
+from tutor import drill
+from tutor.grading.grade import Grader
 from tutor.grading.hints import MAX_LEVEL, auto_level, hint
-from tutor.plan import Plan, Step
-from tutor.records import (  # noqa: F401 - re-exported for callers
-    CARRIED,
-    CORRECT,
-    DONE,
+from tutor.grading.verdict import CARRIED, Verdict
+from tutor.plan.steps import HISTORY, Plan, Step
+from tutor.progress.records import (
     EXAM_POINTS,
     FAILED,
-    MODES,
     REVEALED,
+    RIGHT,
     SHOWN,
     SKIPPED,
     TODO,
@@ -108,13 +107,13 @@ class QuizSession:
             self._frontier = max(self._frontier, self.plan.index(step.id) + 1)
         if count_open:
             self._open += 0 if rec.done else 1
-        if rec.status in (CORRECT, CARRIED) and rec.value is not None:
+        if rec.status in RIGHT and rec.value is not None:
             self._values[step.id] = rec.value
         elif rec.status in (REVEALED, SHOWN):
             self._values[step.id] = step.value
         else:
             self._values.pop(step.id, None)
-        if step.id in self._ordinal and rec.status in (CORRECT, CARRIED):
+        if step.id in self._ordinal and rec.status in RIGHT:
             self._points[step.id] = rec.points if self.mode == "exam" else 1.0
         else:
             self._points.pop(step.id, None)
@@ -171,28 +170,10 @@ class QuizSession:
             return n, n
         return self._ordinal.get(current.id, 0), n
 
-    def if_right(self) -> tuple[Step, tuple[int, int], float] | None:
-        """Where a right answer to the current step would lead: the next step, its (k, N)
-        and the score then; None at the last step. Nothing changes: this is for drawing
-        that screen while the learner types (a guess; the drills' clock is not in it)."""
-        step = self.current
-        if step is None:
-            return None
-        i = self._next_todo()
-        if i is None:
-            return None
-        following = self.plan[i]
-        misses = self.records[step.id].misses
-        gain = EXAM_POINTS[min(misses, len(EXAM_POINTS) - 1)] if self.mode == "exam" else 1.0
-        score = self._score(sum(self._points.values()) + (gain if step.id in self._ordinal else 0))
-        return following, (self._ordinal.get(following.id, 0), self.total_asked), score
-
     @property
     def score(self) -> float:
         """Right answers (correct or carried); in an exam, the points earned."""
-        return self._score(sum(self._points.values()))
-
-    def _score(self, total: float) -> float:
+        total = sum(self._points.values())
         return total if self.mode == "exam" else int(total)
 
     def elapsed(self) -> float:
@@ -261,8 +242,6 @@ class QuizSession:
     def _learned(self, step: Step, first_try: bool) -> None:
         if self.mode != "drill":
             return
-        from tutor import drill
-
         drill.update(self.boxes, step.kind, first_try)
         self.streak = self.streak + 1 if first_try else 0
 
@@ -342,7 +321,7 @@ class QuizSession:
         mistakes: Counter[str] = Counter()
         for s in asked:
             mistakes.update(self.records[s.id].diagnoses)
-        history = self.plan.loss_history(20)
+        history = self.plan.loss_history(HISTORY)
         return {
             "mode": self.mode,
             "score": self.score,
@@ -356,7 +335,7 @@ class QuizSession:
             "first_try": sum(
                 1
                 for s in asked
-                if self.records[s.id].status in (CORRECT, CARRIED) and not self.records[s.id].misses
+                if self.records[s.id].status in RIGHT and not self.records[s.id].misses
             ),
             "updates": [
                 (s.param, s.formula.children()[0].evaluate(), s.value)

@@ -8,7 +8,7 @@ from typing import Any
 from tutor.formula import ASCII, UNICODE, Given, Num, Ref, Style
 from tutor.names import PHASE_TITLES
 from tutor.numfmt import fmt_value
-from tutor.plan import Plan, Step
+from tutor.plan.steps import Plan, Step
 from tutor.textmode import safe_text
 
 

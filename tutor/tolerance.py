@@ -1,21 +1,19 @@
 """Tolerance modes for numeric answers (PrairieLearn's definitions, plus a decimals mode).
 
-Kept apart from grading so that the lesson reader can validate a lesson's tolerance settings
-without importing the grader.
+Kept apart from grading because a lesson carries its tolerances: the lesson reader builds
+them, the grader applies them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
-
-from tutor.values import Value
+from dataclasses import dataclass
 
 MODES = ("decimals", "relabs", "sigfig", "decdig")
 
 
-class Tolerance(Value):
+@dataclass(frozen=True, slots=True)
+class Tolerance:
     """How close an answer must be.
 
     - ``decimals``: |x − v| < 10^−d, so the value rounded *or truncated* to d places passes;
@@ -59,37 +57,3 @@ class Tolerance(Value):
             "sigfig": f"to {self.digits} significant figures",
             "decdig": f"to {self.digits} decimal digits",
         }[self.mode]
-
-
-def read_tolerance(
-    raw: Mapping[str, Any], decimals: int
-) -> tuple[Tolerance | None, list[tuple[str, str]]]:
-    """Build a Tolerance from a lesson table; returns (tolerance, [(key, problem), ...])."""
-    problems: list[tuple[str, str]] = []
-    allowed = {"mode", "rtol", "atol", "digits"}
-    for key in raw:
-        if key not in allowed:
-            problems.append((str(key), f"unknown key (allowed: {', '.join(sorted(allowed))})"))
-    mode = raw.get("mode", "decimals")
-    if mode not in MODES:
-        problems.append(
-            ("mode", f"unknown mode {str(mode)[:20]!r}; choose one of {', '.join(MODES)}")
-        )
-        mode = "decimals"
-    values: dict[str, Any] = {}
-    for key in ("rtol", "atol"):
-        if key in raw:
-            v = raw[key]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1e3 or v != v:
-                problems.append((key, "must be a number ≥ 0"))
-            else:
-                values[key] = float(v)
-    if "digits" in raw:
-        v = raw["digits"]
-        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 15:
-            problems.append(("digits", "must be a whole number from 1 to 15"))
-        else:
-            values["digits"] = v
-    if problems:
-        return None, problems
-    return Tolerance(mode=mode, decimals=decimals, **values), []

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 from tutor.formula import UNICODE, Style
 from tutor.numfmt import fmt_given, fmt_value
-from tutor.plan import Plan, Step
+from tutor.plan.steps import Plan, Step
 
 GIVEN_WORDS = {"eta": "the learning rate η"}
 
@@ -100,7 +104,7 @@ def as_text(b: Breakdown) -> str:
     return "\n".join(lines)
 
 
-def as_rich(b: Breakdown):
+def as_rich(b: Breakdown) -> RenderableType:
     """A Rich renderable; every text is a ``Text`` so lesson text is never read as markup."""
     from rich.console import Group
     from rich.text import Text

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from tutor.activations import ACTIVATIONS
 from tutor.grading.misconceptions import Candidate, Context, candidates
 from tutor.grading.parse import (
     ACCEPTED_HELP,
@@ -19,38 +19,10 @@ from tutor.grading.parse import (
     ParsedAnswer,
     parse_answer,
 )
+from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, MISSING, Verdict
 from tutor.numfmt import fmt_value
-from tutor.plan import Plan, Step
-from tutor.records import CARRIED, CORRECT, INCORRECT, INVALID, MISSING
+from tutor.plan.steps import Plan, Step
 from tutor.tolerance import Tolerance
-
-VERDICTS = (CORRECT, CARRIED, INCORRECT, INVALID, MISSING)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of grading one answer, with the message to show."""
-
-    step_id: str
-    verdict: str
-    answer: str | None
-    value: float | None
-    expected: float
-    message: str
-    diagnosis: str | None = None
-    carried_expected: float | None = None
-    carried_from: tuple[str, ...] = ()
-
-    @property
-    def accepted(self) -> bool:
-        """Correct or carried: the learner moves on."""
-        return self.verdict in (CORRECT, CARRIED)
-
-    @property
-    def is_attempt(self) -> bool:
-        """Invalid input and missing answers never count as attempts."""
-        return self.verdict in (CORRECT, CARRIED, INCORRECT)
-
 
 DIAGNOSIS_RTOL = 2e-3
 COARSE_BAND = 0.05  # "too coarse" only for answers within 5% of the value
@@ -72,25 +44,17 @@ def _near(x: float, mistaken: float, tol: Tolerance) -> bool:
     return tol.accepts(x, mistaken) or abs(x - mistaken) <= DIAGNOSIS_RTOL * abs(mistaken)
 
 
-RANGES = {
-    "sigmoid": (0.0, 1.0, "A sigmoid's output always lies between 0 and 1."),
-    "softmax": (0.0, 1.0, "A softmax output always lies between 0 and 1."),
-    "tanh": (-1.0, 1.0, "tanh's output always lies between −1 and 1."),
-    "relu": (0.0, math.inf, "ReLU never gives a negative output."),
-}
-
-
 def range_note(plan: Plan, step: Step, x: float) -> str | None:
     """A sentence when the answer is impossible for this kind of quantity, whatever the numbers."""
-    if step.kind == "out" and step.unit:
-        li, _ = plan.lesson.network.unit_position(step.unit)
-        rng = RANGES.get(plan.lesson.network.layers[li].activation or "")
-        if rng and not (rng[0] <= x <= rng[1]):
-            return rng[2]
+    act = ACTIVATIONS[plan.lesson.network.activation_of(step.unit)] if step.unit else None
+    if step.kind == "out" and act is not None and act.range is not None:
+        lo, hi, sentence = act.range
+        if not lo <= x <= hi:
+            return sentence
     if step.kind in ("error", "total") and x < 0:
         return "An error is never negative: every loss term is a square or a −log of a probability."
-    if step.kind == "dout_dsum" and x < 0:
-        return "An activation's slope is never negative here: sigmoid, tanh and ReLU only rise."
+    if step.kind == "dout_dsum" and act is not None and act.rises and x < 0:
+        return f"An activation's slope is never negative here: {act.name} only rises."
     return None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tutor.formula import UNICODE, Style
-from tutor.plan import Plan, Step
+from tutor.plan.steps import Plan, Step
 
 MAX_LEVEL = 3
 

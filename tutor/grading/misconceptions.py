@@ -11,12 +11,13 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tutor.activations import ACTIVATIONS, LOSSES, Activation
 from tutor.formula import Given, Sum
-from tutor.plan import Plan, Step
+from tutor.plan.steps import Plan, Step
 
 Values = Callable[["Context", Step], list[float]]
 
@@ -55,7 +56,7 @@ class PlanValues(Mapping[str, float]):
             return self.overrides[step_id]
         return self.plan[step_id].value
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.overrides)
 
     def __len__(self) -> int:
@@ -78,9 +79,8 @@ class Context:
     ) -> float:
         return step.formula.evaluate(env if env is not None else self.env, givens)
 
-    def activation(self, unit: str) -> str:
-        li, _ = self.net.unit_position(unit)
-        return self.net.layers[li].activation or "linear"
+    def activation(self, unit: str) -> Activation:
+        return ACTIVATIONS[self.net.activation_of(unit)]
 
     def bias(self, unit: str) -> str | None:
         li, j = self.net.unit_position(unit)
@@ -94,7 +94,9 @@ class Context:
             "param": step.param or "",
             "bias": (self.bias(unit) if unit and self.net.unit_position(unit)[0] > 0 else None)
             or "the bias",
-            "act": self.activation(unit) if unit and self.net.unit_position(unit)[0] > 0 else "",
+            "act": self.activation(unit).name
+            if unit and self.net.unit_position(unit)[0] > 0
+            else "",
             "error": step.error or "",
             "total": self.plan.lesson.total_name,
             "eta": f"{self.net.learning_rate:g}",
@@ -141,20 +143,25 @@ def _neighbour_weights(ctx: Context, step: Step) -> list[float]:
 
 
 def _activation_forgotten(ctx: Context, step: Step) -> list[float]:
-    if ctx.activation(step.unit or "") == "linear":
+    act = ctx.activation(step.unit or "")
+    if act.function is None and not act.layer_wide:  # out = sum: nothing to forget
         return []
     return [ctx.env[f"sum_{step.unit}"]]
 
 
-def _sigmoid_sign(ctx: Context, step: Step) -> list[float]:
-    if ctx.activation(step.unit or "") != "sigmoid":
-        return []
-    s = ctx.env[f"sum_{step.unit}"]
-    return [1.0 / (1.0 + math.exp(min(s, 700.0)))]
+def _from_the_sum(tag: str) -> Values:
+    """The value of the activation's own mistake ``tag``, computed from the unit's sum."""
+
+    def values(ctx: Context, step: Step) -> list[float]:
+        mistake = ctx.activation(step.unit or "").mistakes.get(tag)
+        s = ctx.env.get(f"sum_{step.unit}")
+        return [] if mistake is None or s is None else [mistake(s)]
+
+    return values
 
 
 def _half_dropped(ctx: Context, step: Step) -> list[float]:
-    if ctx.net.loss != "half_sse":
+    if not LOSSES[ctx.net.loss].halved:
         return []
     return [2.0 * ctx.eval(step)]
 
@@ -166,18 +173,6 @@ def _sign_flipped(ctx: Context, step: Step) -> list[float]:
     ):
         return []
     return [-ctx.eval(step)]
-
-
-def _derivative_from_sum(ctx: Context, step: Step) -> list[float]:
-    act = ctx.activation(step.unit or "")
-    s = ctx.env.get(f"sum_{step.unit}")
-    if s is None:
-        return []
-    if act == "sigmoid":
-        return [s * (1.0 - s)]
-    if act == "tanh":
-        return [1.0 - s * s]
-    return []
 
 
 def _update_parts(ctx: Context, step: Step) -> tuple[float, float]:
@@ -227,17 +222,18 @@ def _updated_weights(ctx: Context, step: Step) -> list[float]:
                     updated[name] = (at, plan[new].value)
     if not updated:
         return []
-    env = ChainMap({}, ctx.env)
+    replayed: dict[str, float] = {}  # the steps whose values the updated weights change
+    env = PlanValues(plan, ChainMap(replayed, dict(ctx.env.overrides)))
     for s in chain:
         at = plan.index(s.id)
         # a weight counts as updated only in steps after its update (not the forward pass)
         givens = {name: v for name, (i, v) in updated.items() if i < at}
         uses = any(g.name in givens for g in s.formula.givens())
-        if uses or any(r in env.maps[0] for r in s.depends_on):
+        if uses or any(r in replayed for r in s.depends_on):
             value = s.formula.evaluate(env, givens)
             if value != ctx.env.get(s.id):
-                env[s.id] = value
-    return [env[step.id]] if step.id in env.maps[0] else []
+                replayed[s.id] = value
+    return [replayed[step.id]] if step.id in replayed else []
 
 
 def _total_for_part(ctx: Context, step: Step) -> list[float]:
@@ -249,13 +245,14 @@ def _total_for_part(ctx: Context, step: Step) -> list[float]:
 
 def _sum_for_out(ctx: Context, step: Step) -> list[float]:
     """An output used where its unit's activated value belongs."""
-    env = ChainMap({}, ctx.env)
-    swapped = False
-    for ref in step.formula.refs():
-        if ref.startswith("out_") and f"sum_{ref[4:]}" in env:
-            env[ref] = env[f"sum_{ref[4:]}"]
-            swapped = True
-    return [ctx.eval(step, env=env)] if swapped else []
+    swapped = {
+        ref: ctx.env[f"sum_{ref[4:]}"]
+        for ref in step.formula.refs()
+        if ref.startswith("out_") and f"sum_{ref[4:]}" in ctx.env
+    }
+    if not swapped:
+        return []
+    return [ctx.eval(step, env=PlanValues(ctx.plan, ChainMap(swapped, dict(ctx.env.overrides))))]
 
 
 def _derivative_wrong_variable(ctx: Context, step: Step) -> list[float]:
@@ -303,7 +300,7 @@ LIBRARY: tuple[Misconception, ...] = (
         ("out",),
         "Check the sign in the exponent: the sigmoid is 1/(1 + e^(−x)), so use e to the minus "
         "sum_{unit}.",
-        _sigmoid_sign,
+        _from_the_sum("sigmoid_sign"),
     ),
     Misconception(
         "half_dropped",
@@ -327,7 +324,7 @@ LIBRARY: tuple[Misconception, ...] = (
         ("dout_dsum",),
         "The slope was computed from sum_{unit}. The {act}'s slope formula takes the output: use "
         "out_{unit} in it, not sum_{unit}.",
-        _derivative_from_sum,
+        _from_the_sum("derivative_from_sum"),
     ),
     Misconception(
         "update_added",

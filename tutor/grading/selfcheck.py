@@ -8,11 +8,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tutor.grading.grade import CORRECT, INCORRECT, INVALID, Grader
+from tutor.grading.degeneracy import structural
+from tutor.grading.grade import Grader
 from tutor.grading.misconceptions import lesson_misconception_problems
+from tutor.grading.verdict import CORRECT, INCORRECT, INVALID
 from tutor.numfmt import fmt_value
-from tutor.plan import Plan
-from tutor.variants import structural
+from tutor.plan.steps import Plan, Step
 
 GARBAGE = ("zz?", "", "1 +", "0,5x")
 
@@ -67,7 +68,7 @@ def check_plan(plan: Plan) -> CheckReport:
     return report
 
 
-def _check_misconceptions(grader: Grader, step, where: str, report: CheckReport) -> None:
+def _check_misconceptions(grader: Grader, step: Step, where: str, report: CheckReport) -> None:
     tol = grader.tolerance(step)
     seen: list[tuple[str, float]] = []
     for cand in grader.candidates(step):

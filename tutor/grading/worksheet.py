@@ -12,12 +12,14 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tutor.grading.grade import CARRIED, CORRECT, INCORRECT, INVALID, MISSING, Grader, Verdict
+from tutor.grading.grade import Grader
 from tutor.grading.misconceptions import TITLES
+from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, MISSING, Verdict
 from tutor.names import suggest
 from tutor.numfmt import fmt_value
-from tutor.plan import Plan
+from tutor.plan.steps import Plan
 
 MAX_ANSWERS_BYTES = 1024 * 1024
 
@@ -143,7 +145,7 @@ def grade_worksheet(plan: Plan, answers: dict[str, str]) -> WorksheetResult:
     return WorksheetResult(plan.lesson.id, verdicts)
 
 
-def to_json(result: WorksheetResult) -> dict:
+def to_json(result: WorksheetResult) -> dict[str, Any]:
     return {
         "lesson": result.lesson,
         "steps": [

@@ -1,0 +1,371 @@
+"""Every activation and loss the tutor teaches, one record each.
+
+A record carries everything the rest of the tutor needs to know about it: the NumPy function
+and derivative the engine runs, the Formula the plan writes for a step, the symbol the
+diagram shows, the range and the slope's sign that grading checks answers against, the
+words of the step texts, and the values of the mistakes learners make with it. A new
+activation or loss is one record here; no other module names it.
+
+NumPy is imported inside the array functions, not at the top: the lesson reader and the
+app's first paint read these records without waiting for NumPy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tutor.formula import (
+    LN,
+    POWER,
+    PRODUCT,
+    Call,
+    Diff,
+    Formula,
+    Function,
+    Neg,
+    Num,
+    Product,
+    Quot,
+    Softmax,
+    Square,
+    Sum,
+)
+
+if TYPE_CHECKING:
+    from numpy import ndarray as Array
+else:
+    Array = Any
+
+Slope = Callable[[Array, Array], Array]  # (z, a) -> da/dz, elementwise
+
+
+# --- scalar forms, for formulas ----------------------------------------------------------
+
+
+def sigmoid_of(x: float) -> float:
+    """1/(1+e^-x) without overflow for large |x|."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    ex = math.exp(x)
+    return ex / (1.0 + ex)
+
+
+SIGMOID = Function(
+    "sigmoid",
+    sigmoid_of,
+    "1 / (1 + e^({m}{x}))",
+    "1/(1 + exp(-{x}))",
+    wrap=POWER,
+    prec=PRODUCT,
+)
+TANH = Function("tanh", math.tanh)
+RELU = Function("relu", lambda x: max(0.0, x), "max(0, {x})", "max(0, {x})")
+STEP = Function(
+    "step", lambda x: 1.0 if x > 0 else 0.0, "(1 if {x} > 0 else 0)", "(1 if {x} > 0 else 0)"
+)
+
+
+# --- array forms, for the engine ---------------------------------------------------------
+
+
+def sigmoid(z: Array) -> Array:
+    """1/(1+e^-z) elementwise, without overflow for large |z|."""
+    import numpy as np
+
+    z = np.asarray(z, dtype=float)
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def log_sigmoid(z: Array) -> Array:
+    """log σ(z), stable: −log(1+e^−z)."""
+    import numpy as np
+
+    return -np.logaddexp(0.0, -np.asarray(z, dtype=float))
+
+
+def softmax(z: Array) -> Array:
+    import numpy as np
+
+    e = np.exp(np.asarray(z, dtype=float) - np.max(z))
+    return e / e.sum()
+
+
+def log_softmax(z: Array) -> Array:
+    import numpy as np
+
+    shifted = np.asarray(z, dtype=float) - np.max(z)
+    return shifted - np.log(np.exp(shifted).sum())
+
+
+def _tanh(z: Array) -> Array:
+    import numpy as np
+
+    return np.tanh(z)
+
+
+def _relu(z: Array) -> Array:
+    import numpy as np
+
+    return np.maximum(z, 0.0)
+
+
+def _relu_slope(z: Array, a: Array) -> Array:
+    return (z > 0).astype(float)
+
+
+def _linear(z: Array) -> Array:
+    import numpy as np
+
+    return np.asarray(z, dtype=float).copy()
+
+
+def _ones(z: Array, a: Array) -> Array:
+    import numpy as np
+
+    return np.ones_like(z)
+
+
+def _log(a: Array) -> Array:
+    import numpy as np
+
+    with np.errstate(divide="ignore"):
+        return np.log(a)
+
+
+def _log1m(a: Array) -> Array:
+    import numpy as np
+
+    with np.errstate(divide="ignore"):
+        return np.log1p(-a)
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """One activation function, everything about it in one place."""
+
+    name: str
+    symbol: str  # in the diagram's layer heading
+    forward: Callable[[Array], Array]
+    slope: Slope | None  # None: not elementwise (softmax), so no ∂out/∂sum step
+    function: Function | None  # out = function(sum); None: out = sum, or softmax
+    slope_formula: Callable[[Formula, Formula], Formula]  # (out, sum) -> ∂out/∂sum
+    out_words: str  # "take sum_u and …"
+    slope_rule: str  # why ∂out/∂sum is what it is
+    range: tuple[float, float, str] | None = None  # what an output can be, and the sentence
+    rises: bool = True  # never a negative slope: a negative ∂out/∂sum is impossible
+    saturation: float | None = None  # |sum| past which the slope is too small to teach
+    layer_wide: bool = False  # each output depends on the whole layer (softmax)
+    only_loss: str | None = None  # the one loss it is taught with
+    log_out: Callable[[Array, Array], Array] | None = None  # stable log(out) from (z, a)
+    log_one_minus_out: Callable[[Array], Array] | None = None  # stable log(1 − out) from z
+    #: misconception tag → the mistaken value it gives, from the unit's sum
+    mistakes: Mapping[str, Callable[[float], float]] = field(default_factory=dict)
+
+    def out_formula(self, j: int, sums: tuple[Formula, ...]) -> Formula:
+        """out of the j-th unit of a layer whose sums are ``sums``."""
+        if self.layer_wide:
+            return Softmax(j, sums)
+        if self.function is None:
+            return sums[j]
+        return Call(self.function, sums[j])
+
+
+def _never(out: Formula, s: Formula) -> Formula:
+    raise ValueError("softmax has no elementwise slope")
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "sigmoid",
+            "σ",
+            sigmoid,
+            lambda z, a: a * (1.0 - a),
+            SIGMOID,
+            lambda out, s: Product((out, Diff(Num(1.0), out))),
+            "squeeze it into (0, 1) with the sigmoid σ(x) = 1/(1 + e^(−x))",
+            "the sigmoid's slope is out·(1 − out), written with the output, not the sum",
+            range=(0.0, 1.0, "A sigmoid's output always lies between 0 and 1."),
+            saturation=4.0,
+            log_out=lambda z, a: log_sigmoid(z),
+            log_one_minus_out=lambda z: log_sigmoid(-z),
+            mistakes={
+                "sigmoid_sign": lambda s: 1.0 / (1.0 + math.exp(min(s, 700.0))),
+                "derivative_from_sum": lambda s: s * (1.0 - s),
+            },
+        ),
+        Activation(
+            "tanh",
+            "tanh",
+            _tanh,
+            lambda z, a: 1.0 - a * a,
+            TANH,
+            lambda out, s: Diff(Num(1.0), Square(out)),
+            "squeeze it into (−1, 1) with tanh",
+            "the slope of tanh is 1 − out²",
+            range=(-1.0, 1.0, "tanh's output always lies between −1 and 1."),
+            saturation=4.0,
+            mistakes={"derivative_from_sum": lambda s: 1.0 - s * s},
+        ),
+        Activation(
+            "relu",
+            "relu",
+            _relu,
+            _relu_slope,
+            RELU,
+            lambda out, s: Call(STEP, s),
+            "pass it through ReLU: keep it if positive, otherwise 0",
+            "ReLU's slope is 1 where sum > 0 and 0 elsewhere",
+            range=(0.0, math.inf, "ReLU never gives a negative output."),
+        ),
+        Activation(
+            "linear",
+            "lin",
+            _linear,
+            _ones,
+            None,
+            lambda out, s: Num(1.0),
+            "pass it on unchanged (a linear unit)",
+            "a linear unit's slope is 1",
+        ),
+        Activation(
+            "softmax",
+            "softmax",
+            softmax,
+            None,
+            None,
+            _never,
+            "take e^(sum) and divide by the same for every unit of the layer (softmax)",
+            "",
+            range=(0.0, 1.0, "A softmax output always lies between 0 and 1."),
+            layer_wide=True,
+            only_loss="cross_entropy",
+            log_out=lambda z, a: log_softmax(z),
+        ),
+    )
+}
+
+
+# --- losses --------------------------------------------------------------------------------
+
+#: (out, target, number of outputs) -> a Formula
+LossFormula = Callable[[Formula, Formula, int], Formula]
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """One loss function, everything about it in one place."""
+
+    name: str
+    words: str  # "half squared error"
+    per_output: Callable[[Array, Array, Array, Activation], Array]  # (z, a, t, act) -> E_k
+    gradient: Callable[[Array, Array], Array]  # (a, t) -> ∂E_total/∂a
+    error_formula: LossFormula
+    slope_formula: LossFormula  # ∂E_total/∂out
+    outputs: tuple[str, ...] | None = None  # the output activations it needs; None: any
+    unit_targets: bool = False  # targets must lie in [0, 1]
+    halved: bool = False  # its ½ cancels the power rule's 2 (a ½ that learners drop)
+    #: output activations with which δ = out − target exactly (the slopes cancel)
+    shortcut: tuple[str, ...] = ()
+
+
+def _half_sse(z: Array, a: Array, t: Array, act: Activation) -> Array:
+    return 0.5 * (t - a) ** 2
+
+
+def _mse(z: Array, a: Array, t: Array, act: Activation) -> Array:
+    return (t - a) ** 2 / a.size
+
+
+def _log_out(z: Array, a: Array, act: Activation) -> Array:
+    return act.log_out(z, a) if act.log_out is not None else _log(a)
+
+
+def _cross_entropy(z: Array, a: Array, t: Array, act: Activation) -> Array:
+    return -t * _log_out(z, a, act)
+
+
+def _binary_cross_entropy(z: Array, a: Array, t: Array, act: Activation) -> Array:
+    log_1ma = act.log_one_minus_out(z) if act.log_one_minus_out is not None else _log1m(a)
+    return -(t * _log_out(z, a, act) + (1.0 - t) * log_1ma)
+
+
+def _quiet(fn: Callable[[Array, Array], Array]) -> Callable[[Array, Array], Array]:
+    """A gradient that may divide by an output of 0 or 1: inf rather than a warning."""
+
+    def quiet(a: Array, t: Array) -> Array:
+        import numpy as np
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return fn(a, t)
+
+    return quiet
+
+
+def _mean_of(n: int, f: Formula) -> Formula:
+    return Quot(f, Num(float(n))) if n > 1 else f
+
+
+def _ln_one_minus(out: Formula) -> Formula:
+    return Call(LN, Diff(Num(1.0), out))
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        Loss(
+            "half_sse",
+            "half squared error",
+            _half_sse,
+            lambda a, t: a - t,
+            lambda out, t, n: Product((Num(0.5, "½"), Square(Diff(t, out)))),
+            lambda out, t, n: Diff(out, t),
+            halved=True,
+        ),
+        Loss(
+            "mse",
+            "mean squared error",
+            _mse,
+            lambda a, t: 2.0 * (a - t) / a.size,
+            lambda out, t, n: _mean_of(n, Square(Diff(t, out))),
+            lambda out, t, n: _mean_of(n, Product((Num(2.0), Diff(out, t)))),
+        ),
+        Loss(
+            "cross_entropy",
+            "cross-entropy",
+            _cross_entropy,
+            _quiet(lambda a, t: -t / a),
+            lambda out, t, n: Neg(Product((t, Call(LN, out)))),
+            lambda out, t, n: Neg(Quot(t, out)),
+            outputs=("softmax", "sigmoid"),
+            unit_targets=True,
+            shortcut=("softmax",),
+        ),
+        Loss(
+            "binary_cross_entropy",
+            "binary cross-entropy",
+            _binary_cross_entropy,
+            _quiet(lambda a, t: (a - t) / (a * (1.0 - a))),
+            lambda out, t, n: Neg(
+                Sum(
+                    (
+                        Product((t, Call(LN, out))),
+                        Product((Diff(Num(1.0), t), _ln_one_minus(out))),
+                    )
+                )
+            ),
+            lambda out, t, n: Quot(Diff(out, t), Product((out, Diff(Num(1.0), out)))),
+            outputs=("sigmoid",),
+            unit_targets=True,
+        ),
+    )
+}

@@ -1,0 +1,219 @@
+"""The ``tutor`` command line: the parser and the dispatch to each command group
+(``lessons``, ``progress``, ``interactive``). Commands other than the app never import
+Textual."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from tutor import __version__
+from tutor.cli.common import EXIT_OK, EXIT_USAGE, LESSON_HELP, CliError, seed_number
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``only``, with that command's arguments alone. Making
+    every command's parser takes longer than the ``tutor solve`` it would parse (argparse
+    looks up its messages' translations for each one)."""
+    parser = argparse.ArgumentParser(
+        prog="tutor",
+        description="Step through one forward pass and one backpropagation step by hand.",
+        epilog="Run 'tutor LESSON' to open a lesson in the app, or 'tutor COMMAND --help'.",
+    )
+    parser.add_argument("--version", action="version", version=f"backprop-tutor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (texts, add_arguments) in SUBCOMMANDS.items():
+        if only is None or name == only:
+            add_arguments(
+                sub.add_parser(name, help=texts["help"], description=texts["description"])
+            )
+    return parser
+
+
+def _list_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _validate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="lesson files, folders or lesson ids")
+
+
+def _solve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lesson", metavar="LESSON", help=LESSON_HELP)
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--ascii", action="store_true", help="plain ASCII (text format only)")
+    p.add_argument("--seed", type=seed_number, metavar="N", help="the variant drawn with seed N")
+
+
+def _grade_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lesson", metavar="LESSON", help=LESSON_HELP)
+    p.add_argument("answers", metavar="ANSWERS", help="a .json or .csv file of answers")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument(
+        "--seed", type=seed_number, metavar="N", help="grade against the variant of seed N"
+    )
+
+
+def _check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("targets", nargs="*", metavar="LESSON|DIR", help="default: every known lesson")
+
+
+def _progress_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lesson", nargs="?", metavar="LESSON", help="only this lesson")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _reset_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("lesson", nargs="?", metavar="LESSON")
+    p.add_argument("--all", action="store_true", help="every lesson")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def _export_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    p.add_argument("--attempts", action="store_true", help="CSV of the attempt log")
+
+
+def _serve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("lesson", nargs="?", metavar="LESSON")
+
+
+# each command: its help texts, and what adds its arguments
+SUBCOMMANDS: dict[str, tuple[dict[str, str], Callable[[argparse.ArgumentParser], None]]] = {
+    "list": (
+        dict(
+            help="list the available lessons",
+            description="List the built-in "
+            "lessons and those in the folders of TUTOR_LESSONS_PATH, in course order.",
+        ),
+        _list_arguments,
+    ),
+    "validate": (
+        dict(
+            help="check lesson files",
+            description="Check lesson files. "
+            "Prints one line per problem as FILE: where: what and exits 1 if any; "
+            "exits 0 when every file is valid.",
+        ),
+        _validate_arguments,
+    ),
+    "solve": (
+        dict(
+            help="print the worked solution",
+            description="Print the "
+            "complete worked solution of a lesson: each step's formula, the numbers "
+            "substituted and the value.",
+        ),
+        _solve_arguments,
+    ),
+    "grade": (
+        dict(
+            help="grade a worksheet of answers",
+            description='Grade a whole worksheet. ANSWERS is JSON ({"step id": answer}) or CSV '
+            "(step,answer). Exits 0 when every answered step is correct or carried, 1 otherwise, "
+            "2 on bad input.",
+        ),
+        _grade_arguments,
+    ),
+    "check": (
+        dict(
+            help="self-test lessons (for authors)",
+            description="For every step of every lesson: the right answer is accepted, a perturbed "
+            "one rejected, garbage refused, and every known mistake distinguishable from the right "
+            "value. Exits 1 on any failure; coinciding mistakes are warnings.",
+        ),
+        _check_arguments,
+    ),
+    "progress": (
+        dict(
+            help="show your progress",
+            description="Your progress per lesson (and variant and mode).",
+        ),
+        _progress_arguments,
+    ),
+    "reset": (
+        dict(
+            help="forget progress",
+            description="Forget your progress on a lesson, or on all lessons. "
+            "The attempt log keeps a record that you reset.",
+        ),
+        _reset_arguments,
+    ),
+    "export": (
+        dict(
+            help="export results for a gradebook",
+            description="Export your per-lesson scores and attempt log. JSON holds "
+            "both; CSV holds the scores, or the attempt log with --attempts.",
+        ),
+        _export_arguments,
+    ),
+    "serve": (
+        dict(
+            help="serve the tutor in a web browser",
+            description="Serve the tutor through textual-serve (pip install "
+            "'backprop-tutor[web]'). Binds to localhost unless --host is given.",
+        ),
+        _serve_arguments,
+    ),
+}
+COMMANDS = tuple(SUBCOMMANDS)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] in COMMANDS or not args_list or args_list[0].startswith("-"):
+            if not args_list:
+                return _run_app([])
+            if args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version"):
+                return _run_app(args_list)
+            only = args_list[0] if args_list[0] in COMMANDS else None
+            args = build_parser(only).parse_args(args_list)
+            return _dispatch(args)
+        return _run_app(args_list)
+    except CliError as err:
+        print(f"tutor: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    # each command group is imported when one of its commands runs: ``tutor LESSON`` must
+    # not load NumPy (the engine) before its first paint, nor ``tutor list`` the engine
+    from tutor.cli.interactive import cmd_serve
+    from tutor.cli.lessons import cmd_check, cmd_grade, cmd_list, cmd_solve, cmd_validate
+    from tutor.cli.progress import cmd_export, cmd_progress, cmd_reset
+
+    if args.command == "list":
+        return cmd_list(args.format)
+    if args.command == "validate":
+        return cmd_validate(args.paths)
+    if args.command == "solve":
+        return cmd_solve(args.lesson, args.format, args.ascii, args.seed)
+    if args.command == "grade":
+        return cmd_grade(args.lesson, args.answers, args.format, args.seed)
+    if args.command == "progress":
+        return cmd_progress(args.lesson, args.format)
+    if args.command == "reset":
+        return cmd_reset(args.lesson, args.all, args.yes)
+    if args.command == "export":
+        return cmd_export(args.format, args.out, args.attempts)
+    if args.command == "serve":
+        return cmd_serve(args.host, args.port, args.lesson)
+    if args.command == "check":
+        return cmd_check(args.targets)
+    build_parser().print_help()
+    return EXIT_USAGE
+
+
+def _run_app(args_list: list[str]) -> int:
+    from tutor.cli.interactive import launch
+
+    return launch(args_list)

@@ -1,0 +1,143 @@
+"""The commands about lessons: list, validate, solve, grade and check."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from tutor import solution
+from tutor.catalog import catalogue, open_lesson
+from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError, lesson_files, one_line, plan
+from tutor.grading import worksheet
+from tutor.grading.misconceptions import lesson_misconception_problems
+from tutor.grading.selfcheck import check_plan
+from tutor.lesson.model import LessonError, Problem
+from tutor.lesson.reader import load_lesson
+from tutor.locations import lesson_files as known_lessons
+from tutor.plan.build import plan_problems
+
+
+def cmd_list(fmt: str) -> int:
+    lessons, problems = catalogue()
+    for problem in problems:
+        print(f"tutor: skipping {problem}", file=sys.stderr)
+    rows: list[dict[str, Any]] = [
+        {
+            "id": lesson.id,
+            "title": lesson.title,
+            "path": str(lesson.path),
+            "size": lesson.size,
+            "difficulty": lesson.difficulty,
+            "minutes": lesson.minutes,
+            "order": lesson.order,
+        }
+        for lesson in lessons
+    ]
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print("No lessons found.")
+        return EXIT_OK
+    width = max(len(r["id"]) for r in rows)
+    print(f"{'ID':<{width}}  {'SIZE':<9} {'LEVEL':<5} {'MIN':>3}  TITLE")
+    for r in rows:
+        print(
+            f"{r['id']:<{width}}  {r['size']:<9} {'*' * r['difficulty']:<5} {r['minutes']:>3}  "
+            f"{one_line(r['title'])}"
+        )
+    return EXIT_OK
+
+
+def cmd_validate(paths: list[str]) -> int:
+    files = lesson_files(paths)
+    if not files:
+        raise CliError("no lesson files to validate")
+    failed = False
+    for path, lesson_id in files:
+        try:
+            lesson = load_lesson(path, lesson_id)
+            the_plan = open_lesson(lesson)
+            problems = plan_problems(lesson, the_plan)
+            problems += [
+                Problem(str(path), *line.split(": ", 2)[1:])
+                for line in lesson_misconception_problems(
+                    lesson.misconceptions, [s.id for s in the_plan], str(path)
+                )
+            ]
+            bad_values = [s.id for s in the_plan if not math.isfinite(s.value)]
+            if bad_values:
+                problems.append(
+                    Problem(
+                        str(path),
+                        "network",
+                        f"the numbers overflow: {bad_values[0]} is not a finite number",
+                    )
+                )
+        except LessonError as err:
+            problems = err.problems
+        if problems:
+            failed = True
+            for problem in problems:
+                print(problem)
+        else:
+            print(f"{path}: ok ({len(the_plan)} steps)")
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def cmd_solve(ref: str, fmt: str, ascii_only: bool, seed: int | None = None) -> int:
+    the_plan = plan(ref, seed)
+    if fmt == "json":
+        sys.stdout.write(solution.render_json(the_plan) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(solution.render_markdown(the_plan))
+    else:
+        style = solution.STYLES["ascii" if ascii_only else "unicode"]
+        sys.stdout.write(solution.render_text(the_plan, style))
+    return EXIT_OK
+
+
+def cmd_grade(ref: str, answers_path: str, fmt: str, seed: int | None = None) -> int:
+    the_plan = plan(ref, seed)
+    try:
+        answers = worksheet.read_answers(answers_path, the_plan)
+    except worksheet.WorksheetError as err:
+        raise CliError(str(err)) from None
+    result = worksheet.grade_worksheet(the_plan, answers)
+    if fmt == "json":
+        print(json.dumps(worksheet.to_json(result), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(worksheet.to_table(result, the_plan.lesson.quiz.decimals))
+    return EXIT_OK if result.all_answered_right else EXIT_FAIL
+
+
+def cmd_check(targets: list[str]) -> int:
+    files: list[tuple[Path, str]] = []
+    if not targets:
+        files = [(p, i) for i, p in known_lessons().items()]
+    files += lesson_files(targets)
+    if not files:
+        raise CliError("no lessons to check")
+    failed = False
+    for path, lesson_id in files:
+        try:
+            report = check_plan(open_lesson(load_lesson(path, lesson_id)))
+        except LessonError as err:
+            failed = True
+            for problem in err.problems:
+                print(problem)
+            continue
+        for line in report.failures:
+            print(f"FAIL {line}")
+        for line in report.warnings:
+            print(f"warn {line}")
+        status = "ok" if report.ok else "FAILED"
+        print(
+            f"{lesson_id}: {status}: {report.steps} steps checked, {len(report.failures)} "
+            f"failures, {len(report.warnings)} warnings"
+        )
+        failed |= not report.ok
+    return EXIT_FAIL if failed else EXIT_OK

@@ -1,0 +1,103 @@
+"""The commands about the learner's own progress: progress, reset and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+
+from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError, store
+from tutor.progress.interface import ProgressLocked
+from tutor.progress.report import ATTEMPT_COLUMNS, LESSON_COLUMNS, export_data, lesson_rows
+
+
+def cmd_progress(lesson: str | None, fmt: str) -> int:
+    rows = lesson_rows(store(), lesson)
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print("No progress yet." if lesson is None else f"No progress on {lesson} yet.")
+        return EXIT_OK
+    print(
+        f"{'LESSON':<36} {'SCORE':>9} {'CORRECT':>7} {'CARRIED':>7} {'REVEALED':>8} "
+        f"{'TIME':>6}  NEXT"
+    )
+    for r in rows:
+        minutes, seconds = divmod(int(r["seconds"]), 60)
+        score = f"{r['score']:g}/{r['total']}"
+        nxt = r["current"] or "done"
+        print(
+            f"{r['key'][:36]:<36} {score:>9} {r['correct']:>7} {r['carried']:>7} "
+            f"{r['revealed']:>8} {minutes:>3}:{seconds:02d}  {nxt}"
+        )
+    return EXIT_OK
+
+
+def cmd_reset(lesson: str | None, everything: bool, yes: bool) -> int:
+    if not everything and not lesson:
+        raise CliError("name a LESSON to reset, or give --all")
+    progress = store()
+    lessons = progress.lessons()
+    if everything:
+        keys = list(lessons)
+        what = "all your progress"
+    else:
+        keys = [
+            k
+            for k, v in lessons.items()
+            if k == lesson or (isinstance(v, dict) and v.get("lesson") == lesson)
+        ]
+        what = f"your progress on {lesson}"
+        if not keys:
+            print(f"No progress on {lesson} to reset.")
+            return EXIT_OK
+    if not yes:
+        try:
+            reply = input(f"Reset {what}? This cannot be undone. [y/N] ")
+        except EOFError:
+            reply = ""
+        if reply.strip().lower() not in ("y", "yes"):
+            print("Nothing was reset (give --yes to skip this question).")
+            return EXIT_FAIL
+    try:
+        progress.lock()  # never reset under an open session: it would write its state back
+    except ProgressLocked as err:
+        raise CliError(f"{err}, then reset") from None
+    try:
+        if everything:
+            progress.reset(None)
+        else:
+            for key in keys:
+                progress.reset(key)
+    finally:
+        progress.unlock()
+    print(f"Reset {what}.")
+    return EXIT_OK
+
+
+def cmd_export(fmt: str, out: str | None, attempts: bool) -> int:
+    data = export_data(store())
+    if fmt == "json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        buf = io.StringIO()
+        columns = ATTEMPT_COLUMNS if attempts else LESSON_COLUMNS
+        writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in data["attempts"] if attempts else data["lessons"]:
+            writer.writerow({**row, "user": data["user"]})
+        text = buf.getvalue()
+    if out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:  # results are personal: the file is private, like the progress folder
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as err:
+        raise CliError(f"{out}: cannot be written ({err.strerror})") from None
+    print(f"Exported to {out}.")
+    return EXIT_OK

@@ -1,0 +1,219 @@
+"""What a lesson is once read: immutable values, with no knowledge of the file format."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutor.tolerance import Tolerance
+
+NO_VARIANTS = "lesson {id!r} has no [variants] section, so it has no variants"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a lesson file: where (a key path) and what."""
+
+    file: str
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.what}"
+
+
+class LessonError(Exception):
+    """A lesson file that cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """A layer of units; the input layer has no activation and no bias."""
+
+    name: str
+    units: tuple[str, ...]
+    activation: str | None = None
+    bias_names: tuple[str, ...] | None = None  # one per unit; a shared bias repeats its name
+    bias_values: tuple[float, ...] | None = None
+
+    @property
+    def shared_bias(self) -> bool:
+        return self.bias_names is not None and len(set(self.bias_names)) == 1 < len(self.units)
+
+
+@dataclass(frozen=True, slots=True)
+class Weight:
+    """A named connection ``source → target`` between units of adjacent layers."""
+
+    name: str
+    source: str
+    target: str
+    value: float
+    layer: int  # index of the target's layer
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The numbers of one training example: everything the engine needs, with names."""
+
+    layers: tuple[Layer, ...]
+    weights: tuple[Weight, ...]
+    inputs: tuple[float, ...]  # in input-unit order
+    targets: tuple[float, ...]  # in output-unit order
+    loss: str
+    learning_rate: float
+    update_biases: bool = False
+    #: target layer → its weight matrix (rows: that layer's units), when the lesson gave the
+    #: compact form: lets the engine skip per-weight work on big networks
+    matrices: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: unit → (layer index, index in layer), worked out from the layers
+    positions: dict[str, tuple[int, int]] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        positions = {
+            u: (li, j) for li, layer in enumerate(self.layers) for j, u in enumerate(layer.units)
+        }
+        object.__setattr__(self, "positions", positions)
+
+    @property
+    def input_units(self) -> tuple[str, ...]:
+        return self.layers[0].units
+
+    @property
+    def output_units(self) -> tuple[str, ...]:
+        return self.layers[-1].units
+
+    def unit_position(self, unit: str) -> tuple[int, int]:
+        """(layer index, index in layer) of a unit."""
+        return self.positions[unit]
+
+    def activation_of(self, unit: str) -> str:
+        """The activation of a unit's layer ('linear' for the inputs)."""
+        return self.layers[self.positions[unit][0]].activation or "linear"
+
+    def bias_of(self, unit: str) -> tuple[str, float] | None:
+        """The name and value of the bias a unit adds, if it has one."""
+        li, j = self.positions[unit]
+        layer = self.layers[li]
+        if layer.bias_names is None or layer.bias_values is None:
+            return None
+        return layer.bias_names[j], layer.bias_values[j]
+
+    def bias_params(self) -> list[tuple[str, int, float]]:
+        """Distinct biases as (name, layer index, value), in layer order."""
+        seen: dict[str, tuple[str, int, float]] = {}
+        for li, layer in enumerate(self.layers):
+            if layer.bias_names is None or layer.bias_values is None:
+                continue
+            for name, value in zip(layer.bias_names, layer.bias_values, strict=True):
+                seen.setdefault(name, (name, li, value))
+        return list(seen.values())
+
+    def normalised(self) -> dict[str, Any]:
+        """The network as plain data, for ``tutor solve --format json`` and outside checkers."""
+        layers = []
+        for li, layer in enumerate(self.layers):
+            entry: dict[str, Any] = {"name": layer.name, "units": list(layer.units)}
+            if li > 0:
+                entry["activation"] = layer.activation
+                entry["bias"] = {
+                    "names": list(layer.bias_names or ()),
+                    "values": list(layer.bias_values or ()),
+                }
+            layers.append(entry)
+        return {
+            "layers": layers,
+            "weights": [
+                {"name": w.name, "from": w.source, "to": w.target, "value": w.value}
+                for w in self.weights
+            ],
+            "inputs": dict(zip(self.input_units, self.inputs, strict=True)),
+            "targets": dict(zip(self.output_units, self.targets, strict=True)),
+            "loss": self.loss,
+            "learning_rate": self.learning_rate,
+            "update_biases": self.update_biases,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class QuizSettings:
+    """How the lesson is asked: which steps, how many decimals, how answers are compared."""
+
+    decimals: int = 5
+    ask: tuple[str, ...] | None = None  # glob patterns of asked step ids; None = all
+    show: tuple[str, ...] = ()  # glob patterns of steps only shown
+    expressions: bool = True
+    form: str = "auto"
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    step_tolerance: Mapping[str, Tolerance] = field(default_factory=dict)
+
+    def tolerance_for(self, step_id: str) -> Tolerance:
+        return self.step_tolerance.get(step_id, self.tolerance)
+
+    def asks(self, step_id: str) -> bool:
+        """Whether a step is asked (not only shown), by the ``ask`` and ``show`` patterns."""
+        asked = self.ask is None or any(fnmatch.fnmatchcase(step_id, p) for p in self.ask)
+        return asked and not any(fnmatch.fnmatchcase(step_id, p) for p in self.show)
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRanges:
+    """Ranges a drill draws fresh numbers from (the drawing is in ``tutor.lesson.variants``)."""
+
+    inputs: tuple[float, float] | None = None
+    weights: tuple[float, float] | None = None
+    biases: tuple[float, float] | None = None
+    targets: tuple[float, float] | str | None = None  # or "one-hot"
+    learning_rate: tuple[float, float] | None = None
+    round: int = 2
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Training:
+    """More examples to train on after the hand-worked step, for the loss curve."""
+
+    inputs: tuple[tuple[float, ...], ...]
+    targets: tuple[tuple[float, ...], ...]
+    epochs: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    """A validated lesson: the network, its texts and its quiz settings."""
+
+    id: str
+    path: Path | None
+    title: str
+    intro: str
+    network: Network
+    error_names: tuple[str, ...]
+    total_name: str = "E_total"
+    quiz: QuizSettings = field(default_factory=QuizSettings)
+    hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    variants: VariantRanges | None = None
+    order: int = 1000
+    difficulty: int = 1
+    minutes: int = 20
+    misconceptions: tuple[Mapping[str, Any], ...] = ()
+    file: str = "<lesson>"  # how problems name the source
+    seed: int | None = None  # the variant's seed, when the numbers were drawn
+    training: Training | None = None  # a training set for the loss curve (XOR)
+
+    @property
+    def size(self) -> str:
+        """The shape as '2-2-2'."""
+        return "-".join(str(len(layer.units)) for layer in self.network.layers)
+
+    @property
+    def first_step(self) -> str:
+        """The id of the plan's first step (the first hidden unit's sum), known without
+        building the plan: the app shows its prompt before the engine has run."""
+        return f"sum_{self.network.layers[1].units[0]}"

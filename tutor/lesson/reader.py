@@ -1,0 +1,176 @@
+"""Read a TOML lesson file into a validated, immutable :class:`Lesson`.
+
+The ``tutor.lesson`` package is the only place that knows the file format
+(docs/lesson-format.md): this module reads the file and the top-level keys, ``network`` the
+layers and weights, ``sections`` the rest. Every problem is reported as ``FILE: where: what``
+so that instructors can fix their files without a traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from tutor.activations import LOSSES
+from tutor.lesson.fields import Reader, clip
+from tutor.lesson.model import Lesson, LessonError, Network, Problem
+from tutor.lesson.network import check_loss, check_namespace, read_layers, read_unit_values
+from tutor.lesson.sections import (
+    read_errors,
+    read_hints,
+    read_quiz,
+    read_training,
+    read_variants,
+)
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+TOP_KEYS = {
+    "title",
+    "intro",
+    "order",
+    "difficulty",
+    "minutes",
+    "network",
+    "layers",
+    "weights",
+    "inputs",
+    "targets",
+    "errors",
+    "quiz",
+    "hints",
+    "variants",
+    "misconceptions",
+    "training",
+}
+NETWORK_KEYS = {"loss", "learning_rate", "update_biases"}
+
+
+def load_lesson(path: str | Path, lesson_id: str | None = None) -> Lesson:
+    """Read and validate a lesson file; raise :class:`LessonError` with every problem found."""
+    p = Path(path)
+    file = str(path)
+    try:
+        if p.is_dir():
+            raise LessonError([Problem(file, "(file)", "is a folder, not a lesson file")])
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LessonError(
+                [Problem(file, "(file)", f"is too large ({size} bytes; at most {MAX_FILE_BYTES})")]
+            )
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise LessonError([Problem(file, "(file)", "no such file")]) from None
+    except PermissionError:
+        raise LessonError([Problem(file, "(file)", "permission denied")]) from None
+    except OSError as err:
+        raise LessonError([Problem(file, "(file)", f"cannot be read ({err.strerror})")]) from None
+    return parse_lesson(raw, file=file, lesson_id=lesson_id or p.stem, path=p)
+
+
+def parse_lesson(
+    raw: bytes | str, *, file: str = "<lesson>", lesson_id: str = "lesson", path: Path | None = None
+) -> Lesson:
+    """Parse lesson text (bytes or str) into a Lesson."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_FILE_BYTES:
+            raise LessonError([Problem(file, "(file)", "is too large")])
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise LessonError(
+                [Problem(file, "(file)", f"is not UTF-8 text (bad byte at offset {err.start})")]
+            ) from None
+    else:
+        text = raw
+    if "\x00" in text:
+        raise LessonError([Problem(file, "(file)", "contains a NUL byte; is it a binary file?")])
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise LessonError([Problem(file, "(toml)", f"not valid TOML: {err}")]) from None
+    except RecursionError:
+        raise LessonError([Problem(file, "(toml)", "nested too deeply")]) from None
+    reader = Reader(file)
+    lesson = _build(reader, data, lesson_id, path, file)
+    if reader.problems or lesson is None:
+        raise LessonError(reader.problems or [Problem(file, "(top)", "invalid lesson")])
+    return lesson
+
+
+def _build(
+    r: Reader, data: dict[str, Any], lesson_id: str, path: Path | None, file: str
+) -> Lesson | None:
+    r.keys(data, "", TOP_KEYS)
+    title = r.text(data["title"], "title") if "title" in data else None
+    if "title" not in data:
+        r.bad("title", "missing: every lesson needs a title")
+    intro = r.text(data.get("intro", ""), "intro") or ""
+    order = r.integer(data.get("order", 1000), "order", 1, 100_000) or 1000
+    difficulty = r.integer(data.get("difficulty", 1), "difficulty", 1, 5) or 1
+    minutes = r.integer(data.get("minutes", 20), "minutes", 1, 600) or 20
+
+    net = r.table(data.get("network", {}), "network") or {}
+    r.keys(net, "network", NETWORK_KEYS)
+    loss = net.get("loss", "half_sse")
+    if loss not in LOSSES:
+        r.bad(
+            "network.loss", f"unknown loss {clip(str(loss))!r}; choose one of {', '.join(LOSSES)}"
+        )
+    lr = (
+        r.number(net.get("learning_rate"), "network.learning_rate", positive=True)
+        if ("learning_rate" in net)
+        else None
+    )
+    if "learning_rate" not in net:
+        r.bad("network.learning_rate", "missing: the learning rate (η) is needed for the update")
+    update_biases = r.boolean(net.get("update_biases", False), "network.update_biases") or False
+
+    layers, weights = read_layers(r, data)
+    if not layers:
+        return None
+    inputs = read_unit_values(r, data.get("inputs"), "inputs", layers[0].units)
+    targets = read_unit_values(r, data.get("targets"), "targets", layers[-1].units)
+    check_loss(r, loss, layers, targets)
+
+    error_names, total_name = read_errors(r, data.get("errors"), layers[-1].units)
+    check_namespace(r, layers, weights, error_names, total_name)
+    quiz = read_quiz(r, data.get("quiz", {}))
+    hints = read_hints(r, data.get("hints", {}))
+    variants = read_variants(r, data.get("variants"), layers, weights)
+    training = read_training(r, data.get("training"), layers)
+    misconceptions = data.get("misconceptions", [])
+    if not isinstance(misconceptions, list) or not all(isinstance(m, dict) for m in misconceptions):
+        r.bad("misconceptions", "must be a list of tables ([[misconceptions]])")
+        misconceptions = []
+
+    if r.problems or inputs is None or targets is None or lr is None or title is None:
+        return None
+    network = Network(
+        layers=tuple(layers),
+        weights=tuple(weights),
+        inputs=inputs,
+        targets=targets,
+        loss=loss,
+        learning_rate=lr,
+        update_biases=update_biases,
+        matrices=r.matrices if not isinstance(data.get("weights"), dict) else {},
+    )
+    return Lesson(
+        id=lesson_id,
+        path=path,
+        title=title,
+        intro=intro,
+        network=network,
+        error_names=error_names,
+        total_name=total_name,
+        quiz=quiz,
+        hints=hints,
+        variants=variants,
+        order=order,
+        difficulty=difficulty,
+        minutes=minutes,
+        misconceptions=tuple(misconceptions),
+        file=file,
+        training=training,
+    )

@@ -1,0 +1,86 @@
+"""Build a lesson's plan: run the engine, choose the backward form, and lay out the steps
+(made as they are needed). The two forms are described in docs/lesson-format.md, "The step
+plan"."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+
+from tutor.activations import ACTIVATIONS
+from tutor.engine import compile_network
+from tutor.lesson.model import Lesson, Problem
+from tutor.names import suggest
+from tutor.plan import delta, paths
+from tutor.plan.builder import Builder
+from tutor.plan.forward import errors, forward
+from tutor.plan.steps import Plan
+
+MAX_PATH_WEIGHTS = 64  # paths multiply: the article's form is kept to small networks
+
+
+def build_plan(lesson: Lesson) -> Plan:
+    """The lesson's plan, from one run of the engine on its network."""
+    compiled = compile_network(lesson.network)
+    plan = Plan(lesson, compiled, compiled.run(), choose_form(lesson))
+    builder = Builder(plan)
+    plan.source = _steps(builder)
+    if plan.form == "delta":
+        plan.length = delta.count(builder)
+    return plan
+
+
+def _steps(b: Builder) -> Iterator[None]:
+    """The whole plan as a generator: each yield leaves a few more steps in it."""
+    yield from forward(b)
+    errors(b)
+    yield
+    if b.plan.form == "paths":
+        paths.backward(b)
+        yield
+    else:
+        yield from delta.backward(b)
+
+
+def choose_form(lesson: Lesson) -> str:
+    """'paths' for the article's kind of network, 'delta' otherwise (or as the lesson asks)."""
+    net = lesson.network
+    paths_ok = (
+        len(net.layers) <= 3
+        and not ACTIVATIONS[net.layers[-1].activation or "linear"].layer_wide
+        and len(net.weights) <= MAX_PATH_WEIGHTS
+    )
+    return "paths" if paths_ok and lesson.quiz.form != "delta" else "delta"
+
+
+def plan_problems(lesson: Lesson, plan: Plan) -> list[Problem]:
+    """Checks that need the plan: quiz patterns and hint keys must name real steps."""
+    file = lesson.file
+    problems = []
+    if lesson.quiz.form == "paths" and plan.form != "paths":
+        problems.append(
+            Problem(
+                file,
+                "quiz.form",
+                f"'paths' needs at most one hidden layer, no softmax and at most "
+                f"{MAX_PATH_WEIGHTS} weights",
+            )
+        )
+    ids = [s.id for s in plan]
+    for key, patterns in (("ask", lesson.quiz.ask or ()), ("show", lesson.quiz.show)):
+        for k, pattern in enumerate(patterns):
+            if not fnmatch.filter(ids, pattern):
+                problems.append(Problem(file, f"quiz.{key}[{k}]", f"'{pattern}' matches no step"))
+    for step_id in lesson.quiz.step_tolerance:
+        if step_id not in plan:
+            problems.append(
+                Problem(file, f'quiz.step_tolerance."{step_id}"', "no step has this id")
+            )
+    for step_id in lesson.hints:
+        if step_id not in plan:
+            near = suggest(step_id, ids)
+            more = f" (did you mean '{near}'?)" if near else ""
+            problems.append(Problem(file, f'hints."{step_id}"', f"no step has this id{more}"))
+    if not any(s.asked for s in plan):
+        problems.append(Problem(file, "quiz", "no step is asked"))
+    return problems

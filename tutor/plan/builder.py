@@ -1,0 +1,217 @@
+"""What every part of the plan is built with: adding a step, naming earlier ones, and the
+pieces both backward forms share (the loss's slope, an activation's slope, a gradient with
+its update). The parts themselves are in ``forward``, ``paths`` and ``delta``."""
+
+from __future__ import annotations
+
+from operator import itemgetter
+
+from tutor.activations import ACTIVATIONS, LOSSES
+from tutor.formula import Diff, Formula, Given, Num, Ref, product, total
+from tutor.lesson.model import Weight
+from tutor.names import label_for
+from tutor.plan.steps import PHASE_HIDDEN, PHASE_OUTPUT, PHASE_UPDATE, Plan, Step
+
+
+class Builder:
+    """Lays out the steps of one plan from its lesson and its engine trace."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.lesson = plan.lesson
+        self.net = plan.lesson.network
+        self.trace = plan.trace
+        self.loss = LOSSES[self.net.loss]
+        self.total = self.lesson.total_name
+        self.weights_into: dict[str, list[Weight]] = {}
+        self.weights_from: dict[str, list[Weight]] = {}
+        self.weights_in_layer: dict[int, list[Weight]] = {}
+        pos = self.net.positions
+        for w in self.net.weights:
+            self.weights_into.setdefault(w.target, []).append(w)
+            self.weights_from.setdefault(w.source, []).append(w)
+            self.weights_in_layer.setdefault(w.layer, []).append(w)
+        for lists, end in ((self.weights_into, "source"), (self.weights_from, "target")):
+            for lst in lists.values():  # in unit order (the matrix form already is)
+                keys = [pos[getattr(w, end)][1] for w in lst]
+                if any(a > b for a, b in zip(keys, keys[1:], strict=False)):
+                    lst[:] = [w for _, w in sorted(zip(keys, lst, strict=True), key=itemgetter(0))]
+        self.eta = Given("eta", self.net.learning_rate, "η")
+
+    # --- bookkeeping
+    def add(
+        self,
+        step_id: str,
+        formula: Formula,
+        value: float,
+        phase: str,
+        kind: str,
+        meaning: str,
+        involves: tuple[str, ...] = (),
+        unit: str | None = None,
+        param: str | None = None,
+        error: str | None = None,
+    ) -> Ref:
+        """Add a step (once: a step reached along a second path is the same step)."""
+        if step_id not in self.plan.index_of:
+            quiz = self.lesson.quiz
+            self.plan.append(
+                Step(
+                    step_id,
+                    label_for(step_id),
+                    float(value),
+                    phase,
+                    kind,
+                    formula,
+                    meaning,
+                    involves,
+                    asked=quiz.asks(step_id),
+                    hints=self.lesson.hints.get(step_id, ()),
+                    unit=unit,
+                    param=param,
+                    error=error,
+                )
+            )
+        return self.ref(step_id)
+
+    def ref(self, step_id: str) -> Ref:
+        s = self.plan[step_id]
+        return Ref(s.id, s.label, s.value)
+
+    def pos(self, unit: str) -> tuple[int, int]:
+        return self.net.unit_position(unit)
+
+    def source_term(self, unit: str) -> Formula:
+        """What a unit sends forward: its input value, or out_<unit>."""
+        li, j = self.pos(unit)
+        if li == 0:
+            return Given(unit, self.net.inputs[j])
+        return self.ref(f"out_{unit}")
+
+    def target(self, k: int) -> Given:
+        unit = self.net.output_units[k]
+        return Given(f"target_{unit}", self.net.targets[k])
+
+    def phase_of(self, layer_index: int) -> str:
+        return PHASE_OUTPUT if layer_index == len(self.net.layers) - 1 else PHASE_HIDDEN
+
+    def bias_units(self, layer_index: int) -> dict[str, list[str]]:
+        """Each bias of a layer and the units that add it."""
+        layer = self.net.layers[layer_index]
+        groups: dict[str, list[str]] = {}
+        for u, b in zip(layer.units, layer.bias_names or (), strict=False):
+            groups.setdefault(b, []).append(u)
+        return groups
+
+    # --- pieces shared by both backward forms
+    def dE_dout_output(self, k: int) -> Ref:
+        o = self.net.output_units[k]
+        n = len(self.net.output_units)
+        return self.add(
+            f"d{self.total}/dout_{o}",
+            self.loss.slope_formula(self.ref(f"out_{o}"), self.target(k), n),
+            self.trace.dE_da[-1][k],
+            PHASE_OUTPUT,
+            "dE_dout",
+            f"How fast {self.total} changes as out_{o} changes: differentiate the "
+            f"{self.loss.words} with respect to out_{o}; the other outputs' errors do not "
+            f"depend on it.",
+            (o,),
+            unit=o,
+        )
+
+    def dout_dsum(self, u: str, phase: str) -> Ref:
+        li, j = self.pos(u)
+        act = ACTIVATIONS[self.net.activation_of(u)]
+        slopes = self.trace.da_dz[li - 1]
+        assert slopes is not None, "a layer-wide activation has no ∂out/∂sum step"
+        return self.add(
+            f"dout_{u}/dsum_{u}",
+            act.slope_formula(self.ref(f"out_{u}"), self.ref(f"sum_{u}")),
+            slopes[j],
+            phase,
+            "dout_dsum",
+            f"How out_{u} responds to a change in sum_{u}: {act.slope_rule}.",
+            (u,),
+            unit=u,
+        )
+
+    def output_chain(self, k: int) -> tuple[Ref, Ref]:
+        """∂E_total/∂out_o and ∂out_o/∂sum_o of the k-th output."""
+        o = self.net.output_units[k]
+        return self.dE_dout_output(k), self.dout_dsum(o, PHASE_OUTPUT)
+
+    def weight_gradient(
+        self,
+        w: Weight,
+        formula: Formula,
+        phase: str,
+        meaning: str,
+        involves: tuple[str, ...],
+        unit: str,
+    ) -> None:
+        """∂E_total/∂w and the update of w."""
+        li, r, c = self.plan.compiled.weight_index[w.name]
+        grad = self.trace.grad_W[li][r, c]
+        new = self.trace.new.W[li][r, c]
+        self._gradient(w.name, formula, grad, phase, meaning, involves, unit, (w.value, new))
+
+    def bias_gradient(self, name: str, units: list[str], terms: list[Formula]) -> None:
+        """∂E_total/∂b (one term per unit that adds b) and the update of b."""
+        li, j = self.pos(units[0])
+        bias = self.net.bias_of(units[0])
+        assert bias is not None, f"{units[0]} adds no bias"
+        shared = (
+            f" {name} is shared by {', '.join(units)}, so add one term per unit."
+            if len(units) > 1
+            else ""
+        )
+        self._gradient(
+            name,
+            total(*terms) if terms else Num(0.0),
+            self.trace.grad_bias_groups[self.plan.compiled.bias_group[name]],
+            self.phase_of(li),
+            f"A bias enters sum like a weight whose input is always 1, so its gradient is the "
+            f"error signal at the sum it feeds.{shared}",
+            (name, *units),
+            None,
+            (bias[1], self.trace.new.b[li - 1][j]),
+        )
+
+    def _gradient(
+        self,
+        name: str,
+        formula: Formula,
+        value: float,
+        phase: str,
+        meaning: str,
+        involves: tuple[str, ...],
+        unit: str | None,
+        update: tuple[float, float],
+    ) -> None:
+        """The gradient step of a weight (``unit``: the unit it feeds) or a bias (None), and
+        its update from ``update``'s old value to its new one."""
+        old, new = update
+        grad = self.add(
+            f"d{self.total}/d{name}",
+            formula,
+            value,
+            phase,
+            "grad",
+            meaning,
+            involves,
+            unit=unit,
+            param=name,
+        )
+        what = "the bias" if unit is None else "the weight"
+        self.add(
+            f"new_{name}",
+            Diff(Given(name, old), product(self.eta, grad)),
+            new,
+            PHASE_UPDATE,
+            "update",
+            f"Gradient descent moves {what} {name} a small step against its gradient: "
+            f"new_{name} = {name} − η · ∂{self.total}/∂{name}, with η = {self.net.learning_rate:g}.",
+            (name,),
+            param=name,
+        )

@@ -1,0 +1,105 @@
+"""The forward pass and the error: sum and out of every unit, each output's error, E_total."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tutor.activations import ACTIVATIONS
+from tutor.formula import Formula, Given, Num, Ref, product, total
+from tutor.plan.builder import Builder
+from tutor.plan.steps import PHASE_ERROR, PHASE_FORWARD
+
+
+def forward(b: Builder) -> Iterator[None]:
+    """Layer by layer; each yield leaves a few more steps in the plan."""
+    for layer in b.net.layers[1:]:
+        if ACTIVATIONS[layer.activation or "linear"].layer_wide:
+            for u in layer.units:  # every out needs every sum of the layer
+                add_sum(b, u)
+            for u in layer.units:
+                add_out(b, u)
+            yield
+        else:
+            for u in layer.units:
+                add_sum(b, u)
+                add_out(b, u)
+                yield
+
+
+def add_sum(b: Builder, u: str) -> None:
+    li, j = b.pos(u)
+    incoming = b.weights_into.get(u, [])
+    terms: list[Formula] = [
+        product(b.source_term(w.source), Given(w.name, w.value)) for w in incoming
+    ]
+    bias = b.net.bias_of(u)
+    if bias:
+        terms.append(Given(*bias))
+    involves = (
+        tuple(w.source for w in incoming)
+        + (u,)
+        + tuple(w.name for w in incoming)
+        + ((bias[0],) if bias else ())
+    )
+    bias_words = f", then add the bias {bias[0]}" if bias else ""
+    b.add(
+        f"sum_{u}",
+        total(*terms) if terms else Num(0.0),
+        b.trace.z[li - 1][j],
+        PHASE_FORWARD,
+        "sum",
+        f"sum_{u} is the net input of unit {u}: multiply each value arriving at {u} by the "
+        f"weight on its edge and add the products{bias_words}.",
+        involves,
+        unit=u,
+    )
+
+
+def add_out(b: Builder, u: str) -> None:
+    li, j = b.pos(u)
+    layer = b.net.layers[li]
+    act = ACTIVATIONS[layer.activation or "linear"]
+    if act.layer_wide:  # each out reads every sum of its layer
+        formula = act.out_formula(j, tuple(b.ref(f"sum_{v}") for v in layer.units))
+    else:
+        formula = act.out_formula(0, (b.ref(f"sum_{u}"),))
+    b.add(
+        f"out_{u}",
+        formula,
+        b.trace.a[li][j],
+        PHASE_FORWARD,
+        "out",
+        f"out_{u} is what unit {u} sends on: take sum_{u} and {act.out_words}.",
+        (u,),
+        unit=u,
+    )
+
+
+def errors(b: Builder) -> None:
+    n = len(b.net.output_units)
+    refs: list[Ref] = []
+    for k, o in enumerate(b.net.output_units):
+        name = b.lesson.error_names[k]
+        refs.append(
+            b.add(
+                name,
+                b.loss.error_formula(b.ref(f"out_{o}"), b.target(k), n),
+                b.trace.errors[k],
+                PHASE_ERROR,
+                "error",
+                f"{name} is output {o}'s share of the error: compare out_{o} with its target "
+                f"{b.net.targets[k]:g} under the {b.loss.words} loss.",
+                (o,),
+                unit=o,
+                error=name,
+            )
+        )
+    b.add(
+        b.total,
+        total(*refs),
+        b.trace.total,
+        PHASE_ERROR,
+        "total",
+        f"{b.total} is the whole network's error: add the errors of all outputs.",
+        tuple(b.net.output_units),
+    )

@@ -1,0 +1,171 @@
+"""The Textual app: a thin shell that answers the screens' messages by opening screens.
+
+Teaching logic lives in the core (plan, grading, session), opening a lesson in
+``tutor.opening``, layout in the screens and ``app.tcss``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.driver import Driver
+from textual.screen import Screen
+
+from tutor.lesson.model import Lesson
+from tutor.opening import Opening, fresh_seed
+from tutor.progress.interface import Progress
+from tutor.progress.store import ProgressStore
+from tutor.session import QuizSession
+from tutor.ui.driver import quiet_driver
+from tutor.ui.messages import FreshVariant, LessonFinished, OpenLesson, Redo, ShowLessons
+from tutor.ui.screens.quiz import QuizScreen
+
+
+class TutorApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "backprop-tutor"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("ctrl+q,f10", "quit", "Quit", key_display="^Q", priority=True),
+    ]
+
+    def __init__(
+        self,
+        lesson: Lesson | None = None,
+        *,
+        restart: bool = False,
+        ascii_only: bool = False,
+        blink: bool = True,
+        store: Progress | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        mode: str = "learn",
+        seed: int | None = None,
+    ):
+        super().__init__()
+        self.lesson = lesson  # the lesson open now (or last), for redo and fresh variants
+        self.mode = mode
+        self.seed = seed
+        self.restart = restart
+        self.ascii_only = ascii_only
+        self.blink = blink
+        self.store: Progress = store if store is not None else ProgressStore()
+        self.clock = clock
+
+    @property
+    def session(self) -> QuizSession | None:
+        """The session of the lesson being worked on, once it is ready."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, QuizScreen):
+                return screen.session
+        return None
+
+    def on_mount(self) -> None:
+        if self.ascii_only:
+            self.add_class("-ascii")
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, self._hang_up)
+            loop.add_signal_handler(signal.SIGTERM, self._terminate)
+        for warning in self.store.warnings:
+            self.notify(warning, severity="warning", timeout=15)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's choice, except that a Linux terminal gets the driver that never polls."""
+        return quiet_driver(super().get_driver_class())
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The first screen itself (not a blank one with ours pushed on top): one paint less
+        before the first prompt."""
+        screen = None
+        if self.lesson is not None:  # with no screen to stay on, it opens (in exam mode)
+            screen = self._lesson_screen(self.lesson, self.mode, self.seed, self.restart)
+        return screen or self._picker()
+
+    # --- signals (Textual handles neither SIGHUP nor SIGTERM by itself)
+    def _hang_up(self) -> None:
+        """The terminal is gone (a dropped SSH link): every answer is already kept, and
+        restoring a terminal that no longer exists can hang, so leave at once."""
+        self.store.settle(timeout=0.5)
+        self.store.unlock()
+        os._exit(0)
+
+    def _terminate(self) -> None:
+        """Exit normally (restoring the terminal), with a watchdog in case that hangs."""
+        timer = threading.Timer(3.0, os._exit, args=(0,))
+        timer.daemon = True
+        timer.start()
+        self.exit()
+
+    # --- what the screens ask for
+    def on_open_lesson(self, message: OpenLesson) -> None:
+        screen = self._lesson_screen(
+            message.lesson, message.mode or self.mode, message.seed, message.restart
+        )
+        if screen is not None:
+            self._show(screen)
+
+    def on_show_lessons(self, message: ShowLessons) -> None:
+        self._show(self._picker())
+
+    def on_lesson_finished(self, message: LessonFinished) -> None:
+        from tutor.ui.screens.summary import SummaryScreen
+
+        self.store.flush()
+        self._show(SummaryScreen(message.session, self.ascii_only))
+
+    def on_redo(self, message: Redo) -> None:
+        if self.mode == "exam":
+            self.notify("An exam is taken once; its result is kept for your instructor.")
+        elif self.lesson is not None:
+            self.post_message(OpenLesson(self.lesson, self.mode, self.seed, restart=True))
+
+    def on_fresh_variant(self, message: FreshVariant) -> None:
+        if self.lesson is not None and self.lesson.variants is not None:
+            self.post_message(OpenLesson(self.lesson, self.mode, fresh_seed()))
+
+    # --- screens
+    def _lesson_screen(
+        self, lesson: Lesson, mode: str, seed: int | None, restart: bool
+    ) -> Screen[Any] | None:
+        """The screen that opens ``lesson``; None when it must not open (an exam on it is
+        unfinished, and there is a screen to stay on)."""
+        opening = Opening(self.store, lesson, mode, seed)
+        if opening.refused is not None:
+            self.notify(opening.refused, severity="warning", timeout=10)
+            if self.screen_stack:
+                return None
+        self.lesson, self.mode, self.seed = lesson, opening.mode, opening.seed
+        if opening.mode == "review":
+            from tutor.ui.screens.review import ReviewScreen
+
+            return ReviewScreen(opening.plan(), self.ascii_only)
+        if restart:
+            opening.restart()
+        return QuizScreen(opening, self.clock, ascii_only=self.ascii_only, blink=self.blink)
+
+    def _picker(self) -> Screen[Any]:
+        from tutor.catalog import catalogue
+        from tutor.progress.report import picker_progress
+        from tutor.ui.screens.picker import PickerScreen
+
+        lessons, problems = catalogue()
+        rows = [(lesson, picker_progress(self.store, lesson.id)) for lesson in lessons]
+        return PickerScreen(rows, [str(p) for p in problems], self.mode, self.ascii_only)
+
+    def _show(self, screen: Screen[Any]) -> None:
+        """Show ``screen`` in place of the current one. The first screen stays at the bottom
+        of the stack (Textual cannot switch away from the only screen), so later screens are
+        pushed above it and then switched."""
+        if len(self.screen_stack) == 1:
+            self.push_screen(screen)
+        else:
+            self.switch_screen(screen)

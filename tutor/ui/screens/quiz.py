@@ -1,0 +1,390 @@
+"""The quiz screen: the network, the history, the info panel and the answer prompt.
+
+It only renders what the ``QuizSession`` reports and forwards the learner's actions to it.
+The first prompt is painted from the lesson alone; the session (NumPy, the engine, the plan)
+is built in a worker thread just after, so start-up stays close to a bare Textual app.
+Everything an answer changes has a fixed size and is updated with ``layout=False``: an
+answer repaints a few lines and never lays the screen out again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Footer, Input, Static
+
+from tutor.formula import ASCII, UNICODE
+from tutor.grading.breakdown import as_rich, breakdown
+from tutor.grading.hints import hints_upto
+from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, Verdict
+from tutor.names import PHASE_TITLES, label_for
+from tutor.opening import Opening
+from tutor.plan.steps import Step
+from tutor.progress.records import DONE, TODO
+from tutor.session import QuizSession
+from tutor.textmode import reflow, safe_text, to_ascii
+from tutor.ui.messages import LessonFinished, ShowLessons
+from tutor.ui.screens.base import TutorScreen
+from tutor.ui.screens.help import HelpScreen
+from tutor.ui.widgets.answer import AnswerInput
+from tutor.ui.widgets.history import History
+from tutor.ui.widgets.network import NetworkDiagram
+from tutor.ui.widgets.panel import InfoPanel
+from tutor.ui.widgets.status import StatusBar
+
+# the rows under and over the diagram (app.tcss): the status line, the history and the panel
+# at their smallest (#middle's min-height), the prompt, the feedback and the footer
+OTHER_ROWS = 1 + 5 + 3 + 3 + 1
+
+FEEDBACK_STYLE = {
+    CORRECT: "bold green",
+    CARRIED: "bold yellow",
+    INCORRECT: "bold red",
+    INVALID: "bold magenta",
+}
+
+
+class AnswerGraded(Message):
+    """Posted after every graded answer, so tests and recorders can follow the quiz."""
+
+    def __init__(self, step_id: str, verdict: Verdict):
+        super().__init__()
+        self.step_id = step_id
+        self.verdict = verdict
+
+
+class QuizScreen(TutorScreen):
+    BINDINGS = [
+        Binding("f1,ctrl+g", "help", "Help", key_display="F1", priority=True),
+        Binding("f2,ctrl+t", "hint", "Hint", key_display="F2", priority=True),
+        Binding("f3,ctrl+b", "breakdown", "Breakdown", key_display="F3", priority=True),
+        Binding("f4,ctrl+r", "reveal", "Reveal", key_display="F4", priority=True),
+        Binding("f5,ctrl+n", "skip", "Skip", key_display="F5", priority=True),
+        Binding("f6,ctrl+o", "back", "Back", key_display="F6", priority=True),
+        Binding("f7,ctrl+y", "forward", "Fwd", key_display="F7", show=False, priority=True),
+        Binding("f9,ctrl+l", "lessons", "Lessons", key_display="F9", show=False, priority=True),
+        Binding("up", "back", "Back", show=False),
+        Binding("down", "forward", "Forward", show=False),
+    ]
+
+    def __init__(
+        self,
+        opening: Opening,
+        clock: Callable[[], float],
+        *,
+        ascii_only: bool = False,
+        blink: bool = True,
+    ):
+        """The session is made from ``opening`` (with ``clock``) after the first paint."""
+        super().__init__()
+        self.opening = opening
+        self.lesson = opening.lesson
+        self.mode = opening.mode
+        self.clock = clock
+        self.session: QuizSession | None = None
+        self.ascii_only = ascii_only
+        self.blink = blink
+        self.style = ASCII if ascii_only else UNICODE
+        self.browsing: str | None = None  # step id selected in the history, if any
+        self.reveal_armed: str | None = None
+        self.early_enter = False  # Enter was pressed before the session was ready
+
+    # --- layout
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield NetworkDiagram(id="diagram")
+        with Horizontal(id="middle"):
+            yield History(id="history")
+            yield InfoPanel(id="panel")
+        with Horizontal(id="prompt"):
+            yield Static(id="step-label", markup=False)
+            yield AnswerInput(id="answer", placeholder=self.placeholder())
+        yield Static(id="feedback", markup=False)
+        yield Footer()
+
+    def placeholder(self) -> str:
+        return f"a number to {self.lesson.quiz.decimals} decimals, or the arithmetic (Enter checks)"
+
+    def on_mount(self) -> None:
+        answer = self.query_one("#answer", Input)
+        answer.cursor_blink = self.blink
+        answer.focus()
+        self.status().show(self.lesson.title, (0, 0), 0, self.mode, self.ascii_only)
+        if self.opening.seed is None:  # a variant's numbers are not drawn yet
+            self.diagram().show(
+                self.lesson.network, {}, set(), self.lesson.quiz.decimals, self.ascii_only
+            )
+        self.fit_diagram(self.app.size.height)
+        first = self.opening.first_step
+        if first is not None:
+            self.query_one("#step-label", Static).update(self.prompt_label(first))
+        intro = self.lesson.intro.strip() or "Work through the steps in order."
+        self.show_panel("About this lesson", reflow(intro) + "\n\nF1 shows every key.")
+        # after the first paint, so that loading NumPy does not delay the prompt
+        self.call_after_refresh(self.prepare)
+
+    @work(thread=True, exclusive=True, group="prepare")
+    def prepare(self) -> None:
+        """In a worker thread: import NumPy, run the engine, build the plan and session."""
+        try:
+            session = self.opening.session(self.clock)
+        except Exception as err:  # noqa: BLE001 - shown to the learner, never a traceback
+            self.app.call_from_thread(self.feedback, f"This lesson could not be prepared: {err}")
+            return
+        self.app.call_from_thread(self.attach, session)
+
+    def attach(self, session: QuizSession) -> None:
+        self.session = session
+        # wide enough for every label of this lesson, set once: no re-layout per step
+        widest = max(len(self.label_of(s.id)) for s in session.plan) + 4
+        self.query_one("#step-label", Static).styles.width = min(widest, 40)
+        self.refresh_all()
+        if session.complete:
+            self.post_message(LessonFinished(session))
+        elif self.early_enter:  # check the answer typed while the lesson was being prepared
+            self.early_enter = False
+            box = self.query_one("#answer", Input)
+            current = session.current
+            if current is not None and current.id == self.opening.first_step:
+                self.submit(box, box.value)
+            else:  # not the prompt the learner answered: the text stays in the box
+                self.feedback("Check the step above, then press Enter.")
+
+    # --- widgets
+    def status(self) -> StatusBar:
+        return self.query_one("#status", StatusBar)
+
+    def diagram(self) -> NetworkDiagram:
+        return self.query_one("#diagram", NetworkDiagram)
+
+    # --- rendering
+    def text(self, s: str) -> str:
+        return to_ascii(s) if self.ascii_only else s
+
+    def label_of(self, step_id: str) -> str:
+        return step_id if self.ascii_only else label_for(step_id)
+
+    def prompt_label(self, step_id: str) -> Text:
+        return Text(self.label_of(step_id) + " =", style="bold")
+
+    def refresh_all(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        step = s.current
+        lesson = s.plan.lesson
+        self.status().show(
+            lesson.title, s.position(), s.score, self.mode, self.ascii_only, self.status_extra(s)
+        )
+        highlight = set(step.involves) if step else set()
+        self.diagram().show(
+            lesson.network, s.learner_values(), highlight, lesson.quiz.decimals, self.ascii_only
+        )
+        # only steps the learner has reached are made yet (a lazy plan), so plan.steps suffices
+        records = s.records
+        rows = [
+            (st.id, records[st.id], st.value)
+            for st in s.plan.steps[: s.frontier]
+            if records[st.id].status != TODO
+        ]
+        self.query_one(History).set_rows(
+            rows,
+            lesson.quiz.decimals,
+            self.ascii_only,
+            follow_end=self.browsing is None,
+            labels=None if self.ascii_only else label_for,
+        )
+        label = Text("Lesson complete") if step is None else self.prompt_label(step.id)
+        self.query_one("#step-label", Static).update(label, layout=False)
+
+    def status_extra(self, s: QuizSession) -> str:
+        seed = s.plan.lesson.seed
+        extra = f"seed {seed}" if seed is not None else ""
+        if self.mode == "drill":
+            minutes, seconds = divmod(int(s.elapsed()), 60)
+            extra = f"streak {s.streak}  {minutes}:{seconds:02d}  {extra}".strip()
+        return extra
+
+    def feedback(self, message: str, verdict: str | None = None) -> None:
+        style = FEEDBACK_STYLE.get(verdict or "", "")
+        text = Text(self.text(safe_text(message, 600)), style=style)
+        self.query_one("#feedback", Static).update(text, layout=False)  # a fixed height
+
+    def show_panel(self, title: str, body: RenderableType | str, at_end: bool = False) -> None:
+        self.query_one(InfoPanel).show(title, body, self.ascii_only, at_end)
+
+    def show_step_panel(self, step: Step) -> None:
+        title = PHASE_TITLES.get(step.phase, step.phase)
+        self.show_panel(title, Text(self.text(step.meaning), style="dim"))
+
+    # --- events
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.session is None:  # checked as soon as the session is ready
+            self.early_enter = True
+            self.feedback("One moment: the lesson is being prepared…")
+            return
+        self.submit(event.input, event.value)
+
+    def submit(self, box: Input, value: str) -> None:
+        assert self.session is not None
+        step = self.session.current
+        if step is None:
+            return
+        outcome = self.session.submit(value)
+        verdict = outcome.verdict
+        if verdict is not None:
+            self.post_message(AnswerGraded(step.id, verdict))
+        self.reveal_armed = None
+        if outcome.advanced:
+            self._consume(box, value)
+            self.browsing = None
+            self.feedback(outcome.message, verdict.verdict if verdict else None)
+            self.after_step()
+            return
+        if box.value == value:
+            box.action_select_all()  # typing replaces the wrong answer; arrows edit it
+        hints_on = self.session.helps_allowed
+        extra = "  (F2: hint)" if verdict and verdict.verdict == INCORRECT and hints_on else ""
+        self.feedback(outcome.message + extra, verdict.verdict if verdict else None)
+        if outcome.hint:
+            self.show_hints(step.id)
+        self.refresh_all()
+
+    @staticmethod
+    def _consume(box: Input, submitted: str) -> None:
+        """Remove the submitted answer, keeping anything typed after Enter (fast typists)."""
+        box.value = box.value[len(submitted) :] if box.value.startswith(submitted) else box.value
+
+    def restore_focus(self) -> None:
+        self.query_one("#answer", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.browsing is not None and event.value:
+            self.browsing = None  # typing is about the current step again
+            self.refresh_all()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_diagram(event.size.height)
+        self.refresh_all()
+
+    def fit_diagram(self, screen_height: int) -> None:
+        """Give the diagram what the other rows leave (``OTHER_ROWS``)."""
+        self.diagram().fix_height(self.lesson.network, screen_height - OTHER_ROWS)
+
+    def after_step(self) -> None:
+        self.refresh_all()
+        assert self.session is not None
+        if self.session.complete:
+            self.post_message(LessonFinished(self.session))
+            return
+        step = self.session.current
+        if step is not None:
+            self.show_step_panel(step)
+
+    def show_hints(self, step_id: str) -> None:
+        assert self.session is not None
+        plan = self.session.plan
+        level = self.session.records[step_id].hint_level
+        learner = self.session.learner_values()
+        texts = hints_upto(plan, plan[step_id], level, learner, self.style)
+        body = Text()
+        if level >= 3:
+            body.append("Still stuck? F4 reveals the answer.\n", style="dim")
+        for k, t in reversed(list(enumerate(texts, start=1))):  # the newest hint first
+            body.append(f"Hint {k}: ", style="bold")
+            body.append(self.text(safe_text(t)) + "\n")
+        self.show_panel(f"Hints for {self.label_of(step_id)}", body)
+
+    # --- actions
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.ascii_only))
+
+    def action_hint(self) -> None:
+        step = self.session.current if self.session is not None else None
+        if self.session is None or step is None:
+            return
+        outcome = self.session.next_hint()
+        self.feedback(outcome.message)
+        self.show_hints(step.id)
+
+    def action_breakdown(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        if not s.helps_allowed:
+            self.feedback("No breakdowns during an exam; they come back at the end.")
+            return
+        step_id = self.browsing or (s.current.id if s.current else None)
+        if step_id is None:
+            return
+        self.feedback("")
+        b = breakdown(s.plan, step_id, s.learner_values(), self.style)
+        name = self.label_of(step_id)
+        if s.records[step_id].status in DONE:
+            self.show_panel(f"Breakdown of {name}", as_rich(b))
+            return
+        # the current step: the chain and its known factors, but not the answer
+        body = Text(f"{name} = {s.plan[step_id].formula.render(self.style)}\n", style="bold")
+        for f in b.factors:
+            body.append(f"  {f.label} = {f.value}\n")
+        body.append("\nThe value of this step is left for you.", style="dim")
+        self.show_panel(f"Breakdown of {name}", body)
+
+    def action_reveal(self) -> None:
+        step = self.session.current if self.session is not None else None
+        if self.session is None or step is None:
+            return
+        if self.reveal_armed != step.id:
+            self.reveal_armed = step.id
+            self.feedback(
+                f"Press F4 (Ctrl+R) again to reveal {self.label_of(step.id)}; it will "
+                "count as revealed, not correct."
+            )
+            return
+        self.reveal_armed = None
+        outcome = self.session.reveal()
+        self.query_one("#answer", Input).value = ""
+        self.feedback(outcome.message, "revealed")
+        self.after_step()
+
+    def action_skip(self) -> None:
+        if self.session is None:
+            return
+        outcome = self.session.skip()
+        self.reveal_armed = None
+        self.query_one("#answer", Input).value = ""
+        self.feedback(outcome.message)
+        self.after_step()
+
+    def action_lessons(self) -> None:
+        self.post_message(ShowLessons())
+
+    def action_back(self) -> None:
+        self.move_history(-1)
+
+    def action_forward(self) -> None:
+        self.move_history(+1)
+
+    def move_history(self, delta: int) -> None:
+        table = self.query_one(History)
+        if table.row_count == 0:
+            self.feedback("No steps done yet.")
+            return
+        if self.browsing is None and delta > 0:
+            return
+        selected = table.move(delta)
+        if selected is None:
+            self.browsing = None
+            self.feedback("Back at the current step.")
+            self.after_step()
+            return
+        self.browsing = selected
+        self.action_breakdown()
