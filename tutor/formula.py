@@ -49,11 +49,18 @@ class _Ctx:
         self.style, self.env, self.givens, self.decimals = style, env, givens, decimals
 
 
-@dataclass(frozen=True, slots=True)
 class Formula:
-    """Base class: an expression over earlier steps (Ref), given numbers (Given) and literals."""
+    """Base class: an expression over earlier steps (Ref), given numbers (Given) and literals.
 
+    Nodes are plain slotted classes, as micrograd's ``Value`` is: a big lesson makes hundreds
+    of thousands of them, and nothing compares two formulas. They are never changed once
+    made."""
+
+    __slots__ = ()
     prec: ClassVar[int] = ATOM
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.render(ASCII)!r})"
 
     def evaluate(self, env: Env | None = None, givens: Env | None = None) -> float:
         """The value, taking earlier steps from ``env`` and given numbers from ``givens``."""
@@ -124,12 +131,16 @@ def _number_text(value: float, ctx: _Ctx, leading: bool, given: bool) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
 class Num(Formula):
     """A literal such as 1, 2 or ½ that is part of the rule, not of the lesson's numbers."""
 
+    __slots__ = ("value", "unicode")
     value: float
-    unicode: str | None = None
+    unicode: str | None
+
+    def __init__(self, value: float, unicode: str | None = None) -> None:
+        self.value = value
+        self.unicode = unicode
 
     def _eval(self, env: Env, givens: Env) -> float:
         return self.value
@@ -140,13 +151,18 @@ class Num(Formula):
         return _number_text(self.value, ctx, leading, given=True)
 
 
-@dataclass(frozen=True, slots=True)
 class Given(Formula):
     """A number the lesson gives: an input, weight, bias, target or the learning rate."""
 
+    __slots__ = ("name", "value", "unicode")
     name: str
     value: float
-    unicode: str | None = None
+    unicode: str | None
+
+    def __init__(self, name: str, value: float, unicode: str | None = None) -> None:
+        self.name = name
+        self.value = value
+        self.unicode = unicode
 
     def _eval(self, env: Env, givens: Env) -> float:
         return float(givens.get(self.name, self.value))
@@ -158,13 +174,18 @@ class Given(Formula):
         return _number_text(value, ctx, leading, given=True)
 
 
-@dataclass(frozen=True, slots=True)
 class Ref(Formula):
     """An earlier step's value, by id; the learner's own answer when grading carried errors."""
 
+    __slots__ = ("step_id", "label", "value")
     step_id: str
     label: str
     value: float
+
+    def __init__(self, step_id: str, label: str, value: float) -> None:
+        self.step_id = step_id
+        self.label = label
+        self.value = value
 
     def _eval(self, env: Env, givens: Env) -> float:
         return float(env.get(self.step_id, self.value))
@@ -182,9 +203,13 @@ class Ref(Formula):
         return ATOM
 
 
-@dataclass(frozen=True, slots=True)
 class Sum(Formula):
+    __slots__ = ("terms",)
     terms: tuple[Formula, ...]
+
+    def __init__(self, terms: tuple[Formula, ...]) -> None:
+        self.terms = terms
+
     prec = SUM
 
     def children(self) -> tuple[Formula, ...]:
@@ -198,10 +223,15 @@ class Sum(Formula):
         return " + ".join(parts) if not ctx.style.ascii else " + ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
 class Diff(Formula):
+    __slots__ = ("left", "right")
     left: Formula
     right: Formula
+
+    def __init__(self, left: Formula, right: Formula) -> None:
+        self.left = left
+        self.right = right
+
     prec = SUM
 
     def children(self) -> tuple[Formula, ...]:
@@ -217,9 +247,13 @@ class Diff(Formula):
         )
 
 
-@dataclass(frozen=True, slots=True)
 class Product(Formula):
+    __slots__ = ("factors",)
     factors: tuple[Formula, ...]
+
+    def __init__(self, factors: tuple[Formula, ...]) -> None:
+        self.factors = factors
+
     prec = PRODUCT
 
     def children(self) -> tuple[Formula, ...]:
@@ -233,10 +267,15 @@ class Product(Formula):
         return ctx.style.mul.join(parts)
 
 
-@dataclass(frozen=True, slots=True)
 class Quot(Formula):
+    __slots__ = ("num", "den")
     num: Formula
     den: Formula
+
+    def __init__(self, num: Formula, den: Formula) -> None:
+        self.num = num
+        self.den = den
+
     prec = PRODUCT
 
     def children(self) -> tuple[Formula, ...]:
@@ -254,9 +293,13 @@ class Quot(Formula):
         return f"{self.num._wrapped(ctx, PRODUCT, leading)}{sep}{self.den._wrapped(ctx, POWER)}"
 
 
-@dataclass(frozen=True, slots=True)
 class Neg(Formula):
+    __slots__ = ("arg",)
     arg: Formula
+
+    def __init__(self, arg: Formula) -> None:
+        self.arg = arg
+
     prec = NEG
 
     def children(self) -> tuple[Formula, ...]:
@@ -272,9 +315,13 @@ class Neg(Formula):
 _SUPERSCRIPT = {2: "²", 3: "³"}
 
 
-@dataclass(frozen=True, slots=True)
 class Square(Formula):
+    __slots__ = ("arg",)
     arg: Formula
+
+    def __init__(self, arg: Formula) -> None:
+        self.arg = arg
+
     prec = POWER
 
     def children(self) -> tuple[Formula, ...]:
@@ -320,12 +367,16 @@ EXP = Function("exp", safe_exp, "e^({x})", "exp({x})")
 LN = Function("ln", safe_ln)
 
 
-@dataclass(frozen=True, slots=True)
 class Call(Formula):
     """A function applied to a formula: exp, ln, or an activation and its slope."""
 
+    __slots__ = ("fn", "arg")
     fn: Function
     arg: Formula
+
+    def __init__(self, fn: Function, arg: Formula) -> None:
+        self.fn = fn
+        self.arg = arg
 
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
@@ -343,12 +394,16 @@ class Call(Formula):
         return template.format(x=x, m=ctx.style.minus, name=fn.name)
 
 
-@dataclass(frozen=True, slots=True)
 class Softmax(Formula):
     """e^(z_k) / Σ_j e^(z_j), evaluated stably."""
 
+    __slots__ = ("k", "args")
     k: int
     args: tuple[Formula, ...]
+
+    def __init__(self, k: int, args: tuple[Formula, ...]) -> None:
+        self.k = k
+        self.args = args
 
     def children(self) -> tuple[Formula, ...]:
         return self.args

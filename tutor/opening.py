@@ -3,8 +3,8 @@ learner stopped, a drill's chosen steps, the Leitner boxes), and recorded back t
 by action. Also the rule that an unfinished exam cannot be looked up in another mode.
 
 The app opens a lesson in two parts: :class:`Opening` decides at once, from the lesson and
-the saved state, what to show first; :meth:`Opening.session` then runs the engine (NumPy)
-after the first paint.
+the saved state, what to show first; :meth:`Opening.session` then imports and runs the
+engine (NumPy), the plan and the grader, after the first paint.
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tutor.grading.verdict import Verdict
 from tutor.lesson.model import Lesson
-from tutor.plan.steps import Plan, Step
 from tutor.progress.interface import Progress
 from tutor.progress.records import StepRecord, lesson_key, now
-from tutor.session import QuizSession
+
+if TYPE_CHECKING:
+    from tutor.grading.verdict import Verdict
+    from tutor.plan.steps import Plan, Step
+    from tutor.session import QuizSession
 
 
 def fresh_seed() -> int:
@@ -90,7 +92,11 @@ class Opening:
         return open_lesson(self.lesson, self.seed)
 
     def session(self, clock: Callable[[], float] = time.monotonic) -> QuizSession:
-        """The session, resumed from the saved state and recording to the store (slow)."""
+        """The session, resumed from the saved state and recording to the store (slow).
+        The session and its grader are imported here, with the engine: after the first
+        paint."""
+        from tutor.session import QuizSession
+
         plan = self.plan()
         saved = self.saved
         recorder = LessonRecorder(self.store, self.lesson.id, self.seed, self.mode)

@@ -85,7 +85,7 @@ def breakdown(
     )
     factors = tuple(factor(plan[r], 0) for r in step.depends_on)
     givens = []
-    for g in dict.fromkeys(step.formula.givens()):
+    for g in {g.name: g for g in step.formula.givens()}.values():  # each given once
         label = g.name if style.ascii or not g.unicode else g.unicode
         what = GIVEN_WORDS.get(g.name, "given")
         givens.append(f"{label} = {fmt_given(g.value, ascii_minus=style.ascii)} ({what})")

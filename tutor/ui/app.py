@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -24,10 +24,12 @@ from tutor.lesson.model import Lesson
 from tutor.opening import Opening, fresh_seed
 from tutor.progress.interface import Progress
 from tutor.progress.store import ProgressStore
-from tutor.session import QuizSession
 from tutor.ui.driver import quiet_driver
 from tutor.ui.messages import FreshVariant, LessonFinished, OpenLesson, Redo, ShowLessons
 from tutor.ui.screens.quiz import QuizScreen
+
+if TYPE_CHECKING:
+    from tutor.session import QuizSession
 
 
 class TutorApp(App[int]):

@@ -3,6 +3,8 @@
 It only renders what the ``QuizSession`` reports and forwards the learner's actions to it.
 The first prompt is painted from the lesson alone; the session (NumPy, the engine, the plan)
 is built in a worker thread just after, so start-up stays close to a bare Textual app.
+The history, the panel and the footer are mounted just after that paint (Textual's
+``Lazy``); the screen holds them from the start, so that it can fill them before then.
 Everything an answer changes has a fixed size and is updated with ``layout=False``: an
 answer repaints a few lines and never lays the screen out again.
 """
@@ -10,6 +12,7 @@ answer repaints a few lines and never lays the screen out again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from rich.text import Text
@@ -17,6 +20,7 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
@@ -28,7 +32,6 @@ from tutor.names import PHASE_TITLES, label_for
 from tutor.opening import Opening
 from tutor.plan.steps import Step
 from tutor.progress.records import DONE, TODO
-from tutor.session import QuizSession
 from tutor.textmode import reflow, safe_text, to_ascii
 from tutor.ui.messages import LessonFinished, ShowLessons
 from tutor.ui.screens.base import TutorScreen
@@ -38,6 +41,9 @@ from tutor.ui.widgets.history import History
 from tutor.ui.widgets.network import NetworkDiagram
 from tutor.ui.widgets.panel import InfoPanel
 from tutor.ui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from tutor.session import QuizSession
 
 # the rows under and over the diagram (app.tcss): the status line, the history and the panel
 # at their smallest (#middle's min-height), the prompt, the feedback and the footer
@@ -95,19 +101,19 @@ class QuizScreen(TutorScreen):
         self.browsing: str | None = None  # step id selected in the history, if any
         self.reveal_armed: str | None = None
         self.early_enter = False  # Enter was pressed before the session was ready
+        self.history = History(id="history")
+        self.panel = InfoPanel(id="panel")
 
     # --- layout
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield NetworkDiagram(id="diagram")
-        with Horizontal(id="middle"):
-            yield History(id="history")
-            yield InfoPanel(id="panel")
+        yield Lazy(Horizontal(self.history, self.panel, id="middle"))
         with Horizontal(id="prompt"):
             yield Static(id="step-label", markup=False)
             yield AnswerInput(id="answer", placeholder=self.placeholder())
         yield Static(id="feedback", markup=False)
-        yield Footer()
+        yield Lazy(Footer())
 
     def placeholder(self) -> str:
         return f"a number to {self.lesson.quiz.decimals} decimals, or the arithmetic (Enter checks)"
@@ -194,7 +200,7 @@ class QuizScreen(TutorScreen):
             for st in s.plan.steps[: s.frontier]
             if records[st.id].status != TODO
         ]
-        self.query_one(History).set_rows(
+        self.history.set_rows(
             rows,
             lesson.quiz.decimals,
             self.ascii_only,
@@ -218,7 +224,7 @@ class QuizScreen(TutorScreen):
         self.query_one("#feedback", Static).update(text, layout=False)  # a fixed height
 
     def show_panel(self, title: str, body: RenderableType | str, at_end: bool = False) -> None:
-        self.query_one(InfoPanel).show(title, body, self.ascii_only, at_end)
+        self.panel.show(title, body, self.ascii_only, at_end)
 
     def show_step_panel(self, step: Step) -> None:
         title = PHASE_TITLES.get(step.phase, step.phase)
@@ -374,7 +380,7 @@ class QuizScreen(TutorScreen):
         self.move_history(+1)
 
     def move_history(self, delta: int) -> None:
-        table = self.query_one(History)
+        table = self.history
         if table.row_count == 0:
             self.feedback("No steps done yet.")
             return
