@@ -469,3 +469,22 @@ def test_an_answer_after_the_log_was_damaged_under_the_session_is_kept(tmp_path)
         assert any("set aside" in w for w in store.warnings)
     finally:
         store.unlock()
+
+
+def test_one_vocabulary_of_done_steps(tmp_path):
+    """The session, the reports and the lesson picker count 'done' the same way: from the one
+    list of step states in tutor.progress.records."""
+    from tutor.progress.records import STATUSES, tally
+    from tutor.progress.report import picker_progress
+
+    steps = {f"s_{status}": {"status": status, "attempts": 1} for status in STATUSES}
+    order = list(steps)
+    t = tally(steps, order)
+    assert t.done == sum(StepRecord(status=s).done for s in STATUSES)
+    assert t.next_step == next(k for k in order if not StepRecord(status=k[2:]).done)
+    assert (t.correct, t.carried, t.revealed, t.failed, t.attempted) == (1, 1, 1, 1, len(order))
+    store = ProgressStore(tmp_path)
+    saved = store.lesson_state("sigmoid-2-2-2")
+    saved["steps"], saved["total"] = steps, 53
+    assert picker_progress(store, "sigmoid-2-2-2") == f"{t.done}/53"
+    assert picker_progress(store, "classic-2-2-2") == "new"
