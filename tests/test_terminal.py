@@ -129,6 +129,13 @@ def test_ascii_mode_under_term_linux(tmux_factory, tmp_path):
     screen = term.wait_for(lambda s: "sum_h1 =" in s)
     assert "σ" not in screen and "→" not in screen
     assert "->" in screen
+    # the side panel shows its texts in ASCII mode too: the intro, a hint, a breakdown
+    term.wait_for(lambda s: "About this lesson" in s and "Two inputs feed" in s)
+    term.wait_for(lambda s: "step 1/53" in s)  # the session is ready
+    term.key("F2")
+    term.wait_for(lambda s: "Hints for sum_h1" in s and "net input" in s)
+    term.key("F3")
+    term.wait_for(lambda s: "Breakdown of sum_h1" in s and "i1*w1 + i2*w3 + b1" in s)
 
 
 def test_refuses_to_start_without_a_tty(tmp_path):
