@@ -459,3 +459,42 @@ async def test_the_feedback_stays_on_screen_whatever_the_diagram(tmp_path, lesso
             assert app.screen.max_scroll_y == 0
             assert app.screen.query_one("#feedback").region.bottom <= height - 1  # footer
             assert shown.splitlines()[0] in screen_text(app)
+
+
+async def test_an_answer_sent_before_the_lesson_is_ready_is_checked_as_sent(tmp_path, monkeypatch):
+    """Enter pressed while the lesson is being prepared: that answer is checked as soon as
+    the session is ready, and keys typed after Enter stay in the box for the next step."""
+    import threading
+
+    from tutor.opening import Opening
+
+    original = Opening.session
+    typed = threading.Event()
+
+    def slow(opening, *args):
+        typed.wait(10)  # a slow machine: the learner is quicker than the engine
+        return original(opening, *args)
+
+    monkeypatch.setattr(Opening, "session", slow)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"0.41", "enter", "5")
+        assert app.session is None  # still being prepared
+        assert "One moment" in feedback(app)
+        typed.set()
+        await wait_for(pilot, lambda: app.session is not None, tries=200)
+        await pilot.pause()
+        assert app.session.records["sum_h1"].status == "correct"
+        assert app.session.current.id == "out_h1"
+        assert app.screen.query_one("#answer", Input).value == "5"
+
+
+async def test_an_exam_is_not_started_over(tmp_path):
+    """--restart (or Redo) on an exam keeps it: an exam is taken once."""
+    app = make_app(tmp_path, mode="exam")
+    async with run(app, size=(80, 24)) as pilot:
+        await answer(pilot, "0.41")
+        assert app.session.score == 1
+    app = make_app(tmp_path, mode="exam", restart=True)
+    async with run(app, size=(80, 24)) as pilot:
+        assert app.session.score == 1 and app.session.current.id == "out_h1"

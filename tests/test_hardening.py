@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import math
 import random
+import re
 import subprocess
 import sys
 import time
@@ -101,6 +102,22 @@ def near_valid(draw) -> str:
                 .replace('from = "TMP', 'to = "i')
             )
     return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("junk", ["[1]", '["sigmoid"]', "{ a = 1 }", "{}"])
+def test_a_list_or_table_where_a_string_belongs_fails_cleanly(junk):
+    """Every `key = "text"` line of the seed lesson given a list or a table instead: a clear
+    problem each time (a name looked up in a table of names must not crash)."""
+    checked = 0
+    for i, line in enumerate(SEED_LINES):
+        if not re.match(r'\s*\w+ = "', line):
+            continue
+        lines = list(SEED_LINES)
+        lines[i] = f"{line.split('=', 1)[0]}= {junk}"
+        with pytest.raises(LessonError):
+            parse_lesson("\n".join(lines), file="x.toml")
+        checked += 1
+    assert checked >= 5
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -81,7 +81,7 @@ def test_numpy_loads_after_the_first_paint(tmp_path, seed):
                 assert app.session.plan.lesson.seed == seed
                 await pilot.press(*"0.3775", "enter")  # a wrong answer: diagnosed
                 box = app.screen.query_one("#answer")
-                while (step := app.session.current) is not None:
+                while app.session is not None and (step := app.session.current) is not None:
                     box.value = f"{step.value:.6f}"
                     await pilot.press("enter")
                 for _ in range(100):

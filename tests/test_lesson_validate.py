@@ -36,6 +36,21 @@ def test_seed_is_valid():
             "unknown activation 'sigmod'",
         ),
         ('loss = "half_sse"', 'loss = "l2"', "network.loss", "unknown loss 'l2'"),
+        # a list or a table where a name belongs is an unknown name, not a crash
+        (
+            'activation = "sigmoid"\nbias = { name = "b1"',
+            'activation = ["sigmoid"]\nbias = { name = "b1"',
+            "layers[1].activation",
+            "unknown activation",
+        ),
+        ('loss = "half_sse"', "loss = { a = 1 }", "network.loss", "unknown loss"),
+        ("decimals = 5", 'decimals = 5\nform = ["paths"]', "quiz.form", "unknown form"),
+        (
+            "decimals = 5",
+            "decimals = 5\ntolerance = { mode = [1] }",
+            "quiz.tolerance.mode",
+            "unknown mode",
+        ),
         ("learning_rate = 0.6", "learning_rate = -0.6", "network.learning_rate", "greater than 0"),
         (
             "learning_rate = 0.6",

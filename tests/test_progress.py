@@ -379,21 +379,6 @@ def test_update_biases_without_biases_is_fine(tmp_path):
         assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
 
 
-def test_restart_clears_the_history_frontier():
-    text = (
-        (LESSONS / "sigmoid-2-2-2.toml")
-        .read_text()
-        .replace("[quiz]\n", '[quiz]\nshow = ["out_*"]\n')
-    )
-    from tutor.lesson.reader import parse_lesson
-
-    s = QuizSession(build_plan(parse_lesson(text)))
-    for _ in range(4):
-        s.submit(f"{s.current.value:.5f}")
-    s.restart()
-    assert s.current.id == "sum_h1" and s.frontier == 1 and s.streak == 0
-
-
 def test_state_file_is_written_in_the_background_and_never_goes_back(tmp_path):
     """The state file is a cache rewritten off the interface's thread; an older snapshot
     never lands over a newer one, and flush() leaves it current."""

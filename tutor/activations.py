@@ -160,7 +160,7 @@ class Activation:
     out_words: str  # "take sum_u and …"
     slope_rule: str  # why ∂out/∂sum is what it is
     range: tuple[float, float, str] | None = None  # what an output can be, and the sentence
-    rises: bool = True  # never a negative slope: a negative ∂out/∂sum is impossible
+    negative_slope: str | None = None  # why a negative ∂out/∂sum is impossible
     saturation: float | None = None  # |sum| past which the slope is too small to teach
     layer_wide: bool = False  # each output depends on the whole layer (softmax)
     only_loss: str | None = None  # the one loss it is taught with
@@ -195,6 +195,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "squeeze it into (0, 1) with the sigmoid σ(x) = 1/(1 + e^(−x))",
             "the sigmoid's slope is out·(1 − out), written with the output, not the sum",
             range=(0.0, 1.0, "A sigmoid's output always lies between 0 and 1."),
+            negative_slope="The sigmoid only rises, so its slope is never negative.",
             saturation=4.0,
             log_out=lambda z, a: log_sigmoid(z),
             log_one_minus_out=lambda z: log_sigmoid(-z),
@@ -213,6 +214,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "squeeze it into (−1, 1) with tanh",
             "the slope of tanh is 1 − out²",
             range=(-1.0, 1.0, "tanh's output always lies between −1 and 1."),
+            negative_slope="tanh only rises, so its slope is never negative.",
             saturation=4.0,
             mistakes={"derivative_from_sum": lambda s: 1.0 - s * s},
         ),
@@ -226,6 +228,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "pass it through ReLU: keep it if positive, otherwise 0",
             "ReLU's slope is 1 where sum > 0 and 0 elsewhere",
             range=(0.0, math.inf, "ReLU never gives a negative output."),
+            negative_slope="ReLU's slope is 1 or 0, never negative.",
         ),
         Activation(
             "linear",
@@ -236,6 +239,7 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda out, s: Num(1.0),
             "pass it on unchanged (a linear unit)",
             "a linear unit's slope is 1",
+            negative_slope="A linear unit's slope is always 1.",
         ),
         Activation(
             "softmax",
@@ -274,8 +278,9 @@ class Loss:
     outputs: tuple[str, ...] | None = None  # the output activations it needs; None: any
     unit_targets: bool = False  # targets must lie in [0, 1]
     halved: bool = False  # its ½ cancels the power rule's 2 (a ½ that learners drop)
-    #: output activations with which δ = out − target exactly (the slopes cancel)
+    #: output activations with which δ = out − target exactly, and why
     shortcut: tuple[str, ...] = ()
+    shortcut_words: str = ""
 
 
 def _half_sse(z: Array, a: Array, t: Array, act: Activation) -> Array:
@@ -349,6 +354,7 @@ LOSSES: dict[str, Loss] = {
             outputs=("softmax", "sigmoid"),
             unit_targets=True,
             shortcut=("softmax",),
+            shortcut_words="the softmax slope and the log's derivative cancel",
         ),
         Loss(
             "binary_cross_entropy",

@@ -273,7 +273,7 @@ def compile_network(net: Network) -> Compiled:
             ids = [group_of.setdefault(name, len(group_of)) for name in layer.bias_names]
             groups.append(np.array(ids, dtype=int))
     spec = Spec(
-        activations=tuple(layer.activation or "linear" for layer in net.layers[1:]),
+        activations=tuple(layer.activation_record.name for layer in net.layers[1:]),
         loss=net.loss,
         masks=tuple(masks),
         bias_groups=tuple(groups),

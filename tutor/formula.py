@@ -135,8 +135,6 @@ class Num(Formula):
     """A literal such as 1, 2 or ½ that is part of the rule, not of the lesson's numbers."""
 
     __slots__ = ("value", "unicode")
-    value: float
-    unicode: str | None
 
     def __init__(self, value: float, unicode: str | None = None) -> None:
         self.value = value
@@ -155,9 +153,6 @@ class Given(Formula):
     """A number the lesson gives: an input, weight, bias, target or the learning rate."""
 
     __slots__ = ("name", "value", "unicode")
-    name: str
-    value: float
-    unicode: str | None
 
     def __init__(self, name: str, value: float, unicode: str | None = None) -> None:
         self.name = name
@@ -178,9 +173,6 @@ class Ref(Formula):
     """An earlier step's value, by id; the learner's own answer when grading carried errors."""
 
     __slots__ = ("step_id", "label", "value")
-    step_id: str
-    label: str
-    value: float
 
     def __init__(self, step_id: str, label: str, value: float) -> None:
         self.step_id = step_id
@@ -205,7 +197,6 @@ class Ref(Formula):
 
 class Sum(Formula):
     __slots__ = ("terms",)
-    terms: tuple[Formula, ...]
 
     def __init__(self, terms: tuple[Formula, ...]) -> None:
         self.terms = terms
@@ -220,13 +211,11 @@ class Sum(Formula):
 
     def _text(self, ctx: _Ctx, leading: bool) -> str:
         parts = [t._wrapped(ctx, SUM, leading and i == 0) for i, t in enumerate(self.terms)]
-        return " + ".join(parts) if not ctx.style.ascii else " + ".join(parts)
+        return " + ".join(parts)
 
 
 class Diff(Formula):
     __slots__ = ("left", "right")
-    left: Formula
-    right: Formula
 
     def __init__(self, left: Formula, right: Formula) -> None:
         self.left = left
@@ -249,7 +238,6 @@ class Diff(Formula):
 
 class Product(Formula):
     __slots__ = ("factors",)
-    factors: tuple[Formula, ...]
 
     def __init__(self, factors: tuple[Formula, ...]) -> None:
         self.factors = factors
@@ -269,8 +257,6 @@ class Product(Formula):
 
 class Quot(Formula):
     __slots__ = ("num", "den")
-    num: Formula
-    den: Formula
 
     def __init__(self, num: Formula, den: Formula) -> None:
         self.num = num
@@ -295,7 +281,6 @@ class Quot(Formula):
 
 class Neg(Formula):
     __slots__ = ("arg",)
-    arg: Formula
 
     def __init__(self, arg: Formula) -> None:
         self.arg = arg
@@ -312,12 +297,8 @@ class Neg(Formula):
         return f"{ctx.style.minus}{self.arg._wrapped(ctx, POWER)}"
 
 
-_SUPERSCRIPT = {2: "²", 3: "³"}
-
-
 class Square(Formula):
     __slots__ = ("arg",)
-    arg: Formula
 
     def __init__(self, arg: Formula) -> None:
         self.arg = arg
@@ -371,8 +352,6 @@ class Call(Formula):
     """A function applied to a formula: exp, ln, or an activation and its slope."""
 
     __slots__ = ("fn", "arg")
-    fn: Function
-    arg: Formula
 
     def __init__(self, fn: Function, arg: Formula) -> None:
         self.fn = fn
@@ -398,8 +377,6 @@ class Softmax(Formula):
     """e^(z_k) / Σ_j e^(z_j), evaluated stably."""
 
     __slots__ = ("k", "args")
-    k: int
-    args: tuple[Formula, ...]
 
     def __init__(self, k: int, args: tuple[Formula, ...]) -> None:
         self.k = k

@@ -65,14 +65,18 @@ class Opening:
             seed = fresh_seed()  # every drill gets fresh numbers, recorded
         self.seed = seed
         self.key = lesson_key(lesson.id, seed, mode)
+        # read here, on the interface's thread: the session is made in a worker
+        self.saved: dict[str, Any] = store.lesson_state(self.key)
+        self.boxes: dict[str, int] = store.boxes()
 
-    @property
-    def saved(self) -> dict[str, Any]:
-        return self.store.lesson_state(self.key)
-
-    def restart(self) -> None:
-        """Forget this lesson's progress in this mode (the log keeps a record)."""
+    def restart(self) -> str | None:
+        """Forget this lesson's progress in this mode (the log keeps a record); an exam is
+        taken once, so for an exam nothing is forgotten and the reason is returned."""
+        if self.mode == "exam":
+            return "An exam is taken once; its result is kept for your instructor."
         self.store.reset(self.key)
+        self.saved = self.store.lesson_state(self.key)
+        return None
 
     @property
     def first_step(self) -> str | None:
@@ -105,7 +109,7 @@ class Opening:
             for k, v in saved.get("steps", {}).items()
             if isinstance(v, dict)
         }
-        boxes = self.store.boxes()
+        boxes = self.boxes
         ask_only = None
         if self.mode == "drill":
             asked = saved.get("asked")
@@ -174,6 +178,3 @@ class LessonRecorder:
         if self.mode == "drill":
             entry["leitner"] = dict(session.boxes)  # the log alone can rebuild the boxes
         self.store.record(entry)
-
-    def restart(self) -> None:
-        self.store.reset(self.key)

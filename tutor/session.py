@@ -295,7 +295,7 @@ class QuizSession:
         if rec.status == TODO:
             rec.status = SKIPPED
             self._changed(step)
-        nxt = self._next_open(self.index + 1)
+        nxt = self.first_open(self.index + 1)  # the current step is open: found at the latest
         if nxt == self.index:
             self._record(step, None, "skip")
             return Outcome(None, "This is the only step left.", False)
@@ -303,17 +303,6 @@ class QuizSession:
         self.step_started = self.clock()
         self._record(step, None, "skip")
         return Outcome(None, f"Skipped {step.label}; it stays open for later.", True)
-
-    def restart(self) -> None:
-        self.records = {s.id: StepRecord() for s in self.plan}
-        self.streak = 0
-        self.elapsed_before = 0.0
-        self.started = self.clock()
-        self.index = 0
-        self._fill_shown()
-        self._rebuild_cache()
-        self.index = self.first_open()
-        self.step_started = self.clock()
 
     # --- summary
     def summary(self) -> dict[str, Any]:
@@ -360,14 +349,6 @@ class QuizSession:
         for s in self.plan:
             if not self.is_asked(s):
                 self.records[s.id] = StepRecord(status=SHOWN, value=s.value)
-
-    def _next_open(self, start: int) -> int:
-        n = len(self.plan)
-        for k in range(n):
-            i = (start + k) % n
-            if not self.records[self.plan[i].id].done:
-                return i
-        return self.index
 
     @property
     def frontier(self) -> int:

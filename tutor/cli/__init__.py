@@ -185,30 +185,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    # each command group is imported when one of its commands runs: ``tutor LESSON`` must
-    # not load NumPy (the engine) before its first paint, nor ``tutor list`` the engine
-    from tutor.cli.interactive import cmd_serve
-    from tutor.cli.lessons import cmd_check, cmd_grade, cmd_list, cmd_solve, cmd_validate
-    from tutor.cli.progress import cmd_export, cmd_progress, cmd_reset
+    """Run the command. Its group is imported here, when one of its commands runs: ``tutor
+    list`` and ``tutor --help`` need no engine (NumPy), and ``tutor LESSON`` must not load it
+    before its first paint."""
+    command = args.command
+    if command == "list":
+        from tutor.cli.listing import cmd_list
 
-    if args.command == "list":
         return cmd_list(args.format)
-    if args.command == "validate":
-        return cmd_validate(args.paths)
-    if args.command == "solve":
-        return cmd_solve(args.lesson, args.format, args.ascii, args.seed)
-    if args.command == "grade":
-        return cmd_grade(args.lesson, args.answers, args.format, args.seed)
-    if args.command == "progress":
-        return cmd_progress(args.lesson, args.format)
-    if args.command == "reset":
-        return cmd_reset(args.lesson, args.all, args.yes)
-    if args.command == "export":
-        return cmd_export(args.format, args.out, args.attempts)
-    if args.command == "serve":
+    if command in ("validate", "solve", "grade", "check"):
+        from tutor.cli import lessons
+
+        if command == "validate":
+            return lessons.cmd_validate(args.paths)
+        if command == "solve":
+            return lessons.cmd_solve(args.lesson, args.format, args.ascii, args.seed)
+        if command == "grade":
+            return lessons.cmd_grade(args.lesson, args.answers, args.format, args.seed)
+        return lessons.cmd_check(args.targets)
+    if command in ("progress", "reset", "export"):
+        from tutor.cli import progress
+
+        if command == "progress":
+            return progress.cmd_progress(args.lesson, args.format)
+        if command == "reset":
+            return progress.cmd_reset(args.lesson, args.all, args.yes)
+        return progress.cmd_export(args.format, args.out, args.attempts)
+    if command == "serve":
+        from tutor.cli.interactive import cmd_serve
+
         return cmd_serve(args.host, args.port, args.lesson)
-    if args.command == "check":
-        return cmd_check(args.targets)
     build_parser().print_help()
     return EXIT_USAGE
 

@@ -11,7 +11,8 @@ import argparse
 import os
 import sys
 
-from tutor.cli.common import EXIT_OK, EXIT_USAGE, CliError, lesson, seed_number
+from tutor.cli.common import EXIT_OK, EXIT_USAGE, CliError, seed_number
+from tutor.cli.lookup import lesson
 from tutor.lesson.model import NO_VARIANTS
 from tutor.locations import DEFAULT_LESSON
 from tutor.progress.interface import ProgressLocked

@@ -1,4 +1,4 @@
-"""The commands about lessons: list, validate, solve, grade and check."""
+"""The commands that work a lesson's numbers: validate, solve, grade and check."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
 
 from tutor import solution
-from tutor.catalog import catalogue, open_lesson
-from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError, lesson_files, one_line, plan
+from tutor.catalog import open_lesson
+from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError
+from tutor.cli.lookup import lesson_files, plan
 from tutor.grading import worksheet
 from tutor.grading.misconceptions import lesson_misconception_problems
 from tutor.grading.selfcheck import check_plan
@@ -18,38 +18,6 @@ from tutor.lesson.model import LessonError, Problem
 from tutor.lesson.reader import load_lesson
 from tutor.locations import lesson_files as known_lessons
 from tutor.plan.build import plan_problems
-
-
-def cmd_list(fmt: str) -> int:
-    lessons, problems = catalogue()
-    for problem in problems:
-        print(f"tutor: skipping {problem}", file=sys.stderr)
-    rows: list[dict[str, Any]] = [
-        {
-            "id": lesson.id,
-            "title": lesson.title,
-            "path": str(lesson.path),
-            "size": lesson.size,
-            "difficulty": lesson.difficulty,
-            "minutes": lesson.minutes,
-            "order": lesson.order,
-        }
-        for lesson in lessons
-    ]
-    if fmt == "json":
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-        return EXIT_OK
-    if not rows:
-        print("No lessons found.")
-        return EXIT_OK
-    width = max(len(r["id"]) for r in rows)
-    print(f"{'ID':<{width}}  {'SIZE':<9} {'LEVEL':<5} {'MIN':>3}  TITLE")
-    for r in rows:
-        print(
-            f"{r['id']:<{width}}  {r['size']:<9} {'*' * r['difficulty']:<5} {r['minutes']:>3}  "
-            f"{one_line(r['title'])}"
-        )
-    return EXIT_OK
 
 
 def cmd_validate(paths: list[str]) -> int:
@@ -62,12 +30,9 @@ def cmd_validate(paths: list[str]) -> int:
             lesson = load_lesson(path, lesson_id)
             the_plan = open_lesson(lesson)
             problems = plan_problems(lesson, the_plan)
-            problems += [
-                Problem(str(path), *line.split(": ", 2)[1:])
-                for line in lesson_misconception_problems(
-                    lesson.misconceptions, [s.id for s in the_plan], str(path)
-                )
-            ]
+            problems += lesson_misconception_problems(
+                lesson.misconceptions, [s.id for s in the_plan], str(path)
+            )
             bad_values = [s.id for s in the_plan if not math.isfinite(s.value)]
             if bad_values:
                 problems.append(

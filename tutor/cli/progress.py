@@ -8,9 +8,19 @@ import json
 import os
 import sys
 
-from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError, store
+from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError
 from tutor.progress.interface import ProgressLocked
 from tutor.progress.report import ATTEMPT_COLUMNS, LESSON_COLUMNS, export_data, lesson_rows
+from tutor.progress.store import ProgressStore
+
+
+def store() -> ProgressStore:
+    """The learner's progress, read (and repaired) with its warnings on stderr."""
+    progress = ProgressStore()
+    progress.state()
+    for warning in progress.warnings:
+        print(f"tutor: {warning}", file=sys.stderr)
+    return progress
 
 
 def cmd_progress(lesson: str | None, fmt: str) -> int:

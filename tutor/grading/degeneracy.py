@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 
-from tutor.activations import ACTIVATIONS
 from tutor.grading.grade import Grader
 from tutor.plan.steps import Plan
 
@@ -27,7 +26,7 @@ def degeneracy(plan: Plan) -> int:
     lesson, trace = plan.lesson, plan.trace
     bad = 0
     for li, layer in enumerate(lesson.network.layers[1:]):
-        limit = ACTIVATIONS[layer.activation or "linear"].saturation
+        limit = layer.activation_record.saturation
         if limit is not None:
             bad += int(np.sum(np.abs(trace.z[li]) > limit))
     if not all(math.isfinite(s.value) for s in plan):

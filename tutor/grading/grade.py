@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from tutor.activations import ACTIVATIONS
 from tutor.grading.misconceptions import Candidate, Context, candidates
 from tutor.grading.parse import (
     ACCEPTED_HELP,
@@ -46,15 +45,15 @@ def _near(x: float, mistaken: float, tol: Tolerance) -> bool:
 
 def range_note(plan: Plan, step: Step, x: float) -> str | None:
     """A sentence when the answer is impossible for this kind of quantity, whatever the numbers."""
-    act = ACTIVATIONS[plan.lesson.network.activation_of(step.unit)] if step.unit else None
+    act = plan.lesson.network.activation_of(step.unit) if step.unit else None
     if step.kind == "out" and act is not None and act.range is not None:
         lo, hi, sentence = act.range
         if not lo <= x <= hi:
             return sentence
     if step.kind in ("error", "total") and x < 0:
         return "An error is never negative: every loss term is a square or a −log of a probability."
-    if step.kind == "dout_dsum" and act is not None and act.rises and x < 0:
-        return f"An activation's slope is never negative here: {act.name} only rises."
+    if step.kind == "dout_dsum" and act is not None and act.negative_slope and x < 0:
+        return act.negative_slope
     return None
 
 

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tutor.activations import ACTIVATIONS, LOSSES, Activation
+from tutor.activations import LOSSES, Activation
 from tutor.formula import Given, Sum
+from tutor.lesson.model import Problem
 from tutor.plan.steps import Plan, Step
 
 Values = Callable[["Context", Step], list[float]]
@@ -80,7 +81,7 @@ class Context:
         return step.formula.evaluate(env if env is not None else self.env, givens)
 
     def activation(self, unit: str) -> Activation:
-        return ACTIVATIONS[self.net.activation_of(unit)]
+        return self.net.activation_of(unit)
 
     def bias(self, unit: str) -> str | None:
         li, j = self.net.unit_position(unit)
@@ -416,35 +417,38 @@ def lesson_misconceptions(plan: Plan) -> list[tuple[str, Misconception, float | 
 
 def lesson_misconception_problems(
     raw_list: tuple[Mapping[str, Any], ...], step_ids: list[str], file: str
-) -> list[str]:
+) -> list[Problem]:
     """Problems in a lesson's ``[[misconceptions]]`` (for validate and check)."""
     from tutor.grading.parse import AnswerError, parse_answer
 
     problems = []
     for k, raw in enumerate(raw_list):
-        where = f"{file}: misconceptions[{k}]"
+        where = f"misconceptions[{k}]"
         unknown = set(raw) - {"step", "tag", "message", "value", "answer"}
         if unknown:
-            problems.append(f"{where}.{sorted(unknown)[0]}: unknown key")
+            problems.append(Problem(file, f"{where}.{sorted(unknown)[0]}", "unknown key"))
         step = raw.get("step")
         if not isinstance(step, str) or not fnmatch.filter(step_ids, step):
-            problems.append(f"{where}.step: must name a step id (glob patterns allowed)")
+            what = "must name a step id (glob patterns allowed)"
+            problems.append(Problem(file, f"{where}.step", what))
         if not isinstance(raw.get("message"), str):
-            problems.append(f"{where}.message: missing: what to tell the learner")
+            what = "missing: what to tell the learner"
+            problems.append(Problem(file, f"{where}.message", what))
         value, answer = raw.get("value"), raw.get("answer")
         if value is None and answer is None:
-            problems.append(f"{where}: give the mistaken 'value' or an 'answer' expression")
+            what = "give the mistaken 'value' or an 'answer' expression"
+            problems.append(Problem(file, where, what))
         elif value is not None and (
             isinstance(value, bool)
             or not isinstance(value, (int, float))
             or not math.isfinite(value)
         ):
-            problems.append(f"{where}.value: must be a finite number")
+            problems.append(Problem(file, f"{where}.value", "must be a finite number"))
         elif answer is not None:
             try:
                 parse_answer(str(answer))
             except AnswerError as err:
-                problems.append(f"{where}.answer: {err}")
+                problems.append(Problem(file, f"{where}.answer", str(err)))
     return problems
 
 

@@ -33,9 +33,12 @@ class CheckReport:
 def check_plan(plan: Plan) -> CheckReport:
     lesson = plan.lesson
     report = CheckReport(lesson.id)
-    report.failures += lesson_misconception_problems(
-        lesson.misconceptions, [s.id for s in plan], lesson.file
-    )
+    report.failures += [
+        str(p)
+        for p in lesson_misconception_problems(
+            lesson.misconceptions, [s.id for s in plan], lesson.file
+        )
+    ]
     grader = Grader(plan)
     env = plan.values()
     d = lesson.quiz.decimals

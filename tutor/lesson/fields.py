@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from tutor.lesson.model import Problem
@@ -73,6 +73,14 @@ class Reader:
         if test(value):
             return value
         self.bad(where, f"must be {what}, not {kind(value)}")
+        return None
+
+    def choice(self, value: Any, where: str, choices: Iterable[str], what: str) -> str | None:
+        """``value`` if it is one of ``choices`` (names), else an 'unknown <what>' problem."""
+        options = list(choices)
+        if isinstance(value, str) and value in options:
+            return value
+        self.bad(where, f"unknown {what} {clip(str(value))!r}; choose one of {', '.join(options)}")
         return None
 
     def table(self, value: Any, where: str) -> Mapping[str, Any] | None:

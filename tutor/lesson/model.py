@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tutor.activations import ACTIVATIONS, Activation
 from tutor.tolerance import Tolerance
 
 NO_VARIANTS = "lesson {id!r} has no [variants] section, so it has no variants"
@@ -42,6 +43,11 @@ class Layer:
     activation: str | None = None
     bias_names: tuple[str, ...] | None = None  # one per unit; a shared bias repeats its name
     bias_values: tuple[float, ...] | None = None
+
+    @property
+    def activation_record(self) -> Activation:
+        """Everything about this layer's activation (the input layer's is the identity)."""
+        return ACTIVATIONS[self.activation or "linear"]
 
     @property
     def shared_bias(self) -> bool:
@@ -94,9 +100,9 @@ class Network:
         """(layer index, index in layer) of a unit."""
         return self.positions[unit]
 
-    def activation_of(self, unit: str) -> str:
-        """The activation of a unit's layer ('linear' for the inputs)."""
-        return self.layers[self.positions[unit][0]].activation or "linear"
+    def activation_of(self, unit: str) -> Activation:
+        """The activation of a unit's layer (the identity for the inputs)."""
+        return self.layers[self.positions[unit][0]].activation_record
 
     def bias_of(self, unit: str) -> tuple[str, float] | None:
         """The name and value of the bias a unit adds, if it has one."""

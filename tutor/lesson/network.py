@@ -52,12 +52,8 @@ def read_layers(r: Reader, data: dict[str, Any]) -> tuple[list[Layer], list[Weig
             activation = raw.get("activation")
             if activation is None:
                 r.bad(f"{where}.activation", f"missing: choose one of {', '.join(ACTIVATIONS)}")
-            elif activation not in ACTIVATIONS:
-                r.bad(
-                    f"{where}.activation",
-                    f"unknown activation {clip(str(activation))!r}; choose one of "
-                    + ", ".join(ACTIVATIONS),
-                )
+            elif r.choice(activation, f"{where}.activation", ACTIVATIONS, "activation") is None:
+                activation = None
             elif ACTIVATIONS[activation].layer_wide and li != count - 1:
                 r.bad(f"{where}.activation", f"{activation} is allowed on the output layer only")
             if "bias" in raw:
@@ -315,16 +311,20 @@ def read_unit_values(
 
 
 def check_loss(
-    r: Reader, loss_name: str, layers: list[Layer], targets: tuple[float, ...] | None
+    r: Reader, loss_name: str | None, layers: list[Layer], targets: tuple[float, ...] | None
 ) -> None:
-    """The loss and the output layer must go together, and the targets must suit the loss."""
-    loss, act = LOSSES.get(loss_name), ACTIVATIONS.get(layers[-1].activation or "")
-    if loss is None or act is None:
-        return  # reported where they are read
+    """The loss and the output layer must go together, and the targets must suit the loss.
+    (An unknown loss or activation is reported where it is read, and is None here.)"""
+    loss = LOSSES[loss_name] if loss_name is not None else None
+    act = ACTIVATIONS[layers[-1].activation] if layers[-1].activation is not None else None
+    if act is None:
+        return
+    if act.only_loss is not None and loss_name != act.only_loss:
+        r.bad("network.loss", f"a {act.name} output layer is taught with loss = '{act.only_loss}'")
+    if loss is None:
+        return
     if loss.outputs is not None and act.name not in loss.outputs:
         r.bad("network.loss", f"{loss.name} needs a {' or '.join(loss.outputs)} output layer")
-    if act.only_loss is not None and loss.name != act.only_loss:
-        r.bad("network.loss", f"a {act.name} output layer is taught with loss = '{act.only_loss}'")
     if targets is None:
         return
     if loss.unit_targets:

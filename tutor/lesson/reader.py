@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.activations import LOSSES
-from tutor.lesson.fields import Reader, clip
+from tutor.lesson.fields import Reader
 from tutor.lesson.model import Lesson, LessonError, Network, Problem
 from tutor.lesson.network import check_loss, check_namespace, read_layers, read_unit_values
 from tutor.lesson.sections import (
@@ -112,11 +112,7 @@ def _build(
 
     net = r.table(data.get("network", {}), "network") or {}
     r.keys(net, "network", NETWORK_KEYS)
-    loss = net.get("loss", "half_sse")
-    if loss not in LOSSES:
-        r.bad(
-            "network.loss", f"unknown loss {clip(str(loss))!r}; choose one of {', '.join(LOSSES)}"
-        )
+    loss = r.choice(net.get("loss", "half_sse"), "network.loss", LOSSES, "loss")
     lr = (
         r.number(net.get("learning_rate"), "network.learning_rate", positive=True)
         if ("learning_rate" in net)
@@ -144,7 +140,9 @@ def _build(
         r.bad("misconceptions", "must be a list of tables ([[misconceptions]])")
         misconceptions = []
 
-    if r.problems or inputs is None or targets is None or lr is None or title is None:
+    if r.problems or title is None or loss is None or lr is None:
+        return None  # each was reported
+    if inputs is None or targets is None:
         return None
     network = Network(
         layers=tuple(layers),

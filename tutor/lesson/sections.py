@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tutor.lesson.fields import Reader, clip
+from tutor.lesson.fields import Reader
 from tutor.lesson.model import Layer, QuizSettings, Training, VariantRanges, Weight
 from tutor.lesson.network import read_unit_values
 from tutor.names import FORMS
@@ -40,10 +40,7 @@ def read_quiz(r: Reader, raw: Any) -> QuizSettings:
     expressions = table.get("expressions", True)
     if r.boolean(expressions, "quiz.expressions") is None:
         expressions = True
-    form = table.get("form", "auto")
-    if form not in FORMS:
-        r.bad("quiz.form", f"must be one of {', '.join(FORMS)}")
-        form = "auto"
+    form = r.choice(table.get("form", "auto"), "quiz.form", FORMS, "form") or "auto"
     tolerance = _tolerance(r, table.get("tolerance", {}), "quiz.tolerance", decimals)
     step_tol: dict[str, Tolerance] = {}
     for key, value in (
@@ -58,13 +55,7 @@ def _tolerance(r: Reader, raw: Any, where: str, decimals: int) -> Tolerance:
     if table is None:
         return Tolerance(decimals=decimals)
     r.keys(table, where, TOLERANCE_KEYS)
-    mode = table.get("mode", "decimals")
-    if mode not in MODES:
-        r.bad(
-            f"{where}.mode",
-            f"unknown mode {clip(str(mode), 20)!r}; choose one of {', '.join(MODES)}",
-        )
-        mode = "decimals"
+    mode = r.choice(table.get("mode", "decimals"), f"{where}.mode", MODES, "mode") or "decimals"
     values: dict[str, Any] = {}
     for key in ("rtol", "atol"):
         if key in table:

@@ -14,7 +14,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from tutor.activations import ACTIVATIONS
 from tutor.lesson.model import NO_VARIANTS, Layer, Lesson, Network
 
 MAX_TRIES = 60
@@ -92,7 +91,7 @@ def _targets(
     for u, t in zip(units, net.targets, strict=True):
         lo_hi = ranges.get(u, span)
         drawn.append(t if lo_hi is None else round(float(rng.uniform(*lo_hi)), digits))
-    if ACTIVATIONS[net.layers[-1].activation or "linear"].layer_wide:  # they must add up to 1
+    if net.layers[-1].activation_record.layer_wide:  # soft targets must add up to 1
         total = sum(drawn) or 1.0
         drawn = [round(t / total, digits) for t in drawn]
         drawn[-1] = round(1.0 - sum(drawn[:-1]), digits)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 
-from tutor.activations import ACTIVATIONS
 from tutor.engine import compile_network
 from tutor.lesson.model import Lesson, Problem
 from tutor.names import suggest
@@ -47,7 +46,7 @@ def choose_form(lesson: Lesson) -> str:
     net = lesson.network
     paths_ok = (
         len(net.layers) <= 3
-        and not ACTIVATIONS[net.layers[-1].activation or "linear"].layer_wide
+        and not net.layers[-1].activation_record.layer_wide
         and len(net.weights) <= MAX_PATH_WEIGHTS
     )
     return "paths" if paths_ok and lesson.quiz.form != "delta" else "delta"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from tutor.activations import ACTIVATIONS, LOSSES
+from tutor.activations import LOSSES
 from tutor.formula import Diff, Formula, Given, Num, Ref, product, total
 from tutor.lesson.model import Weight
 from tutor.names import label_for
@@ -122,7 +122,7 @@ class Builder:
 
     def dout_dsum(self, u: str, phase: str) -> Ref:
         li, j = self.pos(u)
-        act = ACTIVATIONS[self.net.activation_of(u)]
+        act = self.net.activation_of(u)
         slopes = self.trace.da_dz[li - 1]
         assert slopes is not None, "a layer-wide activation has no ∂out/∂sum step"
         return self.add(

@@ -13,7 +13,7 @@ from tutor.plan.steps import PHASE_HIDDEN
 
 def shortcut(b: Builder) -> bool:
     """The output δ is out − target (the loss and the output activation cancel)."""
-    return (b.net.layers[-1].activation or "linear") in b.loss.shortcut
+    return b.net.layers[-1].activation_record.name in b.loss.shortcut
 
 
 def backward(b: Builder) -> Iterator[None]:
@@ -24,16 +24,14 @@ def backward(b: Builder) -> Iterator[None]:
         phase = b.phase_of(li)
         for j, u in enumerate(layer.units):
             if li == L and shortcut(b):
-                act = layer.activation
                 b.add(
                     f"delta_{u}",
                     Diff(b.ref(f"out_{u}"), b.target(j)),
                     b.trace.delta[li - 1][j],
                     phase,
                     "delta",
-                    f"δ_{u} = ∂{b.total}/∂sum_{u}. With {act} and {b.loss.words} the "
-                    f"{act} slope and the log's derivative cancel, leaving out_{u} − "
-                    f"target_{u}.",
+                    f"δ_{u} = ∂{b.total}/∂sum_{u}. With {layer.activation} and {b.loss.words} "
+                    f"{b.loss.shortcut_words}, leaving out_{u} − target_{u}.",
                     (u,),
                     unit=u,
                 )

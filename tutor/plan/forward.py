@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tutor.activations import ACTIVATIONS
 from tutor.formula import Formula, Given, Num, Ref, product, total
 from tutor.plan.builder import Builder
 from tutor.plan.steps import PHASE_ERROR, PHASE_FORWARD
@@ -13,7 +12,7 @@ from tutor.plan.steps import PHASE_ERROR, PHASE_FORWARD
 def forward(b: Builder) -> Iterator[None]:
     """Layer by layer; each yield leaves a few more steps in the plan."""
     for layer in b.net.layers[1:]:
-        if ACTIVATIONS[layer.activation or "linear"].layer_wide:
+        if layer.activation_record.layer_wide:
             for u in layer.units:  # every out needs every sum of the layer
                 add_sum(b, u)
             for u in layer.units:
@@ -58,7 +57,7 @@ def add_sum(b: Builder, u: str) -> None:
 def add_out(b: Builder, u: str) -> None:
     li, j = b.pos(u)
     layer = b.net.layers[li]
-    act = ACTIVATIONS[layer.activation or "linear"]
+    act = layer.activation_record
     if act.layer_wide:  # each out reads every sum of its layer
         formula = act.out_formula(j, tuple(b.ref(f"sum_{v}") for v in layer.units))
     else:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
-from tutor.catalog import CannotOpen, open_lesson
+from tutor.catalog import CannotOpen, open_lesson, read
 from tutor.progress.interface import Progress
 from tutor.progress.records import tally
 
 
 def _asked(lesson_id: str, seed: int | None, only: Any) -> list[str] | None:
-    """The ids of the steps the learner is asked, or None if the lesson cannot be opened."""
+    """The ids of the steps the learner is asked, or None if the lesson cannot be opened
+    (a lesson that has lost its variants since counts with its own numbers)."""
     try:
-        plan = open_lesson(lesson_id, seed)
+        lesson = read(lesson_id)
+        plan = open_lesson(lesson, seed if lesson.variants is not None else None)
     except CannotOpen:
         return None
     narrowed = set(only) if isinstance(only, list) and only else None

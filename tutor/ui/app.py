@@ -64,10 +64,12 @@ class TutorApp(App[int]):
 
     @property
     def session(self) -> QuizSession | None:
-        """The session of the lesson being worked on, once it is ready."""
+        """The session of the lesson on screen (under a dialog, too), once it is ready."""
         for screen in reversed(self.screen_stack):
             if isinstance(screen, QuizScreen):
                 return screen.session
+            if not screen.is_modal:
+                return None
         return None
 
     def on_mount(self) -> None:
@@ -125,9 +127,7 @@ class TutorApp(App[int]):
         self._show(SummaryScreen(message.session, self.ascii_only))
 
     def on_redo(self, message: Redo) -> None:
-        if self.mode == "exam":
-            self.notify("An exam is taken once; its result is kept for your instructor.")
-        elif self.lesson is not None:
+        if self.lesson is not None:
             self.post_message(OpenLesson(self.lesson, self.mode, self.seed, restart=True))
 
     def on_fresh_variant(self, message: FreshVariant) -> None:
@@ -145,13 +145,16 @@ class TutorApp(App[int]):
             self.notify(opening.refused, severity="warning", timeout=10)
             if self.screen_stack:
                 return None
+        refused = opening.restart() if restart else None
+        if refused is not None:
+            self.notify(refused, timeout=10)
+            if self.screen_stack:
+                return None
         self.lesson, self.mode, self.seed = lesson, opening.mode, opening.seed
         if opening.mode == "review":
             from tutor.ui.screens.review import ReviewScreen
 
             return ReviewScreen(opening.plan(), self.ascii_only)
-        if restart:
-            opening.restart()
         return QuizScreen(opening, self.clock, ascii_only=self.ascii_only, blink=self.blink)
 
     def _picker(self) -> Screen[Any]:

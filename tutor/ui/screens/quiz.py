@@ -31,7 +31,7 @@ from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, Verdict
 from tutor.names import PHASE_TITLES, label_for
 from tutor.opening import Opening
 from tutor.plan.steps import Step
-from tutor.progress.records import DONE, TODO
+from tutor.progress.records import DONE, REVEALED, TODO
 from tutor.textmode import reflow, safe_text, to_ascii
 from tutor.ui.messages import LessonFinished, ShowLessons
 from tutor.ui.screens.base import TutorScreen
@@ -100,7 +100,7 @@ class QuizScreen(TutorScreen):
         self.style = ASCII if ascii_only else UNICODE
         self.browsing: str | None = None  # step id selected in the history, if any
         self.reveal_armed: str | None = None
-        self.early_enter = False  # Enter was pressed before the session was ready
+        self.early_answer: str | None = None  # sent before the session was ready
         self.history = History(id="history")
         self.panel = InfoPanel(id="panel")
 
@@ -149,17 +149,17 @@ class QuizScreen(TutorScreen):
     def attach(self, session: QuizSession) -> None:
         self.session = session
         # wide enough for every label of this lesson, set once: no re-layout per step
-        widest = max(len(self.label_of(s.id)) for s in session.plan) + 4
+        widest = max(len(s.id if self.ascii_only else s.label) for s in session.plan) + 4
         self.query_one("#step-label", Static).styles.width = min(widest, 40)
         self.refresh_all()
         if session.complete:
             self.post_message(LessonFinished(session))
-        elif self.early_enter:  # check the answer typed while the lesson was being prepared
-            self.early_enter = False
+        elif self.early_answer is not None:  # sent while the lesson was being prepared
+            text, self.early_answer = self.early_answer, None
             box = self.query_one("#answer", Input)
             current = session.current
             if current is not None and current.id == self.opening.first_step:
-                self.submit(box, box.value)
+                self.submit(box, text)
             else:  # not the prompt the learner answered: the text stays in the box
                 self.feedback("Check the step above, then press Enter.")
 
@@ -234,7 +234,7 @@ class QuizScreen(TutorScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if self.session is None:  # checked as soon as the session is ready
-            self.early_enter = True
+            self.early_answer = event.value
             self.feedback("One moment: the lesson is being prepared…")
             return
         self.submit(event.input, event.value)
@@ -358,7 +358,7 @@ class QuizScreen(TutorScreen):
         self.reveal_armed = None
         outcome = self.session.reveal()
         self.query_one("#answer", Input).value = ""
-        self.feedback(outcome.message, "revealed")
+        self.feedback(outcome.message, REVEALED)
         self.after_step()
 
     def action_skip(self) -> None:

@@ -123,7 +123,10 @@ class SummaryScreen(TutorScreen):
         history = self.plan.training_history()
         if history:
             chart = loss_chart(history, ascii_only=self.ascii_only)
-            self.app.call_from_thread(self.query_one("#loss-chart", Static).update, chart)
+            self.app.call_from_thread(self.show_chart, chart)
+
+    def show_chart(self, chart: Text) -> None:
+        self.query_one("#loss-chart", Static).update(chart)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         action = {

@@ -15,18 +15,19 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tutor.grading.verdict import CARRIED, CORRECT
 from tutor.numfmt import fmt_value
-from tutor.progress.records import StepRecord
+from tutor.progress.records import FAILED, REVEALED, SHOWN, SKIPPED, TODO, StepRecord
 from tutor.ui.widgets.lines import REVERSE, cells_strip
 
 MARKS = {
-    "correct": ("✓", "ok", "green"),
-    "failed": ("✗", "x", "red"),
-    "carried": ("≈", "~", "yellow"),
-    "revealed": ("shown", "shown", "magenta"),
-    "shown": ("given", "given", "dim"),
-    "skipped": ("skip", "skip", "dim"),
-    "todo": ("", "", ""),
+    CORRECT: ("✓", "ok", "green"),
+    FAILED: ("✗", "x", "red"),
+    CARRIED: ("≈", "~", "yellow"),
+    REVEALED: ("shown", "shown", "magenta"),
+    SHOWN: ("given", "given", "dim"),
+    SKIPPED: ("skip", "skip", "dim"),
+    TODO: ("", "", ""),
 }
 
 Row = tuple[str, str, str, str, str]  # mark, mark style, step, answer, value
@@ -151,7 +152,7 @@ class History(Widget):
         labels: Callable[[str], str] | None,
     ) -> Row:
         sym, plain, style = MARKS.get(rec.status, ("", "", ""))
-        answer = (rec.answer or "").strip() if rec.status not in ("revealed", "shown") else ""
+        answer = (rec.answer or "").strip() if rec.status not in (REVEALED, SHOWN) else ""
         if len(answer) > 9:
             answer = answer[:8] + ("~" if ascii_only else "…")
         if ascii_only:

@@ -8,12 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.style import Style
-from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tutor.activations import ACTIVATIONS
 from tutor.lesson.model import Network, Weight
 from tutor.numfmt import fmt_given, fmt_value
 from tutor.textmode import to_ascii
@@ -57,7 +55,7 @@ def network_rows(
         if li == 0:
             head += f"  η={fmt_given(net.learning_rate)}"
         if li:
-            head += f" ({ACTIVATIONS[layer.activation or 'linear'].symbol})"
+            head += f" ({layer.activation_record.symbol})"
             if layer.shared_bias and layer.bias_names and layer.bias_values:
                 head += f" {layer.bias_names[0]}={fmt_given(layer.bias_values[0])}"
         lines.append((head, "bold"))
@@ -99,24 +97,6 @@ def network_rows(
         cells.pop()  # no padding after the last column: a line is cut only for what it shows
         rows.append(tuple(cells))
     return rows
-
-
-def draw_network(
-    net: Network,
-    known: Mapping[str, float],
-    highlight: set[str],
-    decimals: int,
-    ascii_only: bool = False,
-) -> Text:
-    """A Text drawing of the network (no markup is ever parsed)."""
-    out = Text(no_wrap=True, overflow="ellipsis")
-    rows = network_rows(net, known, highlight, decimals, ascii_only)
-    for i, row in enumerate(rows):
-        for text, style in row:
-            out.append(text, style=style)
-        if i < len(rows) - 1:
-            out.append("\n")
-    return out
 
 
 class NetworkDiagram(Widget):
