@@ -238,6 +238,29 @@ def test_tiny_early_answers_cannot_game_carried_credit(grader):
     )
 
 
+def test_far_off_earlier_values_still_carry(grader):
+    # ten times the right ∂E_total/∂out_o1, then the right method: no hidden size cut-off
+    mine = {"dE_total/dout_o1": 6.8493}
+    verdict = grader.grade("dE_total/dw5", "6.8493*0.19481*0.60109", mine)
+    assert verdict.verdict == CARRIED
+    half = grader.grade("dE_total/dw5", "3.4247*0.19481*0.60109", {"dE_total/dout_o1": 3.4247})
+    assert half.verdict == CARRIED
+    far = {"sum_h1": -41.0}  # a hundred times off, with the wrong sign
+    assert grader.grade("out_h1", repr(1 / (1 + math.exp(41.0))), far).verdict != CARRIED  # ≈ 0
+    far = {"sum_h1": -4.1}
+    assert grader.grade("out_h1", repr(1 / (1 + math.exp(4.1))), far).verdict == CARRIED
+
+
+def test_trivial_results_earn_no_carried_credit(grader):
+    # a huge sum saturates the sigmoid: out = 1 needs no working
+    assert grader.grade("out_h1", "1", {"sum_h1": 50.0}).verdict == INCORRECT
+    assert grader.grade("out_h1", "0.99999", {"sum_h1": 12.0}).verdict == INCORRECT
+    # an output of 0 or 1 makes the slope out·(1 − out) collapse to 0
+    assert grader.grade("dout_o1/dsum_o1", "0", {"out_o1": 1.0}).verdict == INCORRECT
+    # a sum of (about) zero makes σ(sum) = 0.5
+    assert grader.grade("out_h1", "0.5", {"sum_h1": 0.00008}).verdict == INCORRECT
+
+
 def test_too_coarse_only_for_the_right_value_shortened(grader):
     assert grader.grade("sum_h1", "0").diagnosis != "too_coarse"
     assert grader.grade("out_h1", "1").diagnosis != "too_coarse"

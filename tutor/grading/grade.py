@@ -25,17 +25,38 @@ from tutor.tolerance import Tolerance
 
 DIAGNOSIS_RTOL = 2e-3
 COARSE_BAND = 0.05  # "too coarse" only for answers within 5% of the value
-PLAUSIBLE_FACTOR = 10.0
+TRIVIAL_UNITS = 10  # "about" a trivial value: within this many units of the last decimal
 
 
-def plausible(x: float, true: float, tol: Tolerance) -> bool:
-    """Within a factor of ten of the true value in size (either sign), and not about zero
-    unless the truth is: the guard that keeps carried credit from being gamed."""
-    if tol.accepts(true, 0.0):
-        return True
-    if tol.accepts(x, 0.0):
-        return False
-    return 1 / PLAUSIBLE_FACTOR <= abs(x) / abs(true) <= PLAUSIBLE_FACTOR
+def trivial_points(plan: Plan, step: Step) -> tuple[float, ...]:
+    """The values of ``step`` a learner could write down without working: zero for every
+    step; for an output, the activation at a zero sum and the ends of its range (saturation);
+    for an activation's slope, 1 (the slope of a unit that does nothing)."""
+    points = [0.0]
+    if step.kind == "out" and step.unit:
+        net = plan.lesson.network
+        act = net.activation_of(step.unit)
+        if act.layer_wide:
+            points.append(1.0 / len(net.layers[net.unit_position(step.unit)[0]].units))
+        elif act.function is not None:
+            points.append(act.function.apply(0.0))
+        if act.range is not None:
+            points.extend(p for p in act.range[:2] if math.isfinite(p))
+    elif step.kind == "dout_dsum":
+        points.append(1.0)
+    return tuple(points)
+
+
+def trivial(plan: Plan, step: Step, x: float) -> bool:
+    """True when ``x`` sits on one of the step's trivial values and the right value does not.
+
+    Such a value, typed early or reached by carrying, would let later steps be answered
+    without working (a product with a zero factor, σ of a huge sum), so it earns no carried
+    credit. Every other value carries, however far it is from the right one."""
+    band = TRIVIAL_UNITS * 10.0**-plan.lesson.quiz.decimals * (1 + 1e-9)
+    return any(
+        abs(x - p) <= band and abs(step.value - p) > band for p in trivial_points(plan, step)
+    )
 
 
 def _near(x: float, mistaken: float, tol: Tolerance) -> bool:
@@ -111,15 +132,14 @@ class Grader:
     def usable_earlier(self, step: Step, learner: Mapping[str, float]) -> dict[str, float]:
         """The learner's values for the steps this formula reads, minus degenerate ones.
 
-        An earlier answer that is not plausible (about zero, or more than ten times off in
-        size) is ignored, so that typing 0 or 0.0001 early can never make later steps trivial.
+        An earlier answer that sits on a trivial value (:func:`trivial`) is ignored, so that
+        typing 0 or 0.0001 early can never make later steps trivial.
         """
         env: dict[str, float] = {}
         for ref in step.depends_on:
             if ref not in learner or not math.isfinite(learner[ref]):
                 continue
-            own = self.plan[ref]
-            if not plausible(learner[ref], own.value, self.tolerance(own)):
+            if trivial(self.plan, self.plan[ref], learner[ref]):
                 continue
             env[ref] = learner[ref]
         return env
@@ -133,8 +153,8 @@ class Grader:
         value = step.formula.evaluate(env)
         if not math.isfinite(value) or not tol.accepts(x, value):
             return None
-        if not plausible(value, step.value, tol):
-            return None  # a trivial or far-off result earns no credit
+        if trivial(self.plan, step, value):
+            return None  # a result that needs no working earns no credit
         wrong = tuple(
             r for r in env if not self.tolerance(self.plan[r]).accepts(env[r], self.plan[r].value)
         )
