@@ -6,11 +6,14 @@ import math
 
 import pytest
 from conftest import LESSONS
+from hypothesis import given
+from hypothesis import strategies as st
 from test_article import ARTICLE
 
 from tutor.grading.breakdown import as_rich, as_text, breakdown
 from tutor.grading.grade import Grader
 from tutor.grading.hints import auto_level, hint
+from tutor.grading.selfcheck import check_plan
 from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID
 from tutor.grading.worksheet import grade_worksheet
 from tutor.lesson.reader import parse_lesson
@@ -162,9 +165,60 @@ def test_tolerance_modes():
     assert Tolerance("decdig", digits=2).accepts(0.414, 0.41) and not Tolerance(
         "decdig", digits=2
     ).accepts(0.416, 0.41)
-    # tiny and zero expected values use an absolute band, not a relative one
-    assert Tolerance("decimals", decimals=5).accepts(0.0, 1e-12)
+    # zero uses an absolute band; a non-zero value inside its band keeps its sign and figures
+    assert Tolerance("decimals", decimals=5).accepts(3e-6, 0.0)
     assert Tolerance("sigfig", digits=3).accepts(0.0, 0.0)
+    assert not Tolerance("decimals", decimals=5).accepts(0.0, 1e-12)
+    assert Tolerance("decimals", decimals=5).accepts(1.04e-12, 1e-12)
+
+
+TINY = [
+    Tolerance("decimals", decimals=4),
+    Tolerance("decimals", decimals=5),
+    Tolerance("decdig", digits=3),
+    Tolerance("relabs", rtol=0.01, atol=1e-3),
+]
+
+
+@given(
+    tol=st.sampled_from(TINY),
+    mantissa=st.floats(1.0, 9.999),
+    exponent=st.integers(-17, -3),
+    negative=st.booleans(),
+    answer=st.floats(-1e-2, 1e-2),
+)
+def test_zero_or_the_wrong_sign_is_never_accepted_for_a_non_zero_value(
+    tol, mantissa, exponent, negative, answer
+):
+    v = (-1 if negative else 1) * mantissa * 10.0**exponent
+    assert not tol.accepts(0.0, v)
+    assert not tol.accepts(-v, v)
+    if answer * v <= 0:
+        assert not tol.accepts(answer, v)
+    if tol.tiny(v):  # asked to two significant figures, rounded or cut
+        assert tol.accepts(float(f"{v:.1e}"), v)
+        assert tol.accepts(math.trunc(v * 10.0 ** (1 - exponent)) / 10.0 ** (1 - exponent), v)
+        assert not tol.accepts(v * 1.2, v)
+
+
+def test_tiny_values_are_asked_with_their_sign_and_named(tmp_path):
+    # at 2 decimals the hidden weights' gradients (about 0.001) are smaller than the band
+    text = SEED.replace("decimals = 5", "decimals = 2")
+    g = Grader(build_plan(parse_lesson(text)))
+    step = next(s for s in g.plan if g.tolerance(s).tiny(s.value))
+    v = step.value
+    assert g.grade(step.id, "0").verdict == INCORRECT
+    assert g.grade(step.id, "0").diagnosis == "tiny_value"
+    assert "Not zero" in g.grade(step.id, "0").message
+    tiny = [s for s in g.plan if g.tolerance(s).tiny(s.value)]
+    flipped = [g.grade(s.id, repr(-s.value)) for s in tiny]
+    assert all(f.verdict == INCORRECT for f in flipped)
+    assert any("Check the sign" in f.message for f in flipped if f.diagnosis == "tiny_value")
+    assert g.grade(step.id, f"{v:.1e}").verdict == CORRECT
+    assert "2 significant figures" in g.tolerance(step).describe(v)
+    report = check_plan(g.plan)
+    assert any(step.id in w and "smaller than its tolerance" in w for w in report.warnings)
+    assert report.ok, report.failures
 
 
 def test_per_step_tolerance_override():

@@ -325,8 +325,10 @@ def test_extreme_numbers_stay_finite_and_format_sensibly():
 
     g = Grader(plan)
     for s in tiny[:5]:
-        assert g.grade(s.id, "0").verdict == "correct"  # 5 decimals: 0 is right
+        # smaller than the 5-decimal band: asked with its sign and 2 significant figures
+        assert g.grade(s.id, "0").verdict == "incorrect"
         shown = fmt_value(s.value, 5)
         assert "e" in shown and not shown.startswith("−0.00000")
+        assert g.grade(s.id, fmt_value(s.value, 5, ascii_minus=True)).verdict == "correct"
     assert fmt_value(-1e-13, 5) != "-0.00000" and fmt_value(-0.0, 5) == "0.00000"
     assert fmt_value(-0.000001, 5).startswith("−1.0000e")

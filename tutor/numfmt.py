@@ -8,13 +8,14 @@ import math
 def fmt_value(value: float, decimals: int = 5, *, ascii_minus: bool = False) -> str:
     """A computed value to ``decimals`` places.
 
-    Never shows "-0.00000", and switches to scientific notation for tiny non-zero values that
-    would otherwise print as zero (gradients of 1e-12 must not look like exactly 0).
+    Never shows "-0.00000", and switches to scientific notation for non-zero values smaller
+    than the last decimal (gradients of 1e-12 must not look like exactly 0, and a value
+    asked to significant figures must show them).
     """
     minus = "-" if ascii_minus else "−"
     if not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else f"{minus}inf")
-    if value != 0 and abs(value) < 0.5 * 10.0**-decimals:
+    if value != 0 and abs(value) < 10.0**-decimals:
         text = f"{value:.{max(decimals - 1, 1)}e}"
     else:
         text = f"{value:.{decimals}f}"

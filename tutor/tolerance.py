@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 MODES = ("decimals", "relabs", "sigfig", "decdig")
+TINY_FIGURES = 2  # significant figures asked of a value smaller than its own band
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,9 @@ class Tolerance:
     - ``relabs``: |x − v| ≤ atol + rtol·|v|;
     - ``sigfig``: |x − v| < 0.51·10^−(digits − 1 − ⌊log10|v|⌋);
     - ``decdig``: |x − v| < 0.51·10^−digits.
+
+    A non-zero v smaller than its own band (:meth:`tiny`) would let 0 or the wrong sign pass,
+    so it is asked to ``TINY_FIGURES`` significant figures with its sign instead.
     """
 
     mode: str = "decimals"
@@ -40,17 +44,31 @@ class Tolerance:
             return 0.51 * 10.0 ** -(self.digits - 1 - math.floor(math.log10(abs(expected))))
         return 0.51 * 10.0**-self.digits
 
+    def tiny(self, expected: float) -> bool:
+        """True for a non-zero value inside its own band, where 0 would be accepted."""
+        return expected != 0 and math.isfinite(expected) and self.epsilon(expected) >= abs(expected)
+
     def accepts(self, answer: float, expected: float) -> bool:
         if not (math.isfinite(answer) and math.isfinite(expected)):
             return answer == expected
         diff = abs(answer - expected)
+        if self.tiny(expected):
+            unit = 10.0 ** (math.floor(math.log10(abs(expected))) - (TINY_FIGURES - 1))
+            same_sign = answer != 0 and (answer > 0) == (expected > 0)
+            return same_sign and (diff == 0 or diff < unit * (1 + 1e-9))
         eps = self.epsilon(expected)
         if self.mode == "relabs":
             return diff <= eps
         # strict interval; a hair of slack for binary rounding of typed decimals
         return diff < eps * (1 + 1e-9)
 
-    def describe(self) -> str:
+    def describe(self, expected: float | None = None) -> str:
+        """How answers are checked, in words; for ``expected``, if it is a tiny value."""
+        if expected is not None and self.tiny(expected):
+            return (
+                f"to {TINY_FIGURES} significant figures with its sign "
+                f"(the value is smaller than {self.epsilon(expected):.2g})"
+            )
         return {
             "decimals": f"to {self.decimals} decimal places",
             "relabs": f"within {self.rtol:g} relative (plus {self.atol:g})",

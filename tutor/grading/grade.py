@@ -232,6 +232,11 @@ class Grader:
             return Verdict(
                 step.id, INCORRECT, parsed.raw, x, step.value, note + tail, diagnosis="out_of_range"
             )
+        small = self._tiny_note(step, x, tol)
+        if small:
+            return Verdict(
+                step.id, INCORRECT, parsed.raw, x, step.value, small + tail, diagnosis="tiny_value"
+            )
         coarse = self._too_coarse(parsed, step.value, tol)
         if coarse:
             return Verdict(
@@ -245,6 +250,18 @@ class Grader:
             step.value,
             f"Not right yet: check your {step.label}." + tail,
         )
+
+    def _tiny_note(self, step: Step, x: float, tol: Tolerance) -> str | None:
+        """Why an answer within the usual band of a tiny value is not accepted."""
+        v = step.value
+        if not tol.tiny(v) or abs(x - v) >= tol.epsilon(v) * (1 + 1e-9):
+            return None
+        rule = f"{step.label} is asked {tol.describe(v)}, in a form such as 1.2e-5"
+        if x == 0:
+            return f"Not zero: {rule}."
+        if (x > 0) != (v > 0):
+            return f"Check the sign: {rule}."
+        return f"Close, but too coarse: {rule}."
 
     def _too_coarse(self, parsed: ParsedAnswer, expected: float, tol: Tolerance) -> str | None:
         """'give 5 decimals' when the answer is the right value rounded or cut to fewer places."""

@@ -58,9 +58,17 @@ def check_plan(plan: Plan) -> CheckReport:
         if grader.grade(step.id, shown).verdict != CORRECT:
             report.failures.append(
                 f"{where}: the right answer {shown} is not accepted "
-                f"(tolerance {grader.tolerance(step).describe()})"
+                f"(tolerance {grader.tolerance(step).describe(v)})"
             )
         tol = grader.tolerance(step)
+        if tol.tiny(v):
+            report.warnings.append(
+                f"{where}: the value {shown} is smaller than its tolerance, so it is asked "
+                f"{tol.describe(v)}; more decimals would ask it as usual"
+            )
+            for bad in (0.0, -v):
+                if grader.grade(step.id, repr(bad)).verdict == CORRECT:
+                    report.failures.append(f"{where}: {bad!r} is accepted for {shown}")
         wrong = v + max(abs(v) * 0.2, 20 * tol.epsilon(v))
         if grader.grade(step.id, repr(wrong)).verdict != INCORRECT:
             report.failures.append(f"{where}: the wrong answer {wrong!r} is not rejected")

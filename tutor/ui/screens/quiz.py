@@ -33,6 +33,7 @@ from tutor.opening import Opening
 from tutor.plan.steps import Step
 from tutor.progress.records import DONE, REVEALED, TODO
 from tutor.textmode import reflow, safe_text, to_ascii
+from tutor.tolerance import TINY_FIGURES
 from tutor.ui.messages import LessonFinished, ShowLessons
 from tutor.ui.screens.base import TutorScreen
 from tutor.ui.screens.help import HelpScreen
@@ -115,7 +116,11 @@ class QuizScreen(TutorScreen):
         yield Static(id="feedback", markup=False)
         yield Lazy(Footer())
 
-    def placeholder(self) -> str:
+    def placeholder(self, step: Step | None = None) -> str:
+        """What the empty answer box asks for: a tiny value is asked to significant figures."""
+        tol = self.lesson.quiz.tolerance_for(step.id) if step is not None else None
+        if step is not None and tol is not None and tol.tiny(step.value):
+            return f"{TINY_FIGURES} significant figures with the sign, like 1.2e-5"
         return f"a number to {self.lesson.quiz.decimals} decimals, or the arithmetic (Enter checks)"
 
     def on_mount(self) -> None:
@@ -209,6 +214,10 @@ class QuizScreen(TutorScreen):
         )
         label = Text("Lesson complete") if step is None else self.prompt_label(step.id)
         self.query_one("#step-label", Static).update(label, layout=False)
+        placeholder = self.placeholder(step)
+        answer = self.query_one("#answer", Input)
+        if answer.placeholder != placeholder:
+            answer.placeholder = placeholder
 
     def status_extra(self, s: QuizSession) -> str:
         seed = s.plan.lesson.seed
