@@ -90,3 +90,64 @@ def test_one_mistake_then_consistent_work_is_carried(text, pick, factor):
         )
         if not excused:
             assert verdict.verdict in (CARRIED, CORRECT), (step_id, value, verdict)
+
+
+def every_plan():
+    """Every built-in lesson, in each backward form it can be asked in."""
+    from dataclasses import replace
+
+    from conftest import all_lesson_files
+
+    from tutor.lesson.reader import load_lesson
+
+    for path in all_lesson_files():
+        lesson = load_lesson(path)
+        for form in ("paths", "delta"):
+            plan = build_plan(replace(lesson, quiz=replace(lesson.quiz, form=form)))
+            if plan.form == form:
+                yield path.stem, form, plan
+
+
+def test_no_message_has_an_empty_placeholder():
+    from string import Formatter
+
+    from tutor.grading.misconceptions import Context, candidates
+
+    checked = 0
+    for name, form, plan in every_plan():
+        ctx = Context(plan)
+        for step in plan:
+            words = ctx.words(step)
+            for cand in candidates(plan, step):
+                fields = [f for _, f, _, _ in Formatter().parse(cand.misconception.message) if f]
+                for field in fields:
+                    assert words[field].strip(), (
+                        name,
+                        form,
+                        step.id,
+                        cand.misconception.tag,
+                        field,
+                    )
+                assert "  " not in cand.message(ctx, step), (name, step.id, cand.misconception.tag)
+                checked += 1
+    assert checked > 500
+
+
+@SLOW
+@given(text=networks(), decimals=st.integers(2, 5))
+def test_the_worked_line_reproduces_the_value_when_worked_by_hand(text, decimals):
+    from tutor.formula import ASCII
+    from tutor.grading.parse import AnswerError, parse_answer
+    from tutor.plan.worked import worked_numbers
+
+    plan = build_plan(parse_lesson(text.replace("[quiz]", f"[quiz]\ndecimals = {decimals}")))
+    for step in plan:
+        if not step.depends_on or not math.isfinite(step.value):
+            continue
+        line = worked_numbers(plan, step, None, ASCII)
+        try:
+            by_hand = parse_answer(line).value  # the line as a learner would type it in
+        except AnswerError:
+            continue  # max(0, x), tanh(x): not arithmetic the parser reads
+        tol = plan.lesson.quiz.tolerance_for(step.id)
+        assert tol.accepts(by_hand, step.value), (step.id, line, step.value)

@@ -9,6 +9,7 @@ from tutor.formula import ASCII, UNICODE, Given, Num, Ref, Style
 from tutor.names import PHASE_TITLES
 from tutor.numfmt import fmt_value
 from tutor.plan.steps import Plan, Step
+from tutor.plan.worked import worked_numbers
 from tutor.textmode import safe_text
 
 
@@ -20,12 +21,13 @@ def section(step: Step, current: str | None) -> str:
     return step.phase
 
 
-def step_lines(step: Step, env: dict[str, float], decimals: int, style: Style) -> list[str]:
+def step_lines(plan: Plan, step: Step, env: dict[str, float], style: Style) -> list[str]:
     """``name = formula = numbers = value``, leaving out parts that would repeat."""
+    decimals = plan.lesson.quiz.decimals
     name = step.id if style.ascii else step.label
     parts = [name]
     names = step.formula.render(style)
-    numbers = step.formula.substitute(env, style, decimals)
+    numbers = worked_numbers(plan, step, env, style)
     value = fmt_value(step.value, decimals, ascii_minus=style.ascii)
     parts.append(names)
     if not isinstance(step.formula, (Ref, Given, Num)) and numbers != names:
@@ -38,7 +40,6 @@ def step_lines(step: Step, env: dict[str, float], decimals: int, style: Style) -
 def to_json(plan: Plan) -> dict[str, Any]:
     lesson = plan.lesson
     env = plan.values()
-    d = lesson.quiz.decimals
     return {
         "lesson": lesson.id,
         "title": lesson.title,
@@ -49,7 +50,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
                 "label": s.label,
                 "value": s.value,
                 "formula": s.formula.render(UNICODE),
-                "substituted": s.formula.substitute(env, UNICODE, d),
+                "substituted": worked_numbers(plan, s, env, UNICODE),
                 "depends_on": list(s.depends_on),
                 "phase": s.phase,
                 "asked": s.asked,
@@ -67,7 +68,6 @@ def render_json(plan: Plan) -> str:
 def render_text(plan: Plan, style: Style = UNICODE) -> str:
     lesson = plan.lesson
     env = plan.values()
-    d = lesson.quiz.decimals
     title = safe_text(lesson.title, 200).replace("\n", " ")  # never raw escape codes
     out = [f"{title}  ({lesson.id}, {lesson.size}, {len(plan)} steps)", ""]
     phase = None
@@ -75,7 +75,7 @@ def render_text(plan: Plan, style: Style = UNICODE) -> str:
         if section(s, phase) != phase:
             phase = section(s, phase)
             out += ["", PHASE_TITLES.get(phase, phase), "-" * len(PHASE_TITLES.get(phase, phase))]
-        parts = step_lines(s, env, d, style)
+        parts = step_lines(plan, s, env, style)
         shown = "" if s.asked else "   (shown)"
         pad = " " * (len(parts[0]) + 1)
         out.append(f"{parts[0]} = {parts[1]}{shown if len(parts) == 2 else ''}")
@@ -88,7 +88,6 @@ def render_text(plan: Plan, style: Style = UNICODE) -> str:
 def render_markdown(plan: Plan) -> str:
     lesson = plan.lesson
     env = plan.values()
-    d = lesson.quiz.decimals
     out = [
         f"# {safe_text(lesson.title, 200).replace(chr(10), ' ')}",
         "",
@@ -100,7 +99,7 @@ def render_markdown(plan: Plan) -> str:
         if section(s, phase) != phase:
             phase = section(s, phase)
             out += [f"## {PHASE_TITLES.get(phase, phase)}", ""]
-        parts = step_lines(s, env, d, UNICODE)
+        parts = step_lines(plan, s, env, UNICODE)
         shown = " *(shown)*" if not s.asked else ""
         body = " = ".join(f"`{p}`" for p in parts[1:-1])
         eq = f"{body} = " if body else ""

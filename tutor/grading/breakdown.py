@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 from tutor.formula import UNICODE, Style
 from tutor.numfmt import fmt_given, fmt_value
 from tutor.plan.steps import Plan, Step
+from tutor.plan.worked import worked_numbers
 
 GIVEN_WORDS = {"eta": "the learning rate η"}
 
@@ -68,7 +69,7 @@ def breakdown(
             s.id,
             name(s),
             s.formula.render(style),
-            s.formula.substitute(env, style, d),
+            worked_numbers(plan, s, env, style),
             fmt_value(env.get(s.id, s.value), d, ascii_minus=style.ascii),
             s.meaning,
             parts,
@@ -79,7 +80,7 @@ def breakdown(
         [
             name(step),
             step.formula.render(style),
-            step.formula.substitute(env, style, d),
+            worked_numbers(plan, step, env, style),
             fmt_value(value, d, ascii_minus=style.ascii),
         ]
     )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from tutor.formula import UNICODE, Style
 from tutor.plan.steps import Plan, Step
+from tutor.plan.worked import worked_numbers
 
 MAX_LEVEL = 3
 
@@ -38,7 +39,7 @@ def hint(
     if level == 2:
         return f"{name} = {step.formula.render(style)}"
     env = learner or {}  # earlier steps the learner has not answered show the engine's value
-    numbers = step.formula.substitute(env, style, plan.lesson.quiz.decimals)
+    numbers = worked_numbers(plan, step, env, style)
     return f"{name} = {numbers}   (now do the arithmetic)"
 
 

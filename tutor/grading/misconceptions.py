@@ -30,7 +30,7 @@ class Misconception:
     tag: str
     title: str
     kinds: tuple[str, ...]
-    message: str  # may use {unit}, {param}, {bias}, {act}, {error}, {total}, {eta}, {label}
+    message: str  # may use {unit}, {param}, {subject}, {reach}, {bias}, {act}, {error}, {total}, {eta}, {label}
     values: Values
 
 
@@ -93,6 +93,9 @@ class Context:
         return {
             "unit": unit,
             "param": step.param or "",
+            # what the step differentiates by: a weight or bias, else the unit's output
+            "subject": step.param or (f"out_{unit}" if unit else "it"),
+            "reach": f"every unit that {unit} feeds" if unit else "every sum it is added to",
             "bias": (self.bias(unit) if unit and self.net.unit_position(unit)[0] > 0 else None)
             or "the bias",
             "act": self.activation(unit).name
@@ -346,8 +349,8 @@ LIBRARY: tuple[Misconception, ...] = (
         "one_path",
         "Only one path summed",
         ("grad", "dE_dout"),
-        "That is only one of the paths. {param} affects {total} through every unit that {unit} "
-        "feeds, so add the contributions of all of them.",
+        "That is only one of the paths. {subject} affects {total} through {reach}, so add the "
+        "contributions of all of them.",
         _one_path,
     ),
     Misconception(
