@@ -151,3 +151,77 @@ def test_the_worked_line_reproduces_the_value_when_worked_by_hand(text, decimals
             continue  # max(0, x), tanh(x): not arithmetic the parser reads
         tol = plan.lesson.quiz.tolerance_for(step.id)
         assert tol.accepts(by_hand, step.value), (step.id, line, step.value)
+
+
+def plan_of(lesson_id: str, form: str):
+    from dataclasses import replace
+
+    from conftest import LESSONS
+
+    from tutor.lesson.reader import load_lesson
+
+    lesson = load_lesson(LESSONS / f"{lesson_id}.toml")
+    plan = build_plan(replace(lesson, quiz=replace(lesson.quiz, form=form)))
+    assert plan.form == form
+    return plan
+
+
+def diagnosis(plan, step_id: str, value: float) -> str | None:
+    return Grader(plan).grade(step_id, repr(value)).diagnosis
+
+
+def sigma(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def test_the_forgotten_slope_is_named_in_both_forms():
+    p = plan_of("sigmoid-2-2-2", "paths")
+    v = p.values()
+    # ∂E_total/∂w5 = ∂E_total/∂out_o1 · out_h1, without ∂out_o1/∂sum_o1
+    assert diagnosis(p, "dE_total/dw5", v["dE_total/dout_o1"] * v["out_h1"]) == "slope_forgotten"
+    # a hidden path: either slope left out, or both
+    chain = ("dE_total/dout_o1", "dout_o1/dsum_o1", "dsum_o1/dout_h1", "dout_h1/dsum_h1")
+    full = math.prod(v[r] for r in chain) * v["dsum_h1/dw1"]
+    assert math.isclose(full, v["dE1/dw1"])
+    for dropped in (v["dout_o1/dsum_o1"], v["dout_h1/dsum_h1"]):
+        assert diagnosis(p, "dE1/dw1", full / dropped) == "slope_forgotten"
+    d = plan_of("sigmoid-2-2-2", "delta")
+    v = d.values()
+    assert diagnosis(d, "delta_o1", v["dE_total/dout_o1"]) == "slope_forgotten"
+    assert diagnosis(d, "delta_h1", v["dE_total/dout_h1"]) == "slope_forgotten"
+    verdict = Grader(d).grade("delta_h1", repr(v["dE_total/dout_h1"]))
+    assert "slope ∂out/∂sum" in verdict.message
+
+
+def test_an_extra_slope_on_a_delta_is_named():
+    d = plan_of("sigmoid-2-2-2", "delta")
+    v = d.values()
+    twice = v["delta_o1"] * v["out_o1"] * (1 - v["out_o1"])
+    assert diagnosis(d, "delta_o1", twice) == "extra_slope"
+    s = plan_of("softmax-ce", "delta")
+    v = s.values()
+    habit = (v["out_o1"] - s.lesson.network.targets[0]) * v["out_o1"] * (1 - v["out_o1"])
+    verdict = Grader(s).grade("delta_o1", repr(habit))
+    assert verdict.diagnosis == "extra_slope" and "cancels" in verdict.message
+
+
+def test_a_sigmoid_on_a_softmax_output_is_named():
+    s = plan_of("softmax-ce", "delta")
+    v = s.values()
+    assert diagnosis(s, "out_o1", sigma(v["sum_o1"])) == "sigmoid_for_softmax"
+
+
+def test_a_relu_slope_of_one_on_a_negative_sum_is_named():
+    p = plan_of("relu-regression", "paths")
+    v = p.values()
+    dead = [u for u in ("h1", "h2", "h3") if f"sum_{u}" in v and v[f"sum_{u}"] < 0]
+    assert dead, "the lesson has a unit whose ReLU is off"
+    unit = dead[0]
+    assert diagnosis(p, f"dout_{unit}/dsum_{unit}", 1.0) == "relu_slope_one"
+    through = [
+        s for s in p if s.kind in ("path", "grad") and f"dout_{unit}/dsum_{unit}" in s.depends_on
+    ]
+    assert through
+    for step in through:
+        others = math.prod(v[r] for r in step.depends_on if r != f"dout_{unit}/dsum_{unit}")
+        assert diagnosis(p, step.id, others) == "relu_slope_one", step.id

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 MODES = ("decimals", "relabs", "sigfig", "decdig")
 TINY_FIGURES = 2  # significant figures asked of a value smaller than its own band
+#: below this a value may be float64 rounding of an exact 0 (−0.23·0.875 + 0.23·0.875 gives
+#: −1.4e-17), so its sign means nothing and it is graded like 0
+ROUNDING_NOISE = 1e-12
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,8 @@ class Tolerance:
 
     def tiny(self, expected: float) -> bool:
         """True for a non-zero value inside its own band, where 0 would be accepted."""
-        return expected != 0 and math.isfinite(expected) and self.epsilon(expected) >= abs(expected)
+        size = abs(expected)
+        return ROUNDING_NOISE <= size <= self.epsilon(expected) and math.isfinite(size)
 
     def accepts(self, answer: float, expected: float) -> bool:
         if not (math.isfinite(answer) and math.isfinite(expected)):

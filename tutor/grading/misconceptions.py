@@ -240,6 +240,80 @@ def _updated_weights(ctx: Context, step: Step) -> list[float]:
     return [replayed[step.id]] if step.id in replayed else []
 
 
+def _slope_refs(ctx: Context, step: Step) -> list[str]:
+    """The ∂out/∂sum factors this step's formula multiplies by directly."""
+    return [r for r in step.depends_on if ctx.plan[r].kind == "dout_dsum"]
+
+
+def _with(ctx: Context, step: Step, values: Mapping[str, float]) -> float:
+    """The step worked with some earlier values replaced."""
+    return ctx.eval(step, env=PlanValues(ctx.plan, ChainMap(dict(values), dict(ctx.env.overrides))))
+
+
+def _slope_forgotten(ctx: Context, step: Step) -> list[float]:
+    """The chain without one activation slope (each tried), and without all of them. A ReLU's
+    slope is 1 or 0, so leaving it out is ``relu_slope_one`` or no mistake at all."""
+    slopes = [
+        r for r in _slope_refs(ctx, step) if ctx.activation(ctx.plan[r].unit or "").name != "relu"
+    ]
+    out = [_with(ctx, step, {r: 1.0}) for r in slopes]
+    if len(slopes) > 1:
+        out.append(_with(ctx, step, dict.fromkeys(slopes, 1.0)))
+    return out
+
+
+def _own_slope(ctx: Context, step: Step) -> float | None:
+    """The unit's own ∂out/∂sum from its output (out·(1 − out) for softmax's diagonal)."""
+    unit = step.unit or ""
+    act = ctx.activation(unit)
+    out = ctx.env.get(f"out_{unit}")
+    if out is None or act.name not in ("sigmoid", "softmax", "tanh"):
+        return None
+    return 1.0 - out * out if act.name == "tanh" else out * (1.0 - out)
+
+
+def _shortcut(ctx: Context, step: Step) -> bool:
+    """δ = out − target for this output unit: the loss's derivative cancels the slope."""
+    net = ctx.net
+    if step.unit not in net.output_units:
+        return False
+    return ctx.activation(step.unit).name in LOSSES[net.loss].shortcut
+
+
+def _extra_slope(shortcut: bool) -> Values:
+    """δ multiplied by the unit's slope once more: where the shortcut makes the slope cancel
+    (``shortcut``), or where the δ already holds it."""
+
+    def values(ctx: Context, step: Step) -> list[float]:
+        slope = _own_slope(ctx, step)
+        if slope is None or _shortcut(ctx, step) != shortcut:
+            return []
+        return [ctx.eval(step) * slope]
+
+    return values
+
+
+def _sigmoid_for_softmax(ctx: Context, step: Step) -> list[float]:
+    if ctx.activation(step.unit or "").name != "softmax":
+        return []
+    s = ctx.env.get(f"sum_{step.unit}")
+    return [] if s is None else [1.0 / (1.0 + math.exp(-max(s, -700.0)))]
+
+
+def _relu_slope_one(ctx: Context, step: Step) -> list[float]:
+    """A ReLU whose sum is not positive given the slope 1 instead of 0."""
+    if step.kind == "dout_dsum":
+        unit = step.unit or ""
+        dead = ctx.activation(unit).name == "relu" and ctx.env.get(f"sum_{unit}", 1.0) <= 0
+        return [1.0] if dead else []
+    dead_slopes = {
+        r: 1.0
+        for r in _slope_refs(ctx, step)
+        if ctx.activation(ctx.plan[r].unit or "").name == "relu" and ctx.env[r] == 0
+    }
+    return [_with(ctx, step, dead_slopes)] if dead_slopes else []
+
+
 def _total_for_part(ctx: Context, step: Step) -> list[float]:
     if step.kind == "error":
         return [ctx.plan[ctx.plan.lesson.total_name].value] if len(ctx.net.output_units) > 1 else []
@@ -307,6 +381,14 @@ LIBRARY: tuple[Misconception, ...] = (
         _from_the_sum("sigmoid_sign"),
     ),
     Misconception(
+        "sigmoid_for_softmax",
+        "Sigmoid instead of softmax",
+        ("out",),
+        "That is σ(sum_{unit}), a sigmoid of this unit alone. This layer is a softmax: take "
+        "e^(sum_{unit}) and divide it by the e^(sum) of every unit in the layer added up.",
+        _sigmoid_for_softmax,
+    ),
+    Misconception(
         "half_dropped",
         "The ½ dropped",
         ("error", "total", "dE_dout"),
@@ -329,6 +411,38 @@ LIBRARY: tuple[Misconception, ...] = (
         "The slope was computed from sum_{unit}. The {act}'s slope formula takes the output: use "
         "out_{unit} in it, not sum_{unit}.",
         _from_the_sum("derivative_from_sum"),
+    ),
+    Misconception(
+        "relu_slope_one",
+        "ReLU slope 1 on a negative sum",
+        ("dout_dsum", "path", "grad", "delta"),
+        "A ReLU whose sum is not positive has slope 0, not 1: it outputs 0 whatever small change "
+        "its sum gets, so no gradient flows back through it.",
+        _relu_slope_one,
+    ),
+    Misconception(
+        "slope_forgotten",
+        "Activation slope left out",
+        ("path", "grad", "delta"),
+        "A factor is missing: the chain runs through each unit's activation, so it needs the "
+        "slope ∂out/∂sum of every unit on the way (for a sigmoid, out·(1 − out)).",
+        _slope_forgotten,
+    ),
+    Misconception(
+        "extra_slope",
+        "Extra slope on δ",
+        ("delta",),
+        "The slope is in there twice: δ_{unit} = ∂{total}/∂out_{unit} · ∂out_{unit}/∂sum_{unit} "
+        "takes the {act}'s slope once.",
+        _extra_slope(shortcut=False),
+    ),
+    Misconception(
+        "extra_slope",
+        "Extra slope on δ",
+        ("delta",),
+        "With a {act} output and this loss, δ_{unit} = out_{unit} − target_{unit} already: the "
+        "slope out·(1 − out) cancels against the loss's derivative, so do not multiply by it.",
+        _extra_slope(shortcut=True),
     ),
     Misconception(
         "update_added",
