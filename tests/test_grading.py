@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
-from conftest import LESSONS
+from conftest import LESSONS, all_lesson_files
 from hypothesis import given
 from hypothesis import strategies as st
 from test_article import ARTICLE
 
+from tutor.grading import worksheet
 from tutor.grading.breakdown import as_rich, as_text, breakdown
 from tutor.grading.grade import Grader
 from tutor.grading.hints import auto_level, hint
 from tutor.grading.selfcheck import check_plan
 from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID
-from tutor.grading.worksheet import grade_worksheet
-from tutor.lesson.reader import parse_lesson
+from tutor.grading.worksheet import StepNames, grade_worksheet, match_names
+from tutor.lesson.reader import load_lesson, parse_lesson
 from tutor.numfmt import fmt_value
 from tutor.plan.build import build_plan
+from tutor.textmode import to_ascii
 from tutor.tolerance import Tolerance
 
 SEED = (LESSONS / "sigmoid-2-2-2.toml").read_text()
@@ -359,3 +362,56 @@ def test_not_close_is_not_called_too_coarse(grader):
     assert grader.grade("new_w5", "0.4").diagnosis != "too_coarse"
     v = grader.grade("new_w5", "0.45")
     assert v.diagnosis == "too_coarse" and "give 5 decimals" in v.message
+
+
+@pytest.mark.parametrize("path", all_lesson_files(), ids=lambda p: p.stem)
+def test_every_step_is_named_by_its_id_and_its_label_and_by_no_other_step(path):
+    """A worksheet may name a step by its id, its label, the label as ASCII mode shows it
+    (∂ as d, δ as delta) or with spaces around the slash; none of these names another step."""
+    plan = build_plan(load_lesson(path))
+    names = StepNames(plan)
+    assert None not in names.loose.values()  # no loose form shared by two steps
+    for step in plan:
+        spaced = step.label.replace("/", " / ")
+        for name in (step.id, step.label, to_ascii(step.label), f" {spaced}\t"):
+            assert names.find(name) == step.id, (name, step.id)
+        assert names.find(step.id.upper()) in (None, step.id)  # case is not forgiven
+
+
+def test_a_loose_form_two_steps_share_names_neither():
+    def step(step_id, label):
+        return SimpleNamespace(id=step_id, label=label)
+
+    plan = SimpleNamespace(
+        complete=lambda: [step("a1", "∂X/∂Y"), step("b1", "dX / dY"), step("c1", "a1")]
+    )
+    names = StepNames(plan)  # type: ignore[arg-type]
+    assert names.find("a1") == "a1"  # an id names its own step, not the one labelled so
+    assert names.find("∂X/∂Y") == "a1" and names.find("dX / dY") == "b1"  # exact labels
+    assert names.find("dX/dY") is None  # the plain form of both labels names neither
+    assert names.find("∂X / dY") is None
+
+
+def test_a_label_keyed_mapping_grades_as_the_id_keyed_one(seed_plan):
+    answers = dict(ARTICLE, sum_h1="0.16")
+    by_id = grade_worksheet(seed_plan, answers)
+    by_label = grade_worksheet(seed_plan, {seed_plan[k].label: v for k, v in answers.items()})
+    assert by_label.verdicts == by_id.verdicts and by_label.unknown == ()
+    assert {v.step_id: v.verdict for v in by_id.verdicts}["dE_total/dw5"] == CORRECT
+
+
+def test_unknown_names_are_set_aside_with_a_suggestion_while_the_budget_lasts(
+    seed_plan, monkeypatch
+):
+    monkeypatch.setattr(worksheet, "SUGGEST_BUDGET", 2 * len(StepNames(seed_plan).choices))
+    entries = [("sum_H1", "0.41", 2), ("∂E_total/∂w55", "1", 3), ("out_H1", "0.6", 4)]
+    sheet = match_names(seed_plan, [*entries, ("sum_h2", "0.47", 5)], "a.csv")
+    assert sheet.by_step == {"sum_h2": "0.47"}
+    assert [(u.key, u.line, u.suggestion) for u in sheet.unknown] == [
+        ("sum_H1", 2, "sum_h1"),
+        ("∂E_total/∂w55", 3, "∂E_total/∂w5"),
+        ("out_H1", 4, None),  # past the budget: listed, without a suggestion
+    ]
+    result = grade_worksheet(seed_plan, sheet)
+    assert result.unknown == sheet.unknown
+    assert {v.step_id: v.verdict for v in result.verdicts}["sum_h2"] == CORRECT

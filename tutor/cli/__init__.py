@@ -113,9 +113,10 @@ SUBCOMMANDS: dict[str, tuple[dict[str, str], Callable[[argparse.ArgumentParser],
     "grade": (
         dict(
             help="grade a worksheet of answers",
-            description='Grade a whole worksheet. ANSWERS is JSON ({"step id": answer}) or CSV '
-            "(step,answer). Exits 0 when every answered step is correct or carried, 1 otherwise, "
-            "2 on bad input.",
+            description='Grade a whole worksheet. ANSWERS is JSON ({"step": answer}) or CSV '
+            "(step,answer); a step is named by its id (dE_total/dw5) or by the label the tutor "
+            "shows for it. Exits 0 when every answered step is correct or carried, 1 when one "
+            "is not or a name is no step (the rest are still graded), 2 on bad input.",
         ),
         _grade_arguments,
     ),

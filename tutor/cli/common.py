@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 
+#: 0: all well. 1: the command did its work and reported problems in what it read (wrong
+#: answers or unknown step names in a worksheet, an invalid lesson). 2: it could not do its
+#: work (bad arguments, an unreadable file): one line on stderr, nothing on stdout.
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 LESSON_HELP = "a lesson id (see 'tutor list') or a path to a .toml lesson file"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -66,6 +65,8 @@ def cmd_solve(ref: str, fmt: str, ascii_only: bool, seed: int | None = None) -> 
 
 
 def cmd_grade(ref: str, answers_path: str, fmt: str, seed: int | None = None) -> int:
+    """Grade a worksheet. An answer under an unknown name exits 1 like a wrong one, after the
+    known steps' grades and a line naming it: the sheet was graded, not refused (that is 2)."""
     the_plan = plan(ref, seed)
     try:
         answers = worksheet.read_answers(answers_path, the_plan)
@@ -73,10 +74,10 @@ def cmd_grade(ref: str, answers_path: str, fmt: str, seed: int | None = None) ->
         raise CliError(str(err)) from None
     result = worksheet.grade_worksheet(the_plan, answers)
     if fmt == "json":
-        print(json.dumps(worksheet.to_json(result), indent=2, ensure_ascii=False))
+        sys.stdout.write(worksheet.to_json_text(result) + "\n")
     else:
         sys.stdout.write(worksheet.to_table(result, the_plan.lesson.quiz.decimals))
-    return EXIT_OK if result.all_answered_right else EXIT_FAIL
+    return EXIT_OK if result.all_answered_right and not result.unknown else EXIT_FAIL
 
 
 def cmd_check(targets: list[str]) -> int:

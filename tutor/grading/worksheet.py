@@ -1,7 +1,10 @@
 """Grade a whole pencil-and-paper worksheet (``tutor grade``).
 
-Answers come as JSON (``{"step id": answer}``) or CSV (``step,answer``). Steps are graded in
-plan order, and each step's carried value uses the answers *entered* for earlier steps.
+Answers come as JSON (``{"step": answer}``) or CSV (``step,answer``), each step named by its id
+(``dE_total/dw5``) or by the label the learner saw on screen (``∂E_total/∂w5``). Steps are
+graded in plan order, and each step's carried value uses the answers *entered* for earlier
+steps. A name that is no step does not stop the rest from being graded: it is listed, with
+the nearest name, in the result.
 """
 
 from __future__ import annotations
@@ -9,8 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +29,130 @@ from tutor.numfmt import fmt_value
 from tutor.plan.steps import Plan
 
 MAX_ANSWERS_BYTES = 1024 * 1024
+#: How much did-you-mean work one worksheet may cost, in names compared: a 53-step lesson
+#: suggests for thousands of unknown names, a 200,000-step one for the first two only.
+SUGGEST_BUDGET = 1_000_000
+
+_TYPED = str.maketrans({"∂": "d", "δ": "delta"})
+#: What JSON leaves raw but a terminal would act on: DEL, C1 controls, bidi marks and overrides.
+_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 class WorksheetError(Exception):
     """Answers that cannot be read; the message is one line naming the file."""
 
 
+def quoted(name: str, limit: int = 40) -> str:
+    """A name from the file as the messages quote it: repr-like, so that control characters
+    and bidi overrides are shown escaped instead of acted on by the terminal; long ones cut."""
+    return repr(name if len(name) <= limit else name[:limit] + "…")
+
+
+def plain_name(name: str) -> str:
+    """A step name as its id spells it: the screen's ∂ and δ typed as ``d`` and ``delta``
+    (also in their compatibility forms, such as the mathematical italic ∂), spaces dropped.
+    Ids are ASCII letters, digits, ``_`` and ``/``, so an id is its own plain name."""
+    return "".join(unicodedata.normalize("NFKC", name).translate(_TYPED).split())
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """An answer under a name that is no step of the lesson: listed, never graded."""
+
+    key: str
+    answer: str | None
+    line: int | None  # the CSV line, None for JSON
+    suggestion: str | None
+
+    @property
+    def message(self) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        more = f" (did you mean {quoted(self.suggestion)}?)" if self.suggestion else ""
+        return f"{where}unknown step {quoted(self.key)}{more}"
+
+
+@dataclass(frozen=True)
+class Answers:
+    """A worksheet's answers by step id, and the names that matched no step."""
+
+    by_step: dict[str, str]
+    unknown: tuple[Unknown, ...] = ()
+
+
+class StepNames:
+    """Every way a worksheet may name a step of a plan: its id, its on-screen label, or
+    either in its plain form (:func:`plain_name`). An id always names its own step; any
+    other form that two steps would share names neither, so a loose spelling never lands on
+    the wrong step. The other forms are gathered only when a name is not an id."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.ids = {step.id for step in plan.complete()}
+        self.budget = SUGGEST_BUDGET
+
+    @cached_property
+    def loose(self) -> dict[str, str | None]:
+        """Labels and plain forms → the step they name (None: more than one)."""
+        loose: dict[str, str | None] = {}
+        for step in self.plan.complete():
+            for form in {step.label, plain_name(step.label), plain_name(step.id)}:
+                if form in self.ids and form != step.id:
+                    continue
+                known = loose.get(form, step.id)
+                loose[form] = step.id if known == step.id else None
+        return loose
+
+    @cached_property
+    def choices(self) -> list[str]:
+        """The ids and labels a did-you-mean chooses from."""
+        return sorted(self.ids | {step.label for step in self.plan.complete()})
+
+    def find(self, key: str) -> str | None:
+        """The id of the step that ``key`` names, or None."""
+        name = key.strip()
+        if name in self.ids:
+            return name
+        return self.loose.get(name) or self.loose.get(plain_name(name))
+
+    def suggest(self, key: str) -> str | None:
+        """The nearest id or label, while the worksheet's did-you-mean budget lasts."""
+        if self.budget < len(self.choices):
+            return None
+        self.budget -= len(self.choices)
+        return suggest(key.strip(), self.choices)
+
+
+def match_names(
+    plan: Plan, entries: Iterable[tuple[str, str | None, int | None]], source: str
+) -> Answers:
+    """Answers keyed by step id from (name, answer, CSV line) entries. An unknown name is
+    kept aside with its suggestion; a step named twice (the same name twice, or its id and
+    its label) is an error, since which answer counts would be a guess."""
+    names = StepNames(plan)
+    by_step: dict[str, str] = {}
+    named_as: dict[str, str] = {}
+    unknown: list[Unknown] = []
+    for key, answer, line in entries:
+        step_id = names.find(key)
+        if step_id is None:
+            unknown.append(Unknown(key, answer, line, names.suggest(key)))
+            continue
+        if step_id in named_as:
+            where = f"{source}: line {line}" if line is not None else source
+            first = named_as[step_id]
+            how = "" if first == key else f", as {quoted(first)} and as {quoted(key)}"
+            raise WorksheetError(f"{where}: step {quoted(step_id)} is answered twice{how}")
+        named_as[step_id] = key
+        if answer is not None:
+            by_step[step_id] = answer
+    return Answers(by_step, tuple(unknown))
+
+
 @dataclass(frozen=True)
 class WorksheetResult:
     lesson: str
     verdicts: list[Verdict]
+    unknown: tuple[Unknown, ...] = ()
 
     def summary(self) -> dict[str, int | float]:
         counts = Counter(v.verdict for v in self.verdicts)
@@ -53,8 +174,8 @@ class WorksheetResult:
         return all(v.verdict in (CORRECT, CARRIED, MISSING) for v in self.verdicts)
 
 
-def read_answers(path: str | Path, plan: Plan) -> dict[str, str]:
-    """Read a JSON or CSV answer file into {step id: answer text}."""
+def read_answers(path: str | Path, plan: Plan) -> Answers:
+    """Read a JSON or CSV answer file: its answers by step id, and the names that are no step."""
     p = Path(path)
     try:
         if p.is_dir():
@@ -69,41 +190,38 @@ def read_answers(path: str | Path, plan: Plan) -> dict[str, str]:
     except OSError as err:
         raise WorksheetError(f"{path}: cannot be read ({err.strerror})") from None
     looks_json = text.lstrip()[:1] in ("{", "[") or str(path).lower().endswith(".json")
-    answers = _parse_json(text, path) if looks_json else _parse_csv(text, path)
-    ids = [s.id for s in plan]
-    for step_id in answers:
-        if step_id not in plan:
-            near = suggest(step_id, ids)
-            more = f" (did you mean '{near}'?)" if near else ""
-            raise WorksheetError(f"{path}: unknown step '{step_id[:40]}'{more}")
-    return answers
+    entries = _parse_json(text, path) if looks_json else _parse_csv(text, path)
+    return match_names(plan, entries, str(path))
 
 
-def _parse_json(text: str, path: str | Path) -> dict[str, str]:
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as its (key, value) pairs in order, so that a key given twice is seen."""
+
+
+def _parse_json(text: str, path: str | Path) -> list[tuple[str, str | None, int | None]]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_Pairs)
     except (json.JSONDecodeError, RecursionError) as err:
         where = f" at line {err.lineno}" if isinstance(err, json.JSONDecodeError) else ""
         raise WorksheetError(f"{path}: not valid JSON{where}") from None
-    if not isinstance(data, dict):
+    if not isinstance(data, _Pairs):
         raise WorksheetError(f'{path}: JSON answers must be an object {{"step id": answer}}')
-    out = {}
-    for key, value in data.items():
+    out: list[tuple[str, str | None, int | None]] = []
+    for key, value in data:
         if (
             isinstance(value, bool)
             or not isinstance(value, (str, int, float))
             and value is not None
         ):
             raise WorksheetError(
-                f"{path}: the answer for '{key[:40]}' must be a number or a string"
+                f"{path}: the answer for {quoted(key)} must be a number or a string"
             )
-        if value is not None:
-            out[key] = value if isinstance(value, str) else repr(value)
+        out.append((key, value if isinstance(value, str) or value is None else repr(value), None))
     return out
 
 
-def _parse_csv(text: str, path: str | Path) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _parse_csv(text: str, path: str | Path) -> list[tuple[str, str | None, int | None]]:
+    out: list[tuple[str, str | None, int | None]] = []
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as err:
@@ -115,20 +233,21 @@ def _parse_csv(text: str, path: str | Path) -> dict[str, str]:
             continue
         if len(row) < 2:
             raise WorksheetError(f"{path}: line {n}: expected 'step,answer'")
-        step_id = row[0].strip()
-        if step_id in out:
-            raise WorksheetError(f"{path}: line {n}: step '{step_id[:40]}' is answered twice")
         # an answer may itself contain commas only if quoted; extra cells are joined back
-        out[step_id] = ",".join(row[1:]).strip()
+        out.append((row[0].strip(), ",".join(row[1:]).strip(), n))
     return out
 
 
-def grade_worksheet(plan: Plan, answers: dict[str, str]) -> WorksheetResult:
+def grade_worksheet(plan: Plan, answers: Answers | Mapping[str, str | None]) -> WorksheetResult:
+    """Grade every asked step; a mapping's keys may be ids or labels, as in a file."""
+    if not isinstance(answers, Answers):
+        answers = match_names(plan, [(k, v, None) for k, v in answers.items()], "answers")
+    sheet = answers.by_step
     grader = Grader(plan)
     entered: dict[str, float] = {}
     verdicts = []
     for step in plan:
-        text = answers.get(step.id)
+        text = sheet.get(step.id)
         if not step.asked:
             if text is not None:
                 try:
@@ -142,7 +261,7 @@ def grade_worksheet(plan: Plan, answers: dict[str, str]) -> WorksheetResult:
         if v.value is not None:
             entered[step.id] = v.value
         verdicts.append(v)
-    return WorksheetResult(plan.lesson.id, verdicts)
+    return WorksheetResult(plan.lesson.id, verdicts, answers.unknown)
 
 
 def to_json(result: WorksheetResult) -> dict[str, Any]:
@@ -160,7 +279,24 @@ def to_json(result: WorksheetResult) -> dict[str, Any]:
             for v in result.verdicts
         ],
         "summary": result.summary(),
+        "unknown": [
+            {
+                "key": u.key,
+                "answer": u.answer,
+                "line": u.line,
+                "did_you_mean": u.suggestion,
+                "message": u.message,
+            }
+            for u in result.unknown
+        ],
     }
+
+
+def to_json_text(result: WorksheetResult) -> str:
+    """:func:`to_json` as text that is safe to print: what JSON would leave raw and a terminal
+    would act on (C1 controls, bidi overrides) is written as a \\u escape, still valid JSON."""
+    text = json.dumps(to_json(result), indent=2, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def to_table(result: WorksheetResult, decimals: int) -> str:
@@ -181,4 +317,5 @@ def to_table(result: WorksheetResult, decimals: int) -> str:
         f"{s[CARRIED]} carried, {s[INCORRECT]} incorrect, {s[INVALID]} invalid, "
         f"{s[MISSING]} missing"
     )
+    lines += [f"not graded: {u.message}" for u in result.unknown]
     return "\n".join(line.rstrip() for line in lines) + "\n"
