@@ -86,7 +86,8 @@ def backward(
     """dE/da, da/dz and δ per layer, starting from dE/da at the output.
 
     Where the loss and the output activation cancel (softmax with cross-entropy), the output δ
-    is taken as a − t exactly, so that saturated outputs do not divide by zero.
+    is taken as a − t exactly (:func:`_out_minus_target`), so that saturated outputs do not
+    divide by zero.
     """
     L = len(spec.activations)
     dE_da: list[Array] = [np.empty(0)] * L
@@ -98,7 +99,7 @@ def backward(
         dE_da[li] = g
         a = acts[li + 1]
         if li == L - 1 and t is not None and act.name in LOSSES[spec.loss].shortcut:
-            delta[li] = a * t.sum() - t
+            delta[li] = _out_minus_target(a, t)
         elif act.slope is None:  # softmax: the Jacobian-vector product
             delta[li] = a * (g - np.dot(g, a))
         else:
@@ -108,12 +109,35 @@ def backward(
     return dE_da, da_dz, delta
 
 
+def _out_minus_target(a: Array, t: Array) -> Array:
+    """δ_k = a_k · Σt − t_k (a − t when the targets add up to 1, as softmax's must).
+
+    Written as a_k · Σ_{j≠k} t_j − t_k · Σ_{j≠k} a_j: a saturated output rounds to a_k = 1,
+    and a_k − 1 would then be 0 where the true δ is minus the sum of the other outputs
+    (−e^−37 for sums 37 and 0). Every quantity here is ≥ 0, and :func:`_others` sums them
+    without cancelling, so only the final difference can cancel, where the exact one does.
+    """
+    return a * _others(t) - t * _others(a)
+
+
+def _others(v: Array) -> Array:
+    """Σ_{j≠k} v_j for each k, for v ≥ 0. total − v_k loses digits only where v_k is more
+    than half the total, which at most one entry, the largest, can be: that one is summed
+    directly."""
+    rest = v.sum() - v
+    top = int(np.argmax(v))
+    without_top = v.copy()
+    without_top[top] = 0.0
+    rest[top] = without_top.sum()
+    return rest
+
+
 def step(spec: Spec, params: Params, x: Array, t: Array, lr: float, update_biases: bool) -> Trace:
     """One forward pass, one backward pass and one update."""
     t = np.asarray(t, dtype=float)
     zs, acts = forward(spec, params, x)
     errors = _per_output_loss(spec, zs, acts, t)
-    g_out = LOSSES[spec.loss].gradient(acts[-1], t)
+    g_out = LOSSES[spec.loss].gradient(zs[-1], acts[-1], t, ACTIVATIONS[spec.activations[-1]])
     dE_da, da_dz, delta = backward(spec, params, zs, acts, g_out, t)
     grad_W = _weight_gradients(spec, delta, acts)
     group_grad = np.zeros(spec.n_bias_groups)
