@@ -251,3 +251,13 @@ def test_random_saturated_sums_agree_with_closed_forms(s, x, t, loss, form):
     w = s / x
     plan = build_plan(parse_lesson(one_unit(w, t, loss, x, form)))
     assert_steps(plan, expected_one_unit(plan, x, w, t, loss), 1e-12)
+
+
+@pytest.mark.parametrize("weight", [5.0, -19.0, 25.0, -40.0, 300.0])
+def test_saturated_tanh_slope_matches_its_closed_form(weight):
+    # one tanh output, input 1: sum = weight; 1 − out² would be 0 from |sum| ≈ 19
+    text = lesson_toml([1, 1], "tanh", "tanh", "half_sse", [[[weight]]], [[0.0]], [1.0], [0.5])
+    plan = build_plan(parse_lesson(text))
+    slope = plan["dout_o1/dsum_o1"].value
+    exact = 1.0 / math.cosh(weight) ** 2
+    assert slope > 0 and math.isclose(slope, exact, rel_tol=1e-13), (slope, exact)
