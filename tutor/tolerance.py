@@ -52,12 +52,16 @@ class Tolerance:
         size = abs(expected)
         return ROUNDING_NOISE <= size <= self.epsilon(expected) and math.isfinite(size)
 
+    def figure(self, expected: float) -> float:
+        """One unit of the last significant figure a tiny value is asked to."""
+        return 10.0 ** (math.floor(math.log10(abs(expected))) - (TINY_FIGURES - 1))
+
     def accepts(self, answer: float, expected: float) -> bool:
         if not (math.isfinite(answer) and math.isfinite(expected)):
             return answer == expected
         diff = abs(answer - expected)
         if self.tiny(expected):
-            unit = 10.0 ** (math.floor(math.log10(abs(expected))) - (TINY_FIGURES - 1))
+            unit = self.figure(expected)
             same_sign = answer != 0 and (answer > 0) == (expected > 0)
             return same_sign and (diff == 0 or diff < unit * (1 + 1e-9))
         eps = self.epsilon(expected)

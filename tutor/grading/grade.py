@@ -25,7 +25,7 @@ from tutor.tolerance import Tolerance
 
 DIAGNOSIS_RTOL = 2e-3
 COARSE_BAND = 0.05  # "too coarse" only for answers within 5% of the value
-TRIVIAL_UNITS = 10  # "about" a trivial value: within this many units of the last decimal
+TRIVIAL_UNITS = 10  # on a trivial value: this many units of the last place, this much closer
 
 
 def trivial_points(plan: Plan, step: Step) -> tuple[float, ...]:
@@ -52,10 +52,19 @@ def trivial(plan: Plan, step: Step, x: float) -> bool:
 
     Such a value, typed early or reached by carrying, would let later steps be answered
     without working (a product with a zero factor, σ of a huge sum), so it earns no carried
-    credit. Every other value carries, however far it is from the right one."""
-    band = TRIVIAL_UNITS * 10.0**-plan.lesson.quiz.decimals * (1 + 1e-9)
+    credit. Every other value carries, however far it is from the right one. "Sits on" means
+    within ten units of the last place asked (the lesson's decimals, or the second
+    significant figure of a value smaller than its band) and ten times closer to the trivial
+    value than the right value is; a value accepted as right is never trivial."""
+    tol = plan.lesson.quiz.tolerance_for(step.id)
+    v = step.value
+    if tol.accepts(x, v):
+        return False
+    unit = tol.figure(v) if tol.tiny(v) else 10.0**-plan.lesson.quiz.decimals
+    band = TRIVIAL_UNITS * unit * (1 + 1e-9)
     return any(
-        abs(x - p) <= band and abs(step.value - p) > band for p in trivial_points(plan, step)
+        abs(x - p) <= band and abs(x - p) * TRIVIAL_UNITS < abs(v - p)
+        for p in trivial_points(plan, step)
     )
 
 
