@@ -498,3 +498,27 @@ async def test_an_exam_is_not_started_over(tmp_path):
     app = make_app(tmp_path, mode="exam", restart=True)
     async with run(app, size=(80, 24)) as pilot:
         assert app.session.score == 1 and app.session.current.id == "out_h1"
+
+
+async def test_a_tiny_value_is_asked_to_significant_figures(tmp_path):
+    from apphelpers import fill
+
+    text = (LESSONS / "sigmoid-2-2-2.toml").read_text().replace("decimals = 5", "decimals = 2")
+    assert "decimals = 2" in text
+    app = make_app(tmp_path, text=text)
+    async with run(app, size=(80, 24)) as pilot:
+        session = app.session
+        box = app.screen.query_one("#answer", Input)
+        assert "2 decimals" in box.placeholder
+        while not session.grader.tolerance(session.current).tiny(session.current.value):
+            await fill(pilot, repr(session.current.value))
+            await pilot.pause()
+        step = session.current
+        assert "significant figures with the sign" in box.placeholder
+        await fill(pilot, "0")
+        await pilot.pause()
+        assert "Not zero" in screen_text(app)
+        assert session.current is step
+        await fill(pilot, f"{step.value:.1e}")
+        await pilot.pause()
+        assert session.current is not step
