@@ -66,7 +66,7 @@ def test_summary_counts_wrong_tries_hints_and_other_mistakes(tmp_path):
     text = summary_text("t", data, 5).plain
     assert "Wrong tries: 4   Hints: 3   Revealed: 1 (sum_h2)" in text
     assert "Activation left out: 1" in text and "Other (not recognised): 3" in text
-    assert "Credit per step" not in text  # learn mode: no partial credit, none claimed
+    assert "Step credit" not in text  # learn mode: no partial credit, none claimed
 
 
 def test_undiagnosed_misses_alone_still_list_as_mistakes():
@@ -191,7 +191,7 @@ def test_credit_falls_with_wrong_tries_and_hints_asked_for_in_a_drill(tmp_path, 
     assert points == [1.0, 0.9, 0.8, 0.7, 0.3]
     assert s.records["out_o1"].points == 0.0
     assert s.score == 3.7
-    assert "Credit per step: 1 - 0.1 per wrong try - 0.1 per hint asked for, at least 0.3" in (
+    assert "Step credit: 1 - 0.1 per wrong try - 0.1 per hint asked for, min 0.3" in (
         summary_text("t", s.summary(), 5).plain
     )
     store.flush()

@@ -39,8 +39,8 @@ def summary_text(title: str, data: dict[str, Any], decimals: int) -> Text:
             terms.append(f"{credit.per_wrong:g} per wrong try")
         if credit.per_hint:
             terms.append(f"{credit.per_hint:g} per hint asked for")
-        floor = f", at least {credit.floor:g}" if credit.floor else ""
-        out.append(f"Credit per step: {' - '.join(terms)}{floor}\n", style="dim")
+        floor = f", min {credit.floor:g}" if credit.floor else ""
+        out.append(f"Step credit: {' - '.join(terms)}{floor}\n", style="dim")
     revealed = data["revealed"]
     out.append(f"Wrong tries: {data.get('misses', 0)}   Hints: {data.get('hints', 0)}   ")
     out.append(
