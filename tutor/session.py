@@ -19,6 +19,7 @@ from tutor.grading.hints import MAX_LEVEL, auto_level, hint
 from tutor.grading.verdict import CARRIED, Verdict
 from tutor.plan.steps import HISTORY, Plan, Step
 from tutor.progress.records import (
+    CREDIT_MODES,
     EXAM_POINTS,
     FAILED,
     REVEALED,
@@ -27,6 +28,8 @@ from tutor.progress.records import (
     SKIPPED,
     TODO,
     StepRecord,
+    earned,
+    tally,
 )
 
 
@@ -71,6 +74,7 @@ class QuizSession:
         self._total_asked: int | None = None
         self._frontier = 0
         self.grader = Grader(plan)
+        self.credit = plan.lesson.quiz.credit
         self.records: dict[str, StepRecord] = {s.id: StepRecord() for s in plan}
         for step_id, rec in (records or {}).items():
             if step_id in self.records:
@@ -114,7 +118,7 @@ class QuizSession:
         else:
             self._values.pop(step.id, None)
         if step.id in self._ordinal and rec.status in RIGHT:
-            self._points[step.id] = rec.points if self.mode == "exam" else 1.0
+            self._points[step.id] = self._earned(rec)
         else:
             self._points.pop(step.id, None)
 
@@ -172,9 +176,12 @@ class QuizSession:
 
     @property
     def score(self) -> float:
-        """Right answers (correct or carried); in an exam, the points earned."""
-        total = sum(self._points.values())
-        return total if self.mode == "exam" else int(total)
+        """What the right answers earned (:func:`tutor.progress.records.earned`): one a step
+        in learn mode, fewer points after wrong tries in an exam or with partial credit."""
+        return round(sum(self._points.values()), 2)
+
+    def _earned(self, rec: StepRecord) -> float:
+        return earned(rec.status, rec.misses, rec.hint_level, self.mode, self.credit)
 
     def elapsed(self) -> float:
         return self.elapsed_before + (self.clock() - self.started)
@@ -197,7 +204,7 @@ class QuizSession:
         self._tick(rec)
         if verdict.accepted:
             rec.value = verdict.value
-            rec.points = EXAM_POINTS[min(rec.misses, len(EXAM_POINTS) - 1)]
+            rec.points = earned(verdict.verdict, rec.misses, rec.hint_level, self.mode, self.credit)
             self._finish(step, verdict.verdict)
             self._learned(step, rec.misses == 0)
             self._advance()
@@ -306,7 +313,9 @@ class QuizSession:
 
     # --- summary
     def summary(self) -> dict[str, Any]:
+        """The end of the lesson in numbers, counted as ``tutor progress`` counts them."""
         asked = self.asked
+        counted = tally(self.records, [s.id for s in asked], self.mode, self.credit)
         mistakes: Counter[str] = Counter()
         for s in asked:
             mistakes.update(self.records[s.id].diagnoses)
@@ -320,7 +329,11 @@ class QuizSession:
             "carried": [s.id for s in asked if self.records[s.id].status == CARRIED],
             "seconds": round(self.elapsed(), 1),
             "mistakes": dict(mistakes.most_common()),
-            "misses": sum(self.records[s.id].misses for s in asked),
+            # wrong tries with no diagnosis, so that the mistakes add up to the misses
+            "other": max(0, counted.misses - sum(mistakes.values())),
+            "misses": counted.misses,
+            "hints": counted.hints,
+            "credit": self.credit if self.mode in CREDIT_MODES else None,
             "first_try": sum(
                 1
                 for s in asked

@@ -31,17 +31,20 @@ def cmd_progress(lesson: str | None, fmt: str) -> int:
     if not rows:
         print("No progress yet." if lesson is None else f"No progress on {lesson} yet.")
         return EXIT_OK
+    # the key column only as wide as the longest key (at most 36): rows stay short
+    width = min(36, max(len("LESSON"), *(len(r["key"]) for r in rows)))
     print(
-        f"{'LESSON':<36} {'SCORE':>9} {'CORRECT':>7} {'CARRIED':>7} {'REVEALED':>8} "
-        f"{'TIME':>6}  NEXT"
+        f"{'LESSON':<{width}} {'SCORE':>9} {'CORRECT':>7} {'CARRIED':>7} {'REVEALED':>8} "
+        f"{'MISSES':>6} {'HINTS':>5} {'TIME':>6}  NEXT"
     )
     for r in rows:
         minutes, seconds = divmod(int(r["seconds"]), 60)
         score = f"{r['score']:g}/{r['total']}"
         nxt = r["current"] or "done"
         print(
-            f"{r['key'][:36]:<36} {score:>9} {r['correct']:>7} {r['carried']:>7} "
-            f"{r['revealed']:>8} {minutes:>3}:{seconds:02d}  {nxt}"
+            f"{r['key'][:width]:<{width}} {score:>9} {r['correct']:>7} {r['carried']:>7} "
+            f"{r['revealed']:>8} {r['misses']:>6} {r['hints']:>5} {minutes:>3}:{seconds:02d}  "
+            f"{nxt}"
         )
     return EXIT_OK
 

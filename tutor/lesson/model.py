@@ -149,6 +149,20 @@ class Network:
 
 
 @dataclass(frozen=True, slots=True)
+class Credit:
+    """Partial credit (``[quiz] credit``): a right answer earns less after wrong tries and
+    hints, as web homework systems score, but never less than ``floor``."""
+
+    per_wrong: float = 0.0  # taken off for each wrong try on the step
+    per_hint: float = 0.0  # taken off for each hint level asked for on the step
+    floor: float = 0.0  # the least a right answer earns
+
+    def points(self, wrong: int, hints: int) -> float:
+        """What a right answer earns after ``wrong`` wrong tries and ``hints`` hints."""
+        return round(max(self.floor, 1.0 - self.per_wrong * wrong - self.per_hint * hints), 4)
+
+
+@dataclass(frozen=True, slots=True)
 class QuizSettings:
     """How the lesson is asked: which steps, how many decimals, how answers are compared."""
 
@@ -159,6 +173,7 @@ class QuizSettings:
     form: str = "auto"
     tolerance: Tolerance = field(default_factory=Tolerance)
     step_tolerance: Mapping[str, Tolerance] = field(default_factory=dict)
+    credit: Credit | None = None  # partial credit in drills and exams; None = off
 
     def tolerance_for(self, step_id: str) -> Tolerance:
         return self.step_tolerance.get(step_id, self.tolerance)

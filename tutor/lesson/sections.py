@@ -6,12 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from tutor.lesson.fields import Reader
-from tutor.lesson.model import Layer, QuizSettings, Training, VariantRanges, Weight
+from tutor.lesson.model import Credit, Layer, QuizSettings, Training, VariantRanges, Weight
 from tutor.lesson.network import read_unit_values
 from tutor.names import FORMS
 from tutor.tolerance import MODES, Tolerance
 
-QUIZ_KEYS = {"decimals", "ask", "show", "expressions", "form", "tolerance", "step_tolerance"}
+QUIZ_KEYS = {
+    "decimals",
+    "ask",
+    "show",
+    "expressions",
+    "form",
+    "tolerance",
+    "step_tolerance",
+    "credit",
+}
+CREDIT_KEYS = ("per_wrong", "per_hint", "floor")
 TOLERANCE_KEYS = {"mode", "rtol", "atol", "digits"}
 VARIANT_KEYS = {"inputs", "weights", "biases", "targets", "learning_rate", "round", "ranges"}
 
@@ -47,7 +57,25 @@ def read_quiz(r: Reader, raw: Any) -> QuizSettings:
         r.table(table.get("step_tolerance", {}), "quiz.step_tolerance") or {}
     ).items():
         step_tol[key] = _tolerance(r, value, f'quiz.step_tolerance."{key}"', decimals)
-    return QuizSettings(decimals, ask, show, bool(expressions), form, tolerance, step_tol)
+    credit = _credit(r, table["credit"]) if "credit" in table else None
+    return QuizSettings(decimals, ask, show, bool(expressions), form, tolerance, step_tol, credit)
+
+
+def _credit(r: Reader, raw: Any) -> Credit | None:
+    """``credit = { per_wrong, per_hint, floor }``: each a fraction of a step, 0 to 1."""
+    table = r.table(raw, "quiz.credit")
+    if table is None:
+        return None
+    r.keys(table, "quiz.credit", set(CREDIT_KEYS))
+    values: dict[str, float] = {}
+    for key in CREDIT_KEYS:
+        if key not in table:
+            continue
+        where = f"quiz.credit.{key}"
+        x = r.number(table[key], where)
+        if x is not None and r.check(0 <= x <= 1, where, "must be a number from 0 to 1"):
+            values[key] = x
+    return Credit(**values)  # a bad value is a problem, so the lesson is refused anyway
 
 
 def _tolerance(r: Reader, raw: Any, where: str, decimals: int) -> Tolerance:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tutor.grading.verdict import CARRIED, CORRECT
+
+if TYPE_CHECKING:
+    from tutor.lesson.model import Credit
 
 TODO, REVEALED, SKIPPED, SHOWN, FAILED = "todo", "revealed", "skipped", "shown", "failed"
 STATUSES = (TODO, CORRECT, CARRIED, REVEALED, SKIPPED, SHOWN, FAILED)
@@ -21,6 +24,9 @@ DONE = (CORRECT, CARRIED, REVEALED, SHOWN, FAILED)  # nothing more to do on the 
 MODES = ("learn", "drill", "exam", "review")
 #: Exam points for a right answer at the first, second and third attempt; then the step is lost.
 EXAM_POINTS = (1.0, 0.5, 0.25)
+#: The modes a lesson's ``[quiz] credit`` applies to; learn mode counts steps right, with
+#: every help free.
+CREDIT_MODES = ("drill", "exam")
 
 
 @dataclass
@@ -54,6 +60,27 @@ class StepRecord:
         return rec
 
 
+def earned(
+    status: str, misses: int, hint_level: int, mode: str, credit: Credit | None = None
+) -> float:
+    """What one step earns towards the score: worked out from its record alone, so that the
+    status line, the summary and the reports cannot disagree.
+
+    Learn mode: 1 for a right answer. Exam: ``EXAM_POINTS`` by wrong tries. With the lesson's
+    ``credit``, in drills and exams: 1 less ``per_wrong`` for each wrong try and ``per_hint``
+    for each hint level asked for, not below ``floor``. The levels that wrong tries bring up
+    by themselves are not charged again. Anything not answered right earns 0."""
+    if status not in RIGHT:
+        return 0.0
+    if credit is not None and mode in CREDIT_MODES:
+        from tutor.grading.hints import auto_level  # only lessons with credit need it
+
+        return credit.points(misses, max(0, hint_level - auto_level(misses)))
+    if mode == "exam":
+        return EXAM_POINTS[min(misses, len(EXAM_POINTS) - 1)]
+    return 1.0
+
+
 @dataclass(frozen=True)
 class Tally:
     """How a learner stands on a lesson, counted from its saved step records."""
@@ -64,26 +91,38 @@ class Tally:
     failed: int = 0
     attempted: int = 0
     done: int = 0
-    points: float = 0.0
+    points: float = 0.0  # the score: the sum of what each step earned (:func:`earned`)
     next_step: str | None = None  # the first asked step not done yet
+    misses: int = 0  # wrong tries (answers that were read and judged wrong)
+    hints: int = 0  # hint levels seen, asked for or brought up by wrong tries
 
     @property
     def right(self) -> int:
         return self.correct + self.carried
 
 
-def tally(steps: Mapping[str, Any], asked: Iterable[str]) -> Tally:
-    """Count the saved records ``steps`` (step id → record as saved) over the ``asked`` steps."""
+def tally(
+    steps: Mapping[str, Any],
+    asked: Iterable[str],
+    mode: str = "learn",
+    credit: Credit | None = None,
+) -> Tally:
+    """Count the records ``steps`` (step id → record, as saved or as a ``StepRecord``) over
+    the ``asked`` steps; ``mode`` and the lesson's ``credit`` decide what each step earned."""
     counts = dict.fromkeys(STATUSES, 0)
-    attempted, points, next_step = 0, 0.0, None
+    attempted, misses, hints, points, next_step = 0, 0, 0, 0.0, None
     for step_id in asked:
         rec = steps.get(step_id)
+        rec = rec.__dict__ if isinstance(rec, StepRecord) else rec
         rec = rec if isinstance(rec, Mapping) else {}
         status = rec.get("status", TODO)
         counts[status if status in counts else TODO] += 1
+        wrong, level = int(_number(rec.get("misses"))), int(_number(rec.get("hint_level")))
         if _number(rec.get("attempts")) > 0:
             attempted += 1
-        points += _number(rec.get("points"))
+        misses += wrong
+        hints += level
+        points += earned(status, wrong, level, mode, credit)
         if next_step is None and status not in DONE:
             next_step = step_id
     return Tally(
@@ -95,6 +134,8 @@ def tally(steps: Mapping[str, Any], asked: Iterable[str]) -> Tally:
         done=sum(counts[s] for s in DONE),
         points=round(points, 2),
         next_step=next_step,
+        misses=misses,
+        hints=hints,
     )
 
 

@@ -11,20 +11,23 @@ import getpass
 from typing import Any
 
 from tutor.catalog import CannotOpen, open_lesson, read
+from tutor.lesson.model import Credit
 from tutor.progress.interface import Progress
 from tutor.progress.records import tally
 
 
-def _asked(lesson_id: str, seed: int | None, only: Any) -> list[str] | None:
-    """The ids of the steps the learner is asked, or None if the lesson cannot be opened
-    (a lesson that has lost its variants since counts with its own numbers)."""
+def _asked(lesson_id: str, seed: int | None, only: Any) -> tuple[list[str], Credit | None] | None:
+    """The ids of the steps the learner is asked and the lesson's partial credit, or None if
+    the lesson cannot be opened (a lesson that has lost its variants since counts with its
+    own numbers)."""
     try:
         lesson = read(lesson_id)
         plan = open_lesson(lesson, seed if lesson.variants is not None else None)
     except CannotOpen:
         return None
     narrowed = set(only) if isinstance(only, list) and only else None
-    return [s.id for s in plan if s.asked and (narrowed is None or s.id in narrowed)]
+    asked = [s.id for s in plan if s.asked and (narrowed is None or s.id in narrowed)]
+    return asked, lesson.quiz.credit
 
 
 def lesson_rows(store: Progress, only: str | None = None) -> list[dict[str, Any]]:
@@ -38,11 +41,10 @@ def lesson_rows(store: Progress, only: str | None = None) -> list[dict[str, Any]
             continue
         seed = entry.get("seed") if isinstance(entry.get("seed"), int) else None
         steps = entry.get("steps", {}) if isinstance(entry.get("steps"), dict) else {}
-        asked = _asked(lesson_id, seed, entry.get("asked"))
-        if asked is None:
-            asked = sorted(steps)
-        t = tally(steps, asked)
         mode = str(entry.get("mode", "learn"))
+        opened = _asked(lesson_id, seed, entry.get("asked"))
+        asked, credit = opened if opened is not None else (sorted(steps), None)
+        t = tally(steps, asked, mode, credit)
         elapsed = entry.get("elapsed", 0)
         rows.append(
             {
@@ -53,12 +55,14 @@ def lesson_rows(store: Progress, only: str | None = None) -> list[dict[str, Any]
                 "attempted": t.attempted,
                 "total": len(asked),
                 "current": t.next_step,
-                "score": t.points if mode == "exam" else t.right,
+                "score": t.points,  # always a float: 2.0, 1.5
                 "seconds": round(float(elapsed), 1) if isinstance(elapsed, (int, float)) else 0.0,
                 "key": key,
                 "mode": mode,
                 "seed": seed,
                 "failed": t.failed,
+                "misses": t.misses,
+                "hints": t.hints,
                 "finished": t.next_step is None,
                 "updated": entry.get("updated"),
             }
@@ -110,6 +114,8 @@ LESSON_COLUMNS = [
     "revealed",
     "failed",
     "attempted",
+    "misses",
+    "hints",
     "seconds",
     "finished",
     "current",

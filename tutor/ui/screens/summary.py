@@ -1,4 +1,5 @@
-"""The end of a lesson: score, revealed steps, time, mistakes by kind, and the payoff —
+"""The end of a lesson: score, wrong tries, hints, revealed steps, time, mistakes by kind (the
+undiagnosed ones as "other", so they add up to the wrong tries), and the payoff —
 the second forward pass has a lower error, and the loss keeps falling."""
 
 from __future__ import annotations
@@ -31,12 +32,27 @@ def summary_text(title: str, data: dict[str, Any], decimals: int) -> Text:
         out.append(f"   ({len(data['carried'])} with a carried error)")
     minutes, seconds = divmod(int(data["seconds"]), 60)
     out.append(f"   Time: {minutes}:{seconds:02d}\n")
+    credit = data.get("credit")
+    if credit is not None:  # say how the score was reached: it is not the steps right
+        terms = ["1"]
+        if credit.per_wrong:
+            terms.append(f"{credit.per_wrong:g} per wrong try")
+        if credit.per_hint:
+            terms.append(f"{credit.per_hint:g} per hint asked for")
+        floor = f", min {credit.floor:g}" if credit.floor else ""
+        out.append(f"Step credit: {' - '.join(terms)}{floor}\n", style="dim")
     revealed = data["revealed"]
-    out.append("Revealed: " + (", ".join(revealed) if revealed else "none") + "\n")
-    if data["mistakes"]:
+    out.append(f"Wrong tries: {data.get('misses', 0)}   Hints: {data.get('hints', 0)}   ")
+    out.append(
+        "Revealed: " + (f"{len(revealed)} ({', '.join(revealed)})" if revealed else "none") + "\n"
+    )
+    other = data.get("other", 0)
+    if data["mistakes"] or other:
         out.append("Mistakes by kind:\n")
         for tag, count in data["mistakes"].items():
             out.append(f"  {TITLES.get(tag, tag)}: {count}\n")
+        if other:
+            out.append(f"  Other (not recognised): {other}\n")
     else:
         out.append("No recognised mistakes.\n")
     hist = data["loss_history"]
