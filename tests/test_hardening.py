@@ -178,10 +178,9 @@ def test_nothing_in_a_lesson_is_executed(monkeypatch):
     assert lesson.title.startswith("__import__")
 
 
-HOSTILE = (
-    "[bold red]markup[/] [b] [link=https://x]l[/link] \x1b[31mred\x1b[0m "
-    "\x1b]0;title\x07 \x1b]52;c;Zm9v\x07 \u202eevil\u202c \u2066iso\u2069 " + "L" * 3000
-)
+MARKUP = "[bold red]markup[/] [b] [link=https://x]l[/link] <b>html</b> *md* " + "L" * 3000
+ESCAPES = "\x1b[31mred\x1b[0m \x1b]0;title\x07 \x1b]52;c;Zm9v\x07 \u202eevil\u202c \u2066iso\u2069"
+HOSTILE = MARKUP[:60] + ESCAPES + MARKUP[60:]
 
 
 async def test_hostile_text_is_shown_literally(tmp_path):
@@ -190,25 +189,34 @@ async def test_hostile_text_is_shown_literally(tmp_path):
     def toml_str(s: str) -> str:  # a TOML basic string: JSON's escaping is compatible
         return json.dumps(s, ensure_ascii=True)
 
-    start = SEED.index('title = "')
-    end = SEED.index("\n", start)
-    intro_start = SEED.index('intro = """')
-    intro_end = SEED.index('"""', intro_start + 11) + 3
-    text = (
-        SEED[:start]
-        + f"title = {toml_str(HOSTILE[:120])}"
-        + SEED[end:intro_start]
-        + f"intro = {toml_str(HOSTILE)}"
-        + SEED[intro_end:]
-    )
-    text = text.replace("[hints]\n", f'[hints]\n"sum_h1" = [{toml_str(HOSTILE[:200])}]\n', 1)
-    app = make_app(tmp_path, text=text)
+    def lesson_with(hostile: str) -> str:
+        start = SEED.index('title = "')
+        end = SEED.index("\n", start)
+        intro_start = SEED.index('intro = """')
+        intro_end = SEED.index('"""', intro_start + 11) + 3
+        text = (
+            SEED[:start]
+            + f"title = {toml_str(hostile[:120])}"
+            + SEED[end:intro_start]
+            + f"intro = {toml_str(hostile)}"
+            + SEED[intro_end:]
+        )
+        hint = f'[hints]\n"sum_h1" = [{toml_str(hostile[:200])}]\n'
+        return text.replace("[hints]\n", hint, 1)
+
+    # escape sequences and bidi controls: refused where the file is read, each one named
+    with pytest.raises(LessonError) as refused:
+        parse_lesson(lesson_with(HOSTILE))
+    where = [p.where for p in refused.value.problems]
+    assert where == ["title", "intro", "hints.sum_h1[0]"], where
+    assert all("\x1b" not in str(p) and "\u202e" not in str(p) for p in refused.value.problems)
+    # markup is only text: shown literally
+    app = make_app(tmp_path, text=lesson_with(MARKUP))
     async with run(app, size=(120, 40)) as pilot:
         await pilot.press("f2")
         await pilot.pause()
         shown = screen_text(app)
-        assert "[bold red]markup[/]" in shown and "[b]" in shown
-        assert "\x1b" not in shown and "\u202e" not in shown and "\u2066" not in shown
+        assert "[bold red]markup[/]" in shown and "[b]" in shown and "<b>html</b>" in shown
     out = subprocess.run(
         [sys.executable, "-m", "tutor", "solve", "-"], capture_output=True, text=True, timeout=60
     )
@@ -226,7 +234,8 @@ def test_cli_output_has_no_raw_escapes(tmp_path):
         out = subprocess.run(
             [sys.executable, "-m", "tutor", *args], capture_output=True, text=True, timeout=60
         )
-        assert out.returncode == 0 and "\x1b" not in out.stdout, args
+        assert out.returncode == 2 and "\x1b" not in out.stdout + out.stderr, args
+        assert "title: contains U+001B (ESCAPE)" in out.stderr, out.stderr
 
 
 @pytest.mark.slow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tutor.formula import ASCII, UNICODE, Given, Num, Ref, Style
@@ -10,7 +9,7 @@ from tutor.names import PHASE_TITLES
 from tutor.numfmt import fmt_value
 from tutor.plan.steps import Plan, Step
 from tutor.plan.worked import worked_numbers
-from tutor.textmode import safe_text
+from tutor.textmode import json_text, markdown_text, safe_text
 
 
 def section(step: Step, current: str | None) -> str:
@@ -62,7 +61,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(to_json(plan), indent=2, ensure_ascii=False)
+    return json_text(to_json(plan), indent=2)
 
 
 def render_text(plan: Plan, style: Style = UNICODE) -> str:
@@ -89,7 +88,7 @@ def render_markdown(plan: Plan) -> str:
     lesson = plan.lesson
     env = plan.values()
     out = [
-        f"# {safe_text(lesson.title, 200).replace(chr(10), ' ')}",
+        f"# {markdown_text(lesson.title.replace(chr(10), ' ')[:200])}",
         "",
         f"Lesson `{lesson.id}`, network {lesson.size}, {len(plan)} steps.",
         "",

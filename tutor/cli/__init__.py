@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from tutor import __version__
 from tutor.cli.common import EXIT_OK, EXIT_USAGE, LESSON_HELP, CliError, seed_number
+from tutor.textmode import visible
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -177,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _dispatch(args)
         return _run_app(args_list)
     except CliError as err:
-        print(f"tutor: {err}", file=sys.stderr)
+        print(f"tutor: {visible(str(err))}", file=sys.stderr)  # may quote an argument or a file
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 from tutor.catalog import catalogue
 from tutor.cli.common import EXIT_OK, one_line
+from tutor.textmode import json_text
 
 
 def cmd_list(fmt: str) -> int:
@@ -27,7 +27,7 @@ def cmd_list(fmt: str) -> int:
         for lesson in lessons
     ]
     if fmt == "json":
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(json_text(rows, indent=2))
         return EXIT_OK
     if not rows:
         print("No lessons found.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
 
@@ -12,6 +11,7 @@ from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError
 from tutor.progress.interface import ProgressLocked
 from tutor.progress.report import ATTEMPT_COLUMNS, LESSON_COLUMNS, export_data, lesson_rows
 from tutor.progress.store import ProgressStore
+from tutor.textmode import json_text
 
 
 def store() -> ProgressStore:
@@ -26,7 +26,7 @@ def store() -> ProgressStore:
 def cmd_progress(lesson: str | None, fmt: str) -> int:
     rows = lesson_rows(store(), lesson)
     if fmt == "json":
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(json_text(rows, indent=2))
         return EXIT_OK
     if not rows:
         print("No progress yet." if lesson is None else f"No progress on {lesson} yet.")
@@ -94,7 +94,7 @@ def cmd_reset(lesson: str | None, everything: bool, yes: bool) -> int:
 def cmd_export(fmt: str, out: str | None, attempts: bool) -> int:
     data = export_data(store())
     if fmt == "json":
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        text = json_text(data, indent=2) + "\n"
     else:
         buf = io.StringIO()
         columns = ATTEMPT_COLUMNS if attempts else LESSON_COLUMNS

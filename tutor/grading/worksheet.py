@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -27,6 +26,7 @@ from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, MISSING,
 from tutor.names import suggest
 from tutor.numfmt import fmt_value
 from tutor.plan.steps import Plan
+from tutor.textmode import json_text
 
 MAX_ANSWERS_BYTES = 1024 * 1024
 #: How much did-you-mean work one worksheet may cost, in names compared: a 53-step lesson
@@ -35,7 +35,6 @@ SUGGEST_BUDGET = 1_000_000
 
 _TYPED = str.maketrans({"∂": "d", "δ": "delta"})
 #: What JSON leaves raw but a terminal would act on: DEL, C1 controls, bidi marks and overrides.
-_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 class WorksheetError(Exception):
@@ -295,8 +294,7 @@ def to_json(result: WorksheetResult) -> dict[str, Any]:
 def to_json_text(result: WorksheetResult) -> str:
     """:func:`to_json` as text that is safe to print: what JSON would leave raw and a terminal
     would act on (C1 controls, bidi overrides) is written as a \\u escape, still valid JSON."""
-    text = json.dumps(to_json(result), indent=2, ensure_ascii=False)
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return json_text(to_json(result), indent=2)
 
 
 def to_table(result: WorksheetResult, decimals: int) -> str:

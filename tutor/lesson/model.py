@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.activations import ACTIVATIONS, Activation
+from tutor.textmode import visible
 from tutor.tolerance import Tolerance
 
 NO_VARIANTS = "lesson {id!r} has no [variants] section, so it has no variants"
@@ -23,7 +24,9 @@ class Problem:
     what: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.where}: {self.what}"
+        """One line, with any control character of the file's text (a key's name, a quoted
+        value, the file's own name) written as an escape, never sent raw to a terminal."""
+        return visible(f"{self.file}: {self.where}: {self.what}").replace("\n", "\\n")
 
 
 class LessonError(Exception):

@@ -8,6 +8,7 @@ so that instructors can fix their files without a traceback.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from tutor.lesson.sections import (
     read_training,
     read_variants,
 )
+from tutor.textmode import describe_char, first_unsafe
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 TOP_KEYS = {
@@ -92,10 +94,38 @@ def parse_lesson(
     except RecursionError:
         raise LessonError([Problem(file, "(toml)", "nested too deeply")]) from None
     reader = Reader(file)
+    _check_text(reader, data, "")
     lesson = _build(reader, data, lesson_id, path, file)
     if reader.problems or lesson is None:
         raise LessonError(reader.problems or [Problem(file, "(top)", "invalid lesson")])
     return lesson
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _check_text(r: Reader, value: Any, where: str) -> None:
+    """The one boundary for text: no key or string anywhere in a lesson may hold a character
+    that a terminal acts on or a reader cannot see (escape sequences, C1 controls, bidi
+    overrides, zero-width characters), so nothing read from a lesson file needs cleaning
+    later, in any front end or output format."""
+    if isinstance(value, str):
+        ch = first_unsafe(value)
+        if ch is not None:
+            r.bad(
+                where, f"contains {describe_char(ch)}, which a terminal acts on or hides; remove it"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = str(key) if _BARE_KEY.fullmatch(str(key)) else f'"{key}"'
+            inner = f"{where}.{name}" if where else name
+            ch = first_unsafe(str(key))
+            if ch is not None:
+                r.bad(inner, f"this key's name contains {describe_char(ch)}; remove it")
+            _check_text(r, item, inner)
+    elif isinstance(value, list):
+        for k, item in enumerate(value):
+            _check_text(r, item, f"{where}[{k}]")
 
 
 def _build(
