@@ -473,3 +473,30 @@ def test_one_vocabulary_of_done_steps(tmp_path):
     saved["steps"], saved["total"] = steps, 53
     assert picker_progress(store, "sigmoid-2-2-2") == f"{t.done}/53"
     assert picker_progress(store, "classic-2-2-2") == "new"
+
+
+def test_exported_csv_cells_never_run_as_formulas(tmp_path):
+    """A user name, a typed answer or a diagnosis tag that starts like a formula reaches the
+    spreadsheet as text; numbers, and answers that are plain numbers, stay numbers."""
+    import csv
+    import io
+
+    env = {**os.environ, "TUTOR_DATA_DIR": str(tmp_path / "d"), "LOGNAME": '=HYPERLINK("x")'}
+    env.pop("USER", None)
+    store = ProgressStore(tmp_path / "d")
+    s = session_in(store)
+    s.submit("-0.41")  # a wrong answer that is a plain number
+    s.submit("+0.41")  # the right value, typed with a plus
+    s.submit("@0.6")  # unreadable: not an attempt, but logged as typed if at all
+    s.submit("0.60109")
+    for args in (("export",), ("export", "--attempts")):
+        out = tutor(*args, env=env)
+        assert out.returncode == 0, out.stderr
+        rows = list(csv.reader(io.StringIO(out.stdout)))
+        cells = [c for row in rows[1:] for c in row]
+        assert '\'=HYPERLINK("x")' in cells or not any("HYPERLINK" in c for c in cells), cells
+        for cell in cells:
+            if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                float(cell)  # only a plain number may start like a formula
+    answers = list(csv.DictReader(io.StringIO(tutor("export", "--attempts", env=env).stdout)))
+    assert "-0.41" in [a["input"] for a in answers]

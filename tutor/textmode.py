@@ -172,3 +172,17 @@ def reflow(text: str) -> str:
                 out.append(line)
         paragraphs.append("\n".join(out))
     return "\n\n".join(paragraphs)
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @, a tab or a carriage
+    return gets a leading apostrophe (the OWASP advice), so ``=HYPERLINK(…)`` from a tag, a
+    title or a user name shows as text. Numbers, and text that is a plain number such as a
+    typed answer ``-0.41``, stay as they are."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        if not _PLAIN_NUMBER.fullmatch(value):
+            return "'" + value
+    return value

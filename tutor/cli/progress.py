@@ -11,7 +11,7 @@ from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError
 from tutor.progress.interface import ProgressLocked
 from tutor.progress.report import ATTEMPT_COLUMNS, LESSON_COLUMNS, export_data, lesson_rows
 from tutor.progress.store import ProgressStore
-from tutor.textmode import json_text
+from tutor.textmode import json_text, spreadsheet_cell
 
 
 def store() -> ProgressStore:
@@ -101,7 +101,8 @@ def cmd_export(fmt: str, out: str | None, attempts: bool) -> int:
         writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in data["attempts"] if attempts else data["lessons"]:
-            writer.writerow({**row, "user": data["user"]})
+            cells = {**row, "user": data["user"]}
+            writer.writerow({k: spreadsheet_cell(v) for k, v in cells.items()})
         text = buf.getvalue()
     if out is None:
         sys.stdout.write(text)
