@@ -522,3 +522,20 @@ async def test_a_tiny_value_is_asked_to_significant_figures(tmp_path):
         await fill(pilot, f"{step.value:.1e}")
         await pilot.pause()
         assert session.current is not step
+
+
+async def test_keys_do_nothing_while_the_terminal_is_too_small(tmp_path):
+    app = make_app(tmp_path)
+    async with run(app, size=(80, 24)) as pilot:
+        await pilot.resize_terminal(50, 15)
+        await pilot.pause()
+        await pilot.press("0", ".", "4", "1", "enter", "f2", "f3", "f4", "f4", "f5", "f6")
+        await pilot.pause()
+        session = app.session
+        assert session.current.id == "sum_h1"
+        assert all(r.status == "todo" and r.hint_level == 0 for r in session.records.values())
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.press("f2")  # and work again once it is large enough
+        await pilot.pause()
+        assert session.records["sum_h1"].hint_level == 1

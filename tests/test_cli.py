@@ -162,3 +162,14 @@ def test_python_dash_m_and_console_script_agree():
     out = tutor("--version")
     assert out.returncode == 0 and "backprop-tutor" in out.stdout
     assert (ROOT / "tutor" / "__main__.py").exists()
+
+
+def test_a_folder_without_lessons_is_named(tmp_path):
+    folder = tmp_path / "x.toml"  # a folder named like a lesson file
+    folder.mkdir()
+    for command in ("validate", "check"):
+        out = tutor(command, str(folder))
+        assert out.returncode == 2
+        assert (
+            out.stderr.strip() == f"tutor: {folder}: a folder with no lesson files (*.toml) in it"
+        )

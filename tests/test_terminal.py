@@ -376,3 +376,44 @@ def test_ctrl_z_and_fg_keep_the_tutor_working(tmp_path):
         assert term.answered("sum_h1"), "keys were lost after a suspend and resume"
     finally:
         term.close()
+
+
+def test_a_dumb_terminal_gets_no_24_bit_colour(tmp_path):
+    """TERM=dumb: Textual would fall back to 24-bit colour; the tutor asks for basic colours."""
+    import pty
+    import select
+
+    env = {**os.environ, "TUTOR_DATA_DIR": str(tmp_path), "TERM": "dumb"}
+    env.pop("COLORTERM", None)
+    env.pop("TEXTUAL_COLOR_SYSTEM", None)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child
+        os.execve(str(TUTOR), [str(TUTOR), "sigmoid-2-2-2", "--no-blink"], env)
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    out = b""
+    end = time.monotonic() + 30
+    try:
+        while b"step 1/53" not in out and time.monotonic() < end:
+            if select.select([fd], [], [], 0.1)[0]:
+                out += os.read(fd, 65536)
+        os.write(fd, b"\x11")  # Ctrl+Q
+        end = time.monotonic() + 10
+        while time.monotonic() < end and not os.waitpid(pid, os.WNOHANG)[0]:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    pass
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
+    assert b"step 1/53" in out
+    assert b"38;2;" not in out and b"48;2;" not in out

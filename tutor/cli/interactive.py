@@ -97,6 +97,10 @@ def launch(argv: list[str]) -> int:
         return EXIT_USAGE
     try:
         store.state()  # read (and repair) before the interface starts
+        if os.environ.get("TERM", "") in ("dumb", "unknown"):
+            # Textual falls back to 24-bit colour when Rich finds no colour system (as for a
+            # dumb terminal); ask for the 16 basic colours every terminal knows instead
+            os.environ.setdefault("TEXTUAL_COLOR_SYSTEM", "standard")
         from tutor.ui.app import TutorApp
 
         TutorApp(

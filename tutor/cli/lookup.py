@@ -37,7 +37,10 @@ def lesson_files(refs: list[str]) -> list[tuple[Path, str]]:
     for ref in refs:
         p = Path(ref)
         if p.is_dir():
-            files += [(f, f.stem) for f in sorted(p.glob("*.toml"))]
+            inside = [(f, f.stem) for f in sorted(p.glob("*.toml"))]
+            if not inside:
+                raise CliError(f"{ref}: a folder with no lesson files (*.toml) in it")
+            files += inside
             continue
         try:
             files.append(resolve_lesson(ref))

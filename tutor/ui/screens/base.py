@@ -38,6 +38,13 @@ class SizeGuard(_Base):
     def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size.width, event.size.height)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While only the "enlarge" message shows, keys do nothing: a hint, a reveal or a
+        skip the learner cannot see must not be taken (and logged). Quitting still works."""
+        if self.has_class("-too-small") and action not in ("quit", "app.quit"):
+            return False
+        return True
+
     def _check_size(self, width: int, height: int) -> None:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         was_small = self.has_class("-too-small")
