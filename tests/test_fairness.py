@@ -25,13 +25,19 @@ SLOW = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 
 
 def documented_trivial(plan, step, x: float) -> bool:
-    """docs/grading.md §4: within ten units of the last place asked (the decimals, or the
-    second significant figure of a value smaller than its band) of 0, and ten times closer to
-    it than the right value; for an output also of the activation at sum 0 and of the ends of
-    its range; for a slope also of 1. A value accepted as right is never trivial."""
+    """docs/grading.md §4: the trivial values are 0 for every step but a sum or an update; for
+    an output also the activation at sum 0 and the ends of its range; for a sigmoid or tanh
+    slope also 1; for an update the old value. x is on one when within ten units of the last
+    place asked (the decimals, or the second significant figure of a value smaller than its
+    band) and ten times closer to it than the right value. A value accepted as right is never
+    trivial."""
     net = plan.lesson.network
     points = [0.0]
-    if step.kind == "out":
+    if step.kind == "sum":
+        points = []
+    elif step.kind == "update":  # new = old − η·g, so old = new + η·g
+        points = [step.value + net.learning_rate * plan[step.depends_on[0]].value]
+    elif step.kind == "out":
         li, _ = net.unit_position(step.unit)
         name = net.layers[li].activation
         points += {
@@ -41,8 +47,9 @@ def documented_trivial(plan, step, x: float) -> bool:
             "linear": [0.0],
             "softmax": [1.0 / len(net.layers[li].units), 0.0, 1.0],
         }[name]
-    if step.kind == "dout_dsum":
-        points.append(1.0)
+    elif step.kind == "dout_dsum":
+        li, _ = net.unit_position(step.unit)
+        points = [] if net.layers[li].activation in ("relu", "linear") else [0.0, 1.0]
     v = step.value
     tol = plan.lesson.quiz.tolerance_for(step.id)
     if tol.accepts(x, v):
@@ -264,3 +271,115 @@ def test_a_relu_slope_of_one_on_a_negative_sum_is_named():
     for step in through:
         others = math.prod(v[r] for r in step.depends_on if r != f"dout_{unit}/dsum_{unit}")
         assert diagnosis(p, step.id, others) == "relu_slope_one", step.id
+
+
+# --- cases an independent review found -------------------------------------------------------
+
+
+def one_unit(activation: str, loss: str, weight: float, target: float, extra: str = "") -> str:
+    from netgen import lesson_toml
+
+    text = lesson_toml([1, 1], activation, activation, loss, [[[weight]]], [[0.0]], [1.0], [target])
+    return text.replace("[quiz]\n", f"[quiz]\n{extra}")
+
+
+def test_huge_worksheet_values_are_graded_not_a_crash():
+    from tutor.catalog import open_lesson
+
+    plan = open_lesson("sigmoid-2-2-2")
+    learner = {"E1": 1e308, "E2": 1e308}
+    verdict = Grader(plan).grade("E_total", "2", learner)
+    assert verdict.verdict == "incorrect"
+
+
+def test_rounding_noise_is_zero_in_every_mode():
+    from tutor.tolerance import Tolerance
+
+    for tol in (
+        Tolerance("sigfig", digits=3),
+        Tolerance("relabs"),
+        Tolerance("decdig"),
+        Tolerance(),
+    ):
+        assert tol.accepts(0.0, 2.33e-17) and tol.accepts(0.0, -4.2e-18), tol
+
+
+def test_a_value_just_above_the_band_keeps_zero_out():
+    from tutor.tolerance import Tolerance
+
+    tol = Tolerance(decimals=5)
+    assert tol.tiny(1.00000000005e-05) and not tol.accepts(0.0, 1.00000000005e-05)
+
+
+def test_an_exactly_typed_mistake_is_named_before_a_near_one():
+    from netgen import lesson_toml
+
+    text = lesson_toml(
+        [1, 1, 2],
+        "sigmoid",
+        "sigmoid",
+        "half_sse",
+        [[[0.0025]], [[0.5], [1.2]]],
+        [[0.0], [0.0, 0.0]],
+        [1.0],
+        [0.2, 0.7],
+        form="paths",
+    )
+    plan = build_plan(parse_lesson(text))
+    out = plan["out_h1_1"].value  # σ(0.0025) = 0.500625, next to w_o1_h1_1 = 0.5
+    # ∂sum_o2/∂out_h1_1 given as out_h1_1 (the wrong variable), not the 0.5 of the neighbour edge
+    assert diagnosis(plan, "dsum_o2/dout_h1_1", round(out, 5)) == "wrong_variable"
+
+
+def test_a_relu_slope_of_one_for_the_learners_own_positive_sum_is_carried():
+    plan = build_plan(parse_lesson(one_unit("relu", "half_sse", -0.5, 0.2, "decimals = 3\n")))
+    grader = Grader(plan)
+    mine = {"sum_o1": 0.5}
+    for step_id in ("out_o1", "E1", "E_total", "dE_total/dout_o1"):
+        value = plan[step_id].formula.evaluate(
+            {**{r: plan[r].value for r in plan[step_id].depends_on}, **mine}
+        )
+        mine[step_id] = value
+    assert grader.grade("dout_o1/dsum_o1", "1", mine).verdict == CARRIED
+    mine["dout_o1/dsum_o1"] = 1.0
+    grad = next(s for s in plan if s.kind == "grad")
+    value = grad.formula.evaluate({**{r: plan[r].value for r in grad.depends_on}, **mine})
+    assert grader.grade(grad.id, repr(value), mine).verdict == CARRIED
+
+
+def test_an_update_worked_from_a_wrong_gradient_is_carried_at_two_decimals():
+    from conftest import LESSONS
+
+    text = (LESSONS / "sigmoid-2-2-2.toml").read_text().replace("decimals = 5", "decimals = 2")
+    grader = Grader(build_plan(parse_lesson(text)))
+    verdict = grader.grade("new_w5", "0.5 - 0.6*0.78", {"dE_total/dw5": 0.78})
+    assert verdict.verdict == CARRIED, verdict
+
+
+def test_a_tiny_value_is_shown_so_that_it_is_accepted_in_every_mode():
+    from tutor.grading.selfcheck import check_plan
+
+    for extra in (
+        'tolerance = { mode = "decdig", digits = 4 }\n',
+        'tolerance = { mode = "relabs", atol = 1e-4 }\n',
+    ):
+        plan = build_plan(parse_lesson(one_unit("linear", "half_sse", 0.000025, 1.0, extra)))
+        grader = Grader(plan)
+        step = plan["sum_o1"]
+        tol = grader.tolerance(step)
+        assert tol.tiny(step.value)
+        shown = tol.show(step.value, plan.lesson.quiz.decimals, ascii_minus=True)
+        assert "e-05" in shown and grader.grade("sum_o1", shown).verdict == CORRECT
+        assert check_plan(plan).ok, check_plan(plan).failures
+
+
+def test_rounding_never_carries_a_tiny_value_across_zero():
+    # out = w = 0.50002, target 0.5: ∂E/∂out = 2e-5 is smaller than the 4-decimal band
+    plan = build_plan(parse_lesson(one_unit("linear", "half_sse", 0.50002, 0.5, "decimals = 4\n")))
+    grader = Grader(plan)
+    assert grader.tolerance(plan["dE_total/dout_o1"]).tiny(plan["dE_total/dout_o1"].value)
+    mine = {"out_o1": 0.49995}  # accepted for 0.50002 at 4 decimals
+    assert grader.tolerance(plan["out_o1"]).accepts(0.49995, plan["out_o1"].value)
+    verdict = grader.grade("dE_total/dout_o1", "-5.0e-5", mine)  # worked right, but below zero
+    assert verdict.verdict == "incorrect" and verdict.diagnosis == "rounding_too_coarse"
+    assert "across zero" in verdict.message

@@ -290,7 +290,7 @@ class QuizSession:
         self._tick(rec)
         self._advance()
         self._record(step, None, "reveal")
-        msg = f"Revealed: {step.label} = {self.grader.fmt(step.value)}"
+        msg = f"Revealed: {step.label} = {self.grader.show(step)}"
         return Outcome(None, msg, True)
 
     def skip(self) -> Outcome:

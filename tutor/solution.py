@@ -6,7 +6,6 @@ from typing import Any
 
 from tutor.formula import ASCII, UNICODE, Given, Num, Ref, Style
 from tutor.names import PHASE_TITLES
-from tutor.numfmt import fmt_value
 from tutor.plan.steps import Plan, Step
 from tutor.plan.worked import worked_numbers
 from tutor.textmode import json_text, markdown_text, safe_text
@@ -27,7 +26,8 @@ def step_lines(plan: Plan, step: Step, env: dict[str, float], style: Style) -> l
     parts = [name]
     names = step.formula.render(style)
     numbers = worked_numbers(plan, step, env, style)
-    value = fmt_value(step.value, decimals, ascii_minus=style.ascii)
+    tol = plan.lesson.quiz.tolerance_for(step.id)
+    value = tol.show(step.value, decimals, ascii_minus=style.ascii)
     parts.append(names)
     if not isinstance(step.formula, (Ref, Given, Num)) and numbers != names:
         parts.append(numbers)

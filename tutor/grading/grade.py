@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from tutor.formula import Given
 from tutor.grading.misconceptions import Candidate, Context, candidates
 from tutor.grading.parse import (
     ACCEPTED_HELP,
@@ -29,12 +30,19 @@ TRIVIAL_UNITS = 10  # on a trivial value: this many units of the last place, thi
 
 
 def trivial_points(plan: Plan, step: Step) -> tuple[float, ...]:
-    """The values of ``step`` a learner could write down without working: zero for every
-    step; for an output, the activation at a zero sum and the ends of its range (saturation);
-    for an activation's slope, 1 (the slope of a unit that does nothing)."""
+    """The values of ``step`` a learner could write down without working: 0 for a product or
+    a difference (any factor of 0 makes it 0); for an output, also the activation at a zero
+    sum and the ends of its range (saturation); for a smooth activation's slope, 0 and 1; for
+    an update, the old value (a gradient of 0). A sum needs working whatever it comes to, and
+    a ReLU's slope is 0 or 1 by the sign of its sum, so neither has trivial values."""
+    if step.kind == "sum":
+        return ()
+    if step.kind == "update":
+        old = next((c for c in step.formula.children() if isinstance(c, Given)), None)
+        return () if old is None else (old.value,)
     points = [0.0]
+    net = plan.lesson.network
     if step.kind == "out" and step.unit:
-        net = plan.lesson.network
         act = net.activation_of(step.unit)
         if act.layer_wide:
             points.append(1.0 / len(net.layers[net.unit_position(step.unit)[0]].units))
@@ -42,7 +50,9 @@ def trivial_points(plan: Plan, step: Step) -> tuple[float, ...]:
             points.append(act.function.apply(0.0))
         if act.range is not None:
             points.extend(p for p in act.range[:2] if math.isfinite(p))
-    elif step.kind == "dout_dsum":
+    elif step.kind == "dout_dsum" and step.unit:
+        if net.activation_of(step.unit).name in ("relu", "linear"):
+            return ()
         points.append(1.0)
     return tuple(points)
 
@@ -101,6 +111,12 @@ class Grader:
     def fmt(self, value: float) -> str:
         return fmt_value(value, self.lesson.quiz.decimals)
 
+    def show(self, step: Step, value: float | None = None) -> str:
+        """A value of ``step`` (its own by default) as a right answer to it is shown: a tiny
+        one in scientific notation, with the figures it is asked to."""
+        shown = step.value if value is None else value
+        return self.tolerance(step).show(shown, self.lesson.quiz.decimals)
+
     def parse(self, text: str) -> ParsedAnswer:
         return parse_answer(text, allow_expressions=self.lesson.quiz.expressions)
 
@@ -135,7 +151,7 @@ class Grader:
 
     def correct_message(self, step: Step) -> str:
         """What a right answer to ``step`` is told (known before it is typed)."""
-        return f"Correct: {step.label} = {self.fmt(step.value)}"
+        return f"Correct: {step.label} = {self.show(step)}"
 
     # --- error carried forward
     def usable_earlier(self, step: Step, learner: Mapping[str, float]) -> dict[str, float]:
@@ -159,7 +175,10 @@ class Grader:
         env = self.usable_earlier(step, learner)
         if not env or all(env[r] == self.plan[r].value for r in env):
             return None
-        value = step.formula.evaluate(env)
+        try:
+            value = step.formula.evaluate(env)
+        except (ArithmeticError, ValueError):  # huge earlier values overflow a sum
+            return None
         if not math.isfinite(value) or not tol.accepts(x, value):
             return None
         if trivial(self.plan, step, value):
@@ -167,6 +186,18 @@ class Grader:
         wrong = tuple(
             r for r in env if not self.tolerance(self.plan[r]).accepts(env[r], self.plan[r].value)
         )
+        if not wrong and not self.rounding_explains(step, value):
+            return Verdict(
+                step.id,
+                INCORRECT,
+                text,
+                x,
+                step.value,
+                f"Your working is right, but rounding the earlier values moved {step.label} "
+                f"to {self.show(step, value)}, across zero: it is small, so work it again "
+                "from them to more figures.",
+                diagnosis="rounding_too_coarse",
+            )
         if not wrong:
             # only rounding of accepted earlier answers: that is simply correct
             return Verdict(
@@ -175,8 +206,8 @@ class Grader:
                 text,
                 x,
                 step.value,
-                f"Correct: {step.label} = {self.fmt(step.value)} (from your rounded "
-                f"earlier values: {self.fmt(value)})",
+                f"Correct: {step.label} = {self.show(step)} (from your rounded "
+                f"earlier values: {self.show(step, value)})",
                 carried_expected=value,
             )
         names = ", ".join(self.plan[r].label for r in wrong)
@@ -186,11 +217,18 @@ class Grader:
             text,
             x,
             step.value,
-            f"Your method is right: with your earlier {names} this gives {self.fmt(value)}. "
-            f"The difference from {self.fmt(step.value)} comes from your earlier {names}.",
+            f"Your method is right: with your earlier {names} this gives {self.show(step, value)}. "
+            f"The difference from {self.show(step)} comes from your earlier {names}.",
             carried_expected=value,
             carried_from=wrong,
         )
+
+    def rounding_explains(self, step: Step, value: float) -> bool:
+        """Whether rounding accepted earlier answers can account for ``value``: always, except
+        that a value smaller than its band keeps its sign (0 and the wrong sign are never
+        accepted for a non-zero value, however they were reached)."""
+        tol, v = self.tolerance(step), step.value
+        return not tol.tiny(v) or (value != 0 and (value > 0) == (v > 0))
 
     # --- wrong answers
     def candidates(self, step: Step) -> list[Candidate]:
@@ -201,18 +239,23 @@ class Grader:
     def diagnose(
         self, step: Step, x: float, learner: Mapping[str, float] | None = None
     ) -> Candidate | None:
-        """The first known mistake whose value matches ``x`` (and differs from the right one)."""
+        """The first known mistake whose value matches ``x`` (and differs from the right one):
+        first one matched within the step's tolerance, then one within the looser band, so a
+        mistake typed exactly is never named after a neighbour that is merely close."""
         tol = self.tolerance(step)
-        pools = [self.candidates(step)]
+        pool = list(self.candidates(step))
         env = self.usable_earlier(step, learner or {})
         if env:
-            pools.append(candidates(self.plan, step, env))
-        for pool in pools:
-            for cand in pool:
-                if _near(x, cand.value, tol) and not tol.accepts(cand.value, step.value):
-                    if abs(x - cand.value) < abs(x - step.value):
-                        return cand
-        return None
+            pool += candidates(self.plan, step, env)
+        fits = [
+            c
+            for c in pool
+            if _near(x, c.value, tol)
+            and not tol.accepts(c.value, step.value)
+            and abs(x - c.value) < abs(x - step.value)
+        ]
+        exact = [c for c in fits if tol.accepts(x, c.value)]
+        return (exact or fits or [None])[0]
 
     def _incorrect(
         self,
@@ -223,7 +266,7 @@ class Grader:
         reveal_expected: bool,
     ) -> Verdict:
         x = parsed.value
-        tail = f" Expected {self.fmt(step.value)}." if reveal_expected else ""
+        tail = f" Expected {self.show(step)}." if reveal_expected else ""
         hit = self.diagnose(step, x, learner)
         if hit is not None:
             message = hit.message(Context(self.plan), step)

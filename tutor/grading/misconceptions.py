@@ -599,4 +599,6 @@ def candidates(plan: Plan, step: Step, env: Mapping[str, float] | None = None) -
 TITLES: dict[str, str] = {m.tag: m.title for m in reversed(LIBRARY)} | {
     "too_coarse": "Too few decimals",
     "out_of_range": "Impossible value",
+    "tiny_value": "Small value without its figures or sign",
+    "rounding_too_coarse": "Rounded across zero",
 }

@@ -53,8 +53,11 @@ def check_plan(plan: Plan) -> CheckReport:
             continue
         again = step.formula.evaluate(env)
         if not math.isclose(again, v, rel_tol=1e-9, abs_tol=1e-12):
-            report.failures.append(f"{where}: the formula gives {again!r}, the engine {v!r}")
-        shown = fmt_value(v, d, ascii_minus=True)
+            report.failures.append(
+                f"{where}: worked from the earlier values, the formula gives {again!r}, but the "
+                f"exact value is {v!r}; a saturated unit loses the digits a learner would need"
+            )
+        shown = grader.tolerance(step).show(v, d, ascii_minus=True)
         if grader.grade(step.id, shown).verdict != CORRECT:
             report.failures.append(
                 f"{where}: the right answer {shown} is not accepted "
@@ -64,7 +67,7 @@ def check_plan(plan: Plan) -> CheckReport:
         if tol.tiny(v):
             report.warnings.append(
                 f"{where}: the value {shown} is smaller than its tolerance, so it is asked "
-                f"{tol.describe(v)}; more decimals would ask it as usual"
+                f"{tol.describe(v)}; a finer tolerance would ask it as usual"
             )
             for bad in (0.0, -v):
                 if grader.grade(step.id, repr(bad)).verdict == CORRECT:
