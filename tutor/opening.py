@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tutor.lesson.model import Lesson
-from tutor.progress.interface import Progress
+from tutor.progress.interface import Progress, ProgressNotSaved
 from tutor.progress.records import StepRecord, lesson_key, now
 
 if TYPE_CHECKING:
@@ -71,10 +71,14 @@ class Opening:
 
     def restart(self) -> str | None:
         """Forget this lesson's progress in this mode (the log keeps a record); an exam is
-        taken once, so for an exam nothing is forgotten and the reason is returned."""
+        taken once, so for an exam nothing is forgotten and the reason is returned. So is
+        the store's, if it cannot log the reset (then nothing is forgotten either)."""
         if self.mode == "exam":
             return "An exam is taken once; its result is kept for your instructor."
-        self.store.reset(self.key)
+        try:
+            self.store.reset(self.key)
+        except ProgressNotSaved as err:
+            return str(err)
         self.saved = self.store.lesson_state(self.key)
         return None
 

@@ -7,17 +7,19 @@ nothing answered is ever lost.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Concatenate, ParamSpec, Protocol
 
 from tutor import drill
 from tutor.grading.grade import Grader
 from tutor.grading.hints import MAX_LEVEL, auto_level, hint
 from tutor.grading.verdict import CARRIED, Verdict
 from tutor.plan.steps import HISTORY, Plan, Step
+from tutor.progress.interface import ProgressNotSaved
 from tutor.progress.records import (
     CREDIT_MODES,
     EXAM_POINTS,
@@ -47,6 +49,39 @@ class Outcome:
     message: str
     advanced: bool
     hint: str | None = None
+
+
+P = ParamSpec("P")
+
+
+def _kept_or_undone(
+    action: Callable[Concatenate[QuizSession, P], Outcome],
+) -> Callable[Concatenate[QuizSession, P], Outcome]:
+    """An action on the current step counts only if the recorder kept it. If the store
+    could not (a full disk: :class:`ProgressNotSaved`), the step, the position, the clock
+    and the boxes are put back as they were, and the outcome is the store's one line: no
+    verdict, nothing advanced, so nothing is shown as saved that was not."""
+
+    @functools.wraps(action)
+    def run(self: QuizSession, *args: P.args, **kwargs: P.kwargs) -> Outcome:
+        step = self.current
+        if step is None:
+            return action(self, *args, **kwargs)
+        record = self.records[step.id]
+        kept = replace(record, diagnoses=list(record.diagnoses))
+        where = (self.index, self.step_started, self._open, self._frontier, self.streak)
+        boxes = dict(self.boxes)
+        try:
+            return action(self, *args, **kwargs)
+        except ProgressNotSaved as err:
+            self.records[step.id] = kept
+            self.index, self.step_started, self._open, self._frontier, self.streak = where
+            self.boxes.clear()  # the store's own dict: put back in place
+            self.boxes.update(boxes)
+            self._changed(step)
+            return Outcome(None, str(err), False)
+
+    return run
 
 
 class QuizSession:
@@ -191,6 +226,7 @@ class QuizSession:
         return self._values
 
     # --- actions
+    @_kept_or_undone
     def submit(self, text: str) -> Outcome:
         step = self.current
         if step is None:
@@ -255,6 +291,7 @@ class QuizSession:
     def hint_text(self, step: Step, level: int) -> str:
         return hint(self.plan, step, level, self.learner_values())
 
+    @_kept_or_undone
     def next_hint(self) -> Outcome:
         step = self.current
         if step is None:
@@ -278,6 +315,7 @@ class QuizSession:
             self.hint_text(step, rec.hint_level),
         )
 
+    @_kept_or_undone
     def reveal(self) -> Outcome:
         step = self.current
         if step is None:
@@ -293,6 +331,7 @@ class QuizSession:
         msg = f"Revealed: {step.label} = {self.grader.show(step)}"
         return Outcome(None, msg, True)
 
+    @_kept_or_undone
     def skip(self) -> Outcome:
         step = self.current
         if step is None:

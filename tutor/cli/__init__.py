@@ -5,8 +5,11 @@ Textual."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from tutor import __version__
 from tutor.cli.common import EXIT_OK, EXIT_USAGE, LESSON_HELP, CliError, seed_number
@@ -165,17 +168,49 @@ SUBCOMMANDS: dict[str, tuple[dict[str, str], Callable[[argparse.ArgumentParser],
 COMMANDS = tuple(SUBCOMMANDS)
 
 
+class OutputFailed(Exception):
+    """Standard output could not be written (a full disk, /dev/full, a closed pipe)."""
+
+    def __init__(self, err: OSError):
+        super().__init__(str(err))
+        self.err = err
+
+
+class _Guarded:
+    """Standard output for the commands, whose write errors are told apart from any other
+    ``OSError``: the command's output could not be written, and nothing else went wrong."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as err:
+            raise OutputFailed(err) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as err:
+            raise OutputFailed(err) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None:  # started with standard output closed (tutor list >&-)
+        print("tutor: standard output is closed; nothing can be shown", file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args_list and args_list[0] in COMMANDS or not args_list or args_list[0].startswith("-"):
             if not args_list:
                 return _run_app([])
             if args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version"):
                 return _run_app(args_list)
-            only = args_list[0] if args_list[0] in COMMANDS else None
-            args = build_parser(only).parse_args(args_list)
-            return _dispatch(args)
+            return _command(args_list)
         return _run_app(args_list)
     except CliError as err:
         print(f"tutor: {visible(str(err))}", file=sys.stderr)  # may quote an argument or a file
@@ -184,6 +219,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _command(args_list: list[str]) -> int:
+    """Run a command (not the app) with its output guarded and flushed here: output that
+    cannot be written (``>/dev/full``, a full disk) is one line on stderr and exit 2, not
+    a traceback or Python's complaint at exit; a reader that went away (``| head``) ends
+    the command quietly."""
+    real = sys.stdout
+    sys.stdout = _Guarded(real)
+    try:
+        only = args_list[0] if args_list[0] in COMMANDS else None
+        try:
+            code = _dispatch(build_parser(only).parse_args(args_list))
+        except SystemExit as stop:  # --help, --version and usage errors: flushed here too
+            sys.stdout.flush()
+            raise stop
+        sys.stdout.flush()
+        return code
+    except OutputFailed as failed:
+        _drop_output(real)
+        if isinstance(failed.err, BrokenPipeError):
+            return EXIT_OK
+        why = (failed.err.strerror or str(failed.err)).lower()
+        print(f"tutor: the output could not be written ({why})", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        sys.stdout = real
+
+
+def _drop_output(stream: Any) -> None:
+    """Send what is left of standard output to /dev/null, so that Python's own flush at
+    exit does not fail again and print a second error."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

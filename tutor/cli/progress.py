@@ -8,19 +8,28 @@ import os
 import sys
 
 from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError
-from tutor.progress.interface import ProgressLocked
+from tutor.locations import lesson_files
+from tutor.progress.interface import ProgressLocked, ProgressNotSaved
 from tutor.progress.report import ATTEMPT_COLUMNS, LESSON_COLUMNS, export_data, lesson_rows
 from tutor.progress.store import ProgressStore
 from tutor.textmode import json_text, spreadsheet_cell
 
 
 def store() -> ProgressStore:
-    """The learner's progress, read (and repaired) with its warnings on stderr."""
+    """The learner's progress, read (and repaired) with its warnings on stderr. A folder
+    or file that cannot be used (a FIFO, a link, unreadable) is one line and exit 2."""
     progress = ProgressStore()
-    progress.state()
+    try:
+        progress.state()
+    except OSError as err:
+        raise unusable(progress, err) from None
     for warning in progress.warnings:
         print(f"tutor: {warning}", file=sys.stderr)
     return progress
+
+
+def unusable(progress: ProgressStore, err: OSError) -> CliError:
+    return CliError(f"cannot use the progress folder {progress.where}: {err.strerror}")
 
 
 def cmd_progress(lesson: str | None, fmt: str) -> int:
@@ -57,6 +66,9 @@ def cmd_reset(lesson: str | None, everything: bool, yes: bool) -> int:
     if everything:
         keys = list(lessons)
         what = "all your progress"
+        if not keys:  # nothing to do: no folder made, no line logged
+            print("No progress to reset.")
+            return EXIT_OK
     else:
         keys = [
             k
@@ -65,6 +77,9 @@ def cmd_reset(lesson: str | None, everything: bool, yes: bool) -> int:
         ]
         what = f"your progress on {lesson}"
         if not keys:
+            lesson_id = str(lesson).split("@")[0].split("#")[0]  # a key names its lesson
+            if lesson_id not in lesson_files():  # a typo must not look like success
+                raise CliError(f"no lesson {lesson!r} and no progress under that name")
             print(f"No progress on {lesson} to reset.")
             return EXIT_OK
     if not yes:
@@ -79,12 +94,16 @@ def cmd_reset(lesson: str | None, everything: bool, yes: bool) -> int:
         progress.lock()  # never reset under an open session: it would write its state back
     except ProgressLocked as err:
         raise CliError(f"{err}, then reset") from None
+    except OSError as err:
+        raise unusable(progress, err) from None
     try:
         if everything:
             progress.reset(None)
         else:
             for key in keys:
                 progress.reset(key)
+    except ProgressNotSaved as err:
+        raise CliError(f"cannot reset: {err.reason}") from None
     finally:
         progress.unlock()
     print(f"Reset {what}.")

@@ -3,11 +3,34 @@ learner's own files (``tutor.progress.store``) or, for a class, the class databa
 
 from __future__ import annotations
 
+import errno
 from typing import Any, Protocol
 
 
 class ProgressLocked(Exception):
     """Another session of the same user holds the store."""
+
+
+class ProgressUnusable(OSError):
+    """The progress folder or one of its files cannot be used as it is (not a regular file,
+    a symbolic link, unreadable). ``strerror`` says why in one line that names the file;
+    it is an ``OSError`` so that whatever already reports an unusable folder reports it."""
+
+    def __init__(self, why: str, code: int = errno.EINVAL):
+        super().__init__(code, why)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+class ProgressNotSaved(Exception):
+    """An event could not be kept (a full disk, an unwritable file). Nothing of it was kept,
+    so the session must not count it either; ``str()`` is the line to show the learner."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        #: the cause alone ("no space left on the disk that holds …"), for other wordings
+        self.reason = reason
 
 
 class Progress(Protocol):
@@ -41,7 +64,8 @@ class Progress(Protocol):
         ...
 
     def record(self, entry: dict[str, Any]) -> None:
-        """Keep one event for good before returning (the verdict is shown after)."""
+        """Keep one event for good before returning (the verdict is shown after), or raise
+        :class:`ProgressNotSaved` having kept nothing of it."""
         ...
 
     def reset(self, key: str | None = None) -> None:

@@ -367,7 +367,7 @@ class QuizScreen(TutorScreen):
         self.reveal_armed = None
         outcome = self.session.reveal()
         self.query_one("#answer", Input).value = ""
-        self.feedback(outcome.message, REVEALED)
+        self.feedback(outcome.message, REVEALED if outcome.advanced else None)  # or not saved
         self.after_step()
 
     def action_skip(self) -> None:
