@@ -1,5 +1,5 @@
 """The choice of terminal driver: the quiet one on a Linux terminal, Textual's own otherwise,
-and Textual's own whenever the quiet one cannot be used."""
+and Textual's own whenever the quiet one cannot be used; the served one in a `tutor serve` tab."""
 
 from __future__ import annotations
 
@@ -32,3 +32,15 @@ def test_textuals_own_driver_when_its_input_thread_is_gone(monkeypatch):
     """A release whose Linux driver no longer has the method the quiet driver replaces."""
     moved = type("LinuxDriver", (Driver,), {"__module__": "textual.drivers.linux_driver"})
     assert quiet_driver(moved) is moved
+
+
+def test_a_served_tab_gets_the_driver_that_quits_without_its_server(monkeypatch):
+    from textual.drivers.web_driver import WebDriver
+
+    from tutor.ui.driver import served_driver
+    from tutor.ui.served import ServedWebDriver
+
+    assert served_driver(WebDriver) is ServedWebDriver and issubclass(ServedWebDriver, WebDriver)
+    assert served_driver(LinuxDriver) is LinuxDriver
+    monkeypatch.setitem(sys.modules, "tutor.ui.served", None)
+    assert served_driver(WebDriver) is WebDriver

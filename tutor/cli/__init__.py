@@ -81,8 +81,22 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _serve_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="the port to listen on (8000)")
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers open when a reverse proxy forwards to this server "
+        "(e.g. https://lab.example.org/tutor); the page's links and WebSocket use it, and "
+        "its host is accepted",
+    )
+    p.add_argument(
+        "--no-token",
+        dest="token",
+        action="store_false",
+        help="no secret token in the URL: only behind a reverse proxy that authenticates "
+        "users itself (needs --public-url; Host and Origin are still checked)",
+    )
     p.add_argument("lesson", nargs="?", metavar="LESSON")
 
 
@@ -160,7 +174,9 @@ SUBCOMMANDS: dict[str, tuple[dict[str, str], Callable[[argparse.ArgumentParser],
         dict(
             help="serve the tutor in a web browser",
             description="Serve the tutor through textual-serve (pip install "
-            "'backprop-tutor[web]'). Binds to localhost unless --host is given.",
+            "'backprop-tutor[web]'). Binds to localhost unless --host is given, and prints "
+            "the address to open: it holds a secret token, as notebook servers do. Requests "
+            "for another host name, and WebSockets from another site's page, are refused.",
         ),
         _serve_arguments,
     ),
@@ -287,7 +303,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "serve":
         from tutor.cli.interactive import cmd_serve
 
-        return cmd_serve(args.host, args.port, args.lesson)
+        return cmd_serve(args.host, args.port, args.lesson, args.public_url, args.token)
     build_parser().print_help()
     return EXIT_USAGE
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 
-from tutor.cli.common import EXIT_OK, EXIT_USAGE, CliError, seed_number
+from tutor.cli.common import EXIT_OK, EXIT_USAGE, CliError, one_line, seed_number
 from tutor.cli.lookup import lesson
 from tutor.lesson.model import NO_VARIANTS
 from tutor.locations import DEFAULT_LESSON
@@ -64,6 +65,45 @@ def wants_blink(no_blink: bool) -> bool:
     return not (os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"))
 
 
+def served() -> bool:
+    """Run by `tutor serve` for a browser tab (textual-serve sets Textual's web driver)."""
+    return "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+
+
+def show_on_page(message: str) -> None:
+    """Write a refusal into the browser tab's terminal, and stay until the tab closes.
+
+    Under `tutor serve` stderr reaches only the server's log, and the tab would show
+    textual-serve's splash for ever. The page shows what the tutor writes after the line
+    ``__GANGLION__``, in packets of a type byte (``D`` for data), a 4-byte length and the
+    bytes: the protocol of Textual's web driver. Keys typed on the page come back the same
+    way; they are read and dropped until the server says ``quit`` (the tab closed) or goes
+    away, so nobody writes to a tutor that has gone."""
+    text = (
+        "\x1b[2J\x1b[H\r\n  "
+        + one_line(message, width=1000)
+        + "\r\n\r\n  Reload this page to try again.\r\n"
+    )
+    data = text.encode("utf-8")
+    out = sys.stdout.buffer
+    out.write(b"__GANGLION__\n" + b"D" + len(data).to_bytes(4, "big") + data)
+    out.flush()
+    stdin = sys.stdin.buffer
+    while len(head := stdin.read(5)) == 5:
+        payload = stdin.read(int.from_bytes(head[1:], "big"))
+        if head[:1] == b"M" and b'"quit"' in payload:
+            break
+
+
+def refuse(message: str) -> int:
+    """Everything that stops the tutor before its interface starts: one line on stderr (and
+    on the page, in a browser tab), exit 2."""
+    print(f"tutor: {message}", file=sys.stderr)
+    if served():
+        show_on_page(f"tutor: {message}")
+    return EXIT_USAGE
+
+
 def launch(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -74,27 +114,19 @@ def launch(argv: list[str]) -> int:
         if chosen is not None and args.seed is not None and chosen.variants is None:
             raise CliError(NO_VARIANTS.format(id=chosen.id))  # refused before starting
     except CliError as err:
-        print(f"tutor: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    served = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")  # tutor serve: no TTY needed
-    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
-        print(
-            "tutor: the interactive tutor needs a terminal; without one, use 'tutor solve "
-            "LESSON' or 'tutor grade LESSON ANSWERS'.",
-            file=sys.stderr,
+        return refuse(str(err))
+    if not served() and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return refuse(
+            "the interactive tutor needs a terminal; without one, use 'tutor solve "
+            "LESSON' or 'tutor grade LESSON ANSWERS'."
         )
-        return EXIT_USAGE
     store = ProgressStore()
     try:
         store.lock()
     except ProgressLocked as err:
-        print(f"tutor: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return refuse(str(err))
     except OSError as err:
-        print(
-            f"tutor: cannot use the progress folder {store.root}: {err.strerror}", file=sys.stderr
-        )
-        return EXIT_USAGE
+        return refuse(f"cannot use the progress folder {store.root}: {err.strerror}")
     try:
         store.state()  # read (and repair) before the interface starts
         if os.environ.get("TERM", "") in ("dumb", "unknown"):
@@ -118,16 +150,19 @@ def launch(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def cmd_serve(host: str, port: int, ref: str | None) -> int:
+def cmd_serve(
+    host: str, port: int, ref: str | None, public_url: str | None = None, token: bool = True
+) -> int:
     try:
-        from textual_serve.server import Server
+        from tutor.cli.serve import make_server
     except ImportError:
         raise CliError(
             "the web front end needs textual-serve: pip install 'backprop-tutor[web]'"
         ) from None
-    command = f"{sys.executable} -m tutor"
+    words = [sys.executable, "-m", "tutor"]
     if ref:
         lesson(ref)  # refuse a bad lesson before serving
-        command += f" {ref}"
-    Server(command, host=host, port=port, title="backprop-tutor").serve()
+        words.append(ref)
+    # textual-serve runs the command through a shell: quote it
+    make_server(shlex.join(words), host, port, public_url, token).serve()
     return EXIT_OK

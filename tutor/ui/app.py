@@ -24,7 +24,7 @@ from tutor.lesson.model import Lesson
 from tutor.opening import Opening, fresh_seed
 from tutor.progress.interface import Progress
 from tutor.progress.store import ProgressStore
-from tutor.ui.driver import quiet_driver
+from tutor.ui.driver import quiet_driver, served_driver
 from tutor.ui.messages import FreshVariant, LessonFinished, OpenLesson, Redo, ShowLessons
 from tutor.ui.screens.quiz import QuizScreen
 
@@ -83,8 +83,9 @@ class TutorApp(App[int]):
             self.notify(warning, severity="warning", timeout=15)
 
     def get_driver_class(self) -> type[Driver]:
-        """Textual's choice, except that a Linux terminal gets the driver that never polls."""
-        return quiet_driver(super().get_driver_class())
+        """Textual's choice, except that a Linux terminal gets the driver that never polls and
+        a `tutor serve` tab the one that quits when its server goes away."""
+        return served_driver(quiet_driver(super().get_driver_class()))
 
     def get_default_screen(self) -> Screen[Any]:
         """The first screen itself (not a blank one with ours pushed on top): one paint less

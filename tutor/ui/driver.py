@@ -1,7 +1,9 @@
 """Which terminal driver the app runs on: Textual's own, except on a Linux terminal, where
 the quiet driver (``tutor.ui.quiet_linux``) sleeps until there is input instead of waking ten
-times a second. The quiet driver builds on private parts of Textual; if a Textual release
-has moved them, the app starts on Textual's own driver rather than failing to start."""
+times a second, and under `tutor serve`, where the served driver (``tutor.ui.served``) quits
+when the server goes away. The quiet driver builds on private parts of Textual; if a Textual
+release has moved them, the app starts on Textual's own driver rather than failing to
+start."""
 
 from __future__ import annotations
 
@@ -22,3 +24,14 @@ def quiet_driver(chosen: type[Driver]) -> type[Driver]:
     if not all(hasattr(chosen, name) for name in NEEDED):
         return chosen
     return QuietLinuxDriver
+
+
+def served_driver(chosen: type[Driver]) -> type[Driver]:
+    """The served driver in place of Textual's web driver (a `tutor serve` tab)."""
+    if (chosen.__module__, chosen.__name__) != ("textual.drivers.web_driver", "WebDriver"):
+        return chosen
+    try:
+        from tutor.ui.served import ServedWebDriver
+    except ImportError:  # a Textual release that moved its web driver
+        return chosen
+    return ServedWebDriver
