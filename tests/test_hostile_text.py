@@ -184,3 +184,47 @@ def test_json_and_markdown_outputs_carry_nothing_raw(tmp_path, capsys):
     assert code == 0
     title = out.splitlines()[0]
     assert title.startswith("# \\<img") and "\\*t\\*" in title
+
+
+def test_text_from_progress_files_is_shown_not_acted_on(tmp_path):
+    """A hand-edited or damaged progress file: its keys and strings reach no output raw."""
+    import subprocess
+
+    from tutor.opening import LessonRecorder
+    from tutor.progress.store import ProgressStore
+    from tutor.session import QuizSession
+
+    from tutor.catalog import open_lesson
+
+    data = tmp_path / "d"
+    store = ProgressStore(data)
+    session = QuizSession(
+        open_lesson("sigmoid-2-2-2"), recorder=LessonRecorder(store, "sigmoid-2-2-2", None, "learn")
+    )
+    session.submit("0.41")
+    store.flush()
+    hostile = "\u001b]52;c;SGk=\u0007\u202e\u009b2J"
+    for name in ("state.json", "attempts.jsonl"):
+        path = data / name
+        text = path.read_text()
+        text = text.replace('"0.41"', json.dumps("0.41" + hostile))
+        text = text.replace('"sigmoid-2-2-2"', json.dumps("sigmoid-2-2-2" + hostile), 1)
+        path.write_text(text)
+    env = {**os.environ, "TUTOR_DATA_DIR": str(data)}
+    for args in (
+        ["progress"],
+        ["progress", "--format", "json"],
+        ["export"],
+        ["export", "--attempts"],
+        ["export", "--format", "json"],
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "tutor", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        shown = out.stdout + out.stderr
+        assert "Traceback" not in shown, (args, shown)
+        assert not RAW.search(shown), (args, shown)

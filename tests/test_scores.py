@@ -264,3 +264,21 @@ def test_partial_credit_settings_default_to_zero():
     lesson = parse_lesson(with_quiz("credit = { per_wrong = 0.25 }"), file="x.toml")
     assert lesson.quiz.credit == Credit(per_wrong=0.25, per_hint=0.0, floor=0.0)
     assert lesson.quiz.credit.points(5, 0) == 0.0
+
+
+def test_a_hint_asked_before_wrong_tries_is_still_charged(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUTOR_LESSONS_PATH", str(tmp_path / "lessons"))
+    store = ProgressStore(tmp_path / "progress")
+    s = QuizSession(
+        open_lesson(credit_lesson(tmp_path)),
+        recorder=LessonRecorder(store, "credit-demo", None, "drill"),
+        mode="drill",
+    )
+    s.next_hint()  # asked for, at the first try
+    s.submit("9")
+    s.submit("9")  # would have brought level 1 up by itself
+    right(s)
+    assert s.records["sum_h1"].points == 0.7  # 1 − 2·0.1 − 1·0.1
+    store.flush()
+    (row,) = lesson_rows(store)
+    assert row["score"] == 0.7

@@ -216,7 +216,9 @@ class QuizSession:
         return round(sum(self._points.values()), 2)
 
     def _earned(self, rec: StepRecord) -> float:
-        return earned(rec.status, rec.misses, rec.hint_level, self.mode, self.credit)
+        return earned(
+            rec.status, rec.misses, rec.hint_level, self.mode, self.credit, rec.hints_asked
+        )
 
     def elapsed(self) -> float:
         return self.elapsed_before + (self.clock() - self.started)
@@ -240,7 +242,9 @@ class QuizSession:
         self._tick(rec)
         if verdict.accepted:
             rec.value = verdict.value
-            rec.points = earned(verdict.verdict, rec.misses, rec.hint_level, self.mode, self.credit)
+            rec.points = earned(
+                verdict.verdict, rec.misses, rec.hint_level, self.mode, self.credit, rec.hints_asked
+            )
             self._finish(step, verdict.verdict)
             self._learned(step, rec.misses == 0)
             self._advance()
@@ -307,6 +311,7 @@ class QuizSession:
                 self.hint_text(step, MAX_LEVEL),
             )
         rec.hint_level += 1
+        rec.hints_asked += 1
         self._record(step, None, "hint")
         return Outcome(
             None,

@@ -100,6 +100,18 @@ def visible(text: str) -> str:
     return UNSAFE_RE.sub(_escape, text)
 
 
+def visible_data(data: Any) -> Any:
+    """Parsed JSON with every key and string made :func:`visible`: what a progress file holds
+    is shown, never acted on, by every report that prints it."""
+    if isinstance(data, str):
+        return visible(data)
+    if isinstance(data, dict):
+        return {visible(str(k)): visible_data(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [visible_data(v) for v in data]
+    return data
+
+
 def _escape(found: re.Match[str]) -> str:
     code = ord(found.group())
     return (

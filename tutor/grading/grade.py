@@ -255,7 +255,8 @@ class Grader:
             and abs(x - c.value) < abs(x - step.value)
         ]
         exact = [c for c in fits if tol.accepts(x, c.value)]
-        return (exact or fits or [None])[0]
+        best = exact or fits
+        return best[0] if best else None
 
     def _incorrect(
         self,

@@ -39,6 +39,7 @@ class StepRecord:
     attempts: int = 0
     misses: int = 0
     hint_level: int = 0
+    hints_asked: int = 0  # the levels the learner asked for (wrong tries bring up the others)
     seconds: float = 0.0
     diagnoses: list[str] = field(default_factory=list)
     points: float = 0.0
@@ -61,7 +62,12 @@ class StepRecord:
 
 
 def earned(
-    status: str, misses: int, hint_level: int, mode: str, credit: Credit | None = None
+    status: str,
+    misses: int,
+    hint_level: int,
+    mode: str,
+    credit: Credit | None = None,
+    asked: int | None = None,
 ) -> float:
     """What one step earns towards the score: worked out from its record alone, so that the
     status line, the summary and the reports cannot disagree.
@@ -75,7 +81,9 @@ def earned(
     if credit is not None and mode in CREDIT_MODES:
         from tutor.grading.hints import auto_level  # only lessons with credit need it
 
-        return credit.points(misses, max(0, hint_level - auto_level(misses)))
+        if asked is None:  # a record from before hints asked were counted
+            asked = max(0, hint_level - auto_level(misses))
+        return credit.points(misses, asked)
     if mode == "exam":
         return EXAM_POINTS[min(misses, len(EXAM_POINTS) - 1)]
     return 1.0
@@ -122,7 +130,9 @@ def tally(
             attempted += 1
         misses += wrong
         hints += level
-        points += earned(status, wrong, level, mode, credit)
+        asked_for = rec.get("hints_asked")
+        asked_for = int(_number(asked_for)) if asked_for is not None else None
+        points += earned(status, wrong, level, mode, credit, asked_for)
         if next_step is None and status not in DONE:
             next_step = step_id
     return Tally(

@@ -78,6 +78,7 @@ STEP_FIELDS: dict[str, Check] = {
     "attempts": _count,
     "misses": _count,
     "hint_level": _count,
+    "hints_asked": _count,
     "seconds": _amount,
     "diagnoses": _texts,
     "points": _amount,

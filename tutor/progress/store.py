@@ -36,6 +36,7 @@ from tutor.progress import files
 from tutor.progress.interface import ProgressLocked, ProgressNotSaved, ProgressUnusable
 from tutor.progress.records import now
 from tutor.progress.shapes import clean_state, log_problem
+from tutor.textmode import visible_data
 
 STATE_FILE = "state.json"
 LOG_FILE = "attempts.jsonl"
@@ -173,7 +174,7 @@ class ProgressStore:
         path = self.state_path
         try:
             raw = files.read_regular(path, MAX_STATE_BYTES)
-            data = None if raw is None else json.loads(raw.decode("utf-8"))
+            data = None if raw is None else visible_data(json.loads(raw.decode("utf-8")))
             if raw is not None and (
                 not isinstance(data, dict) or not isinstance(data.get("lessons"), dict)
             ):
@@ -581,7 +582,7 @@ def _when(text: Any) -> datetime | None:
 def _parse_event(line: bytes) -> tuple[dict[str, Any] | None, str]:
     """One line of the log as an event, or None and what is wrong with it."""
     try:
-        entry = json.loads(line.decode("utf-8"))
+        entry = visible_data(json.loads(line.decode("utf-8")))  # text shown, never acted on
     except (ValueError, RecursionError):
         return None, "not valid JSON (cut short or damaged)"
     why = log_problem(entry)
