@@ -190,11 +190,10 @@ def test_text_from_progress_files_is_shown_not_acted_on(tmp_path):
     """A hand-edited or damaged progress file: its keys and strings reach no output raw."""
     import subprocess
 
+    from tutor.catalog import open_lesson
     from tutor.opening import LessonRecorder
     from tutor.progress.store import ProgressStore
     from tutor.session import QuizSession
-
-    from tutor.catalog import open_lesson
 
     data = tmp_path / "d"
     store = ProgressStore(data)
