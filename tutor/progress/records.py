@@ -39,10 +39,10 @@ class StepRecord:
     attempts: int = 0
     misses: int = 0
     hint_level: int = 0
-    hints_asked: int = 0  # the levels the learner asked for (wrong tries bring up the others)
     seconds: float = 0.0
     diagnoses: list[str] = field(default_factory=list)
     points: float = 0.0
+    hints_asked: int = 0  # the levels the learner asked for (wrong tries bring up the others)
 
     @property
     def done(self) -> bool:
