@@ -258,17 +258,19 @@ class QuizScreen(TutorScreen):
         if verdict is not None:
             self.post_message(AnswerGraded(step.id, verdict))
         self.reveal_armed = None
+        # an answer with names: what it was read as, on the feedback's last line
+        read_as = f"\n{verdict.understood}" if verdict and verdict.understood else ""
         if outcome.advanced:
             self._consume(box, value)
             self.browsing = None
-            self.feedback(outcome.message, verdict.verdict if verdict else None)
+            self.feedback(outcome.message + read_as, verdict.verdict if verdict else None)
             self.after_step()
             return
         if box.value == value:
             box.action_select_all()  # typing replaces the wrong answer; arrows edit it
         hints_on = self.session.helps_allowed
         extra = "  (F2: hint)" if verdict and verdict.verdict == INCORRECT and hints_on else ""
-        self.feedback(outcome.message + extra, verdict.verdict if verdict else None)
+        self.feedback(outcome.message + extra + read_as, verdict.verdict if verdict else None)
         if outcome.hint:
             self.show_hints(step.id)
         self.refresh_all()
