@@ -108,7 +108,7 @@ class QuizSession:
         self.streak = 0
         self._total_asked: int | None = None
         self._frontier = 0
-        self.grader = Grader(plan)
+        self.grader = Grader(plan, mode)
         self.credit = plan.lesson.quiz.credit
         self.records: dict[str, StepRecord] = {s.id: StepRecord() for s in plan}
         for step_id, rec in (records or {}).items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 
 from tutor.formula import Given
 from tutor.grading.misconceptions import Candidate, Context, candidates
@@ -16,11 +17,14 @@ from tutor.grading.parse import (
     ACCEPTED_HELP,
     EXPRESSIONS_OFF,
     AnswerError,
+    NameRefused,
     ParsedAnswer,
     parse_answer,
+    render_answer,
 )
+from tutor.grading.symbols import ETA_NAMES, Refused, Usable, givens
 from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, MISSING, Verdict
-from tutor.numfmt import fmt_value
+from tutor.numfmt import fmt_given, fmt_value
 from tutor.plan.steps import Plan, Step
 from tutor.tolerance import Tolerance
 
@@ -97,13 +101,30 @@ def range_note(plan: Plan, step: Step, x: float) -> str | None:
     return None
 
 
-class Grader:
-    """Grades answers for one plan; pure apart from a cache of misconception values."""
+NAMES_OFF = "Names such as {name} are switched off for this lesson: type the number."
+NAMES_OFF_EXAM = "Names such as {name} are switched off in this exam: type the number."
 
-    def __init__(self, plan: Plan):
+
+class Grader:
+    """Grades answers for one plan; pure apart from a cache of misconception values.
+
+    ``mode`` is the quiz mode answers are given in: it decides whether an answer may use
+    names (``[quiz] names`` and ``exam_names``)."""
+
+    def __init__(self, plan: Plan, mode: str = "learn"):
         self.plan = plan
         self.lesson = plan.lesson
+        self.mode = mode
+        self.names_on = self.lesson.quiz.names_in(mode)
         self._cache: dict[str, list[Candidate]] = {}
+        self._givens: dict[str, float] | None = None
+
+    @property
+    def givens(self) -> dict[str, float]:
+        """The lesson's given numbers by name, made once (a big lesson has many weights)."""
+        if self._givens is None:
+            self._givens = givens(self.lesson.network)
+        return self._givens
 
     def tolerance(self, step: Step) -> Tolerance:
         return self.lesson.quiz.tolerance_for(step.id)
@@ -117,8 +138,49 @@ class Grader:
         shown = step.value if value is None else value
         return self.tolerance(step).show(shown, self.lesson.quiz.decimals)
 
-    def parse(self, text: str) -> ParsedAnswer:
-        return parse_answer(text, allow_expressions=self.lesson.quiz.expressions)
+    def parse(
+        self, text: str, step_id: str | None = None, learner: Mapping[str, float] | None = None
+    ) -> ParsedAnswer:
+        """Read an answer to ``step_id``; names, when on, take earlier steps from ``learner``."""
+        if step_id is None:
+            return parse_answer(text, allow_expressions=self.lesson.quiz.expressions)
+        if not self.names_on:
+            off = NAMES_OFF_EXAM if self.mode == "exam" else NAMES_OFF
+            refused = Refused(self.plan, None, step_id, off)
+            return parse_answer(
+                text, allow_expressions=self.lesson.quiz.expressions, refused=refused
+            )
+        usable = Usable(self.givens, learner or {}, step_id)
+        return parse_answer(
+            text,
+            allow_expressions=self.lesson.quiz.expressions,
+            names=usable,
+            refused=Refused(self.plan, usable, step_id, None),
+        )
+
+    def understood(
+        self, step: Step, parsed: ParsedAnswer, learner: Mapping[str, float] | None = None
+    ) -> str | None:
+        """What an answer with names was read as, names then numbers then the result:
+        ``out_h1 · (1 − out_h1) = 0.60109·(1 − 0.60109) = 0.23978``; None without names."""
+        if not parsed.names:
+            return None
+        usable = Usable(self.givens, learner or {}, step.id)
+
+        def label(name: str) -> str:
+            if name in self.givens:
+                return "η" if name in ETA_NAMES else name
+            return self.plan[name].label
+
+        def number(name: str) -> str:
+            if name in self.givens:
+                return fmt_given(usable[name])
+            return self.show(self.plan[name], usable[name])
+
+        result = self.show(step, parsed.value)
+        if len(parsed.tokens) == 1:
+            return f"{label(parsed.names[0])} = {result}"
+        return f"{render_answer(parsed, label)} = {render_answer(parsed, number)} = {result}"
 
     def grade(
         self,
@@ -134,20 +196,33 @@ class Grader:
         if text is None:
             return Verdict(step.id, MISSING, None, None, expected, "No answer given.")
         try:
-            parsed = self.parse(text)
+            parsed = self.parse(text, step.id, learner)
         except AnswerError as err:
             msg = str(err)
-            if msg != EXPRESSIONS_OFF and not msg.startswith("Type an answer"):
+            plain = msg == EXPRESSIONS_OFF or isinstance(err, NameRefused)
+            if not plain and not msg.startswith("Type an answer"):
                 msg = f"{msg} {ACCEPTED_HELP}"
             return Verdict(step.id, INVALID, text, None, expected, msg)
+        verdict = self._judge(step, text, parsed, learner or {}, reveal_expected)
+        line = self.understood(step, parsed, learner)
+        return verdict if line is None else replace(verdict, understood=line)
+
+    def _judge(
+        self,
+        step: Step,
+        text: str,
+        parsed: ParsedAnswer,
+        learner: Mapping[str, float],
+        reveal_expected: bool,
+    ) -> Verdict:
         x = parsed.value
         tol = self.tolerance(step)
-        if tol.accepts(x, expected):
-            return Verdict(step.id, CORRECT, text, x, expected, self.correct_message(step))
-        carried = self._carried(step, text, x, tol, learner or {})
+        if tol.accepts(x, step.value):
+            return Verdict(step.id, CORRECT, text, x, step.value, self.correct_message(step))
+        carried = self._carried(step, text, x, tol, learner)
         if carried is not None:
             return carried
-        return self._incorrect(step, parsed, tol, learner or {}, reveal_expected)
+        return self._incorrect(step, parsed, tol, learner, reveal_expected)
 
     def correct_message(self, step: Step) -> str:
         """What a right answer to ``step`` is told (known before it is typed)."""

@@ -5,17 +5,30 @@ The text is untrusted, so it is never handed to ``eval``/``exec``: a whitelist t
 and a small recursive-descent parser evaluate it to a float.  Every input is bounded in
 length, token count, nesting depth and exponent size so that no answer can hang the tutor,
 and every refusal is an :class:`AnswerError` whose message can be shown to the learner as is.
+
+An answer may also use names (``out_h1*(1-out_h1)``) when the caller passes them: each known
+name is looked up in a mapping and read as its number, exactly as a typed number is. A name is
+data, never code: nothing is looked up anywhere but in that mapping.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-__all__ = ["ACCEPTED_HELP", "AnswerError", "ParsedAnswer", "parse_answer"]
+from tutor.names import suggest
+
+__all__ = [
+    "ACCEPTED_HELP",
+    "AnswerError",
+    "NameRefused",
+    "ParsedAnswer",
+    "parse_answer",
+    "render_answer",
+]
 
 ACCEPTED_HELP: Final[str] = (
     "Type a number such as 0.25, .25, 2.5e-1 or 1/4, or arithmetic like 2*0.3 + 1/(1+exp(-1.2))."
@@ -40,14 +53,27 @@ class AnswerError(ValueError):
     """
 
 
+class NameRefused(AnswerError):
+    """A known name the answer may not use (no value yet, or names off): the answer was
+    readable, so the grader adds no reminder of what can be typed."""
+
+
+#: The most names a did-you-mean compares a word with: a 784-128-10 lesson has 100,000 weights,
+#: and difflib over all of them would take seconds for one typo.
+MAX_SUGGEST: Final[int] = 2000
+
+
 @dataclass(frozen=True)
 class ParsedAnswer:
-    """A successfully read answer; the extra fields let graders judge stated precision."""
+    """A successfully read answer; the extra fields let graders judge stated precision and
+    show what was understood (``tokens``: (kind, text) pairs; ``names``: the names used)."""
 
     raw: str
     value: float
     is_expression: bool
     decimals: int | None
+    tokens: tuple[tuple[str, str], ...] = ()
+    names: tuple[str, ...] = ()
 
 
 # Look-alike characters that keyboards, phones and copy-paste from PDFs produce.
@@ -69,10 +95,21 @@ _TRANSLATE: Final[dict[int, str]] = str.maketrans(
         "\u2215": "/",  # division slash
     }
 )
+# Only when names are on: the on-screen labels ∂E_total/∂w5, δ_o1 and η typed as they look.
+_NAME_TRANSLATE: Final[dict[int, str]] = str.maketrans(
+    {
+        "\u2202": "d",  # ∂ partial differential
+        "\U0001d715": "d",  # 𝜕 mathematical italic partial differential
+        "\u03b4": "delta",  # δ
+        "\u03b7": "eta",  # η
+    }
+)
 
 # ASCII-only classes on purpose: ``\d`` would also match Arabic-Indic and other digits.
 _NUMBER_RE: Final = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _WORD_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# a step id with a slash, such as dE_total/dw5: one name when it is known (longest match first)
+_SLASHED_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*/[A-Za-z_][A-Za-z0-9_]*")
 _TAIL_RE: Final = re.compile(r"[A-Za-z0-9_.]+")
 _DIGITS_RE: Final = re.compile(r"[0-9]*")
 
@@ -80,8 +117,40 @@ _CONSTANTS: Final[dict[str, float]] = {"e": math.e}
 
 
 class _Token(NamedTuple):
-    kind: str  # "num", "const", "func", "op", "(", ")" or "end"
+    kind: str  # "num", "name", "const", "func", "op", "(", ")" or "end"
     text: str
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The names an answer may use (``values``) and the known names it may not, each with
+    the one-line reason (``refused``: a step not answered yet, or names switched off)."""
+
+    values: Mapping[str, float]
+    refused: Mapping[str, str]
+
+    def knows(self, word: str) -> bool:
+        return word in self.values or word in self.refused
+
+    def unknown(self, word: str) -> AnswerError:
+        """Today's 'Unknown name', with the nearest usable name when there is one."""
+        hint = _did_you_mean(word, self.values)
+        more = f" Did you mean {_quote(hint)}?" if hint else ""
+        return AnswerError(f"Unknown name {_quote(word)}.{more}")
+
+
+def _did_you_mean(word: str, names: Mapping[str, float]) -> str | None:
+    """The nearest name to a mistyped word, comparing at most MAX_SUGGEST names (those that
+    start like it first), so a big lesson's typo costs milliseconds."""
+    if not names or len(word) > 40:
+        return None
+    if len(names) <= MAX_SUGGEST:
+        choices = list(names)
+    else:
+        head = word[:1].lower()
+        choices = [n for n in names if n[:1].lower() == head][:MAX_SUGGEST]
+    found = suggest(word, choices)
+    return None if found is None or len(found) > 40 else found
 
 
 _END: Final = _Token("end", "")
@@ -167,21 +236,46 @@ def _decimal_comma(text: str, i: int) -> AnswerError:
     return AnswerError(f"Use a decimal point, not a comma: {fixed}.")
 
 
-def _number_tail_error(number: str, tail: str) -> AnswerError:
+def _number_tail_error(number: str, tail: str, names: _Names | None) -> AnswerError:
     """Explain a number glued to letters/dots, e.g. ``2e``, ``2exp(1)`` or ``1.2.3``."""
     word = tail.lower()
     if word == "e" and "e" not in number.lower():
         return AnswerError(
             f"Incomplete number {_quote(number + tail)}: an exponent needs digits, like 2e-1."
         )
-    if word in _FUNCTIONS or word in _CONSTANTS:
+    if word in _FUNCTIONS or word in _CONSTANTS or (names is not None and names.knows(tail)):
         return AnswerError(
             f"Missing operator between {_quote(number)} and {_quote(tail)}: write * to multiply."
         )
     return AnswerError(f"Malformed number {_quote(number + tail)}.")
 
 
-def _tokenize(text: str) -> list[_Token]:
+def _word(text: str, i: int, names: _Names | None) -> tuple[_Token, int]:
+    """The word at ``i`` as a token, and where it ends. A known name is matched exactly (case
+    matters) and before the functions, a known step id with a slash (``dE_total/dw5``) as one
+    name; otherwise ``a/b`` is a division. A word that is no name is refused right here."""
+    match = _WORD_RE.match(text, i)
+    assert match is not None  # text[i] itself always matches
+    word, end = match.group(), match.end()
+    if names is not None:
+        slashed = _SLASHED_RE.match(text, i)
+        if slashed is not None and names.knows(slashed.group()):
+            word, end = slashed.group(), slashed.end()
+        if word in names.values:
+            return _Token("name", word), end
+        if word in names.refused:
+            raise NameRefused(names.refused[word])
+    lowered = word.lower()
+    if lowered in _FUNCTIONS:
+        return _Token("func", lowered), end
+    if lowered in _CONSTANTS:
+        return _Token("const", lowered), end
+    if names is not None:
+        raise names.unknown(word)
+    raise AnswerError(f"Unknown name {_quote(word)}.")
+
+
+def _tokenize(text: str, names: _Names | None = None) -> list[_Token]:
     """Split normalised text into whitelisted tokens; anything else is refused right here."""
     tokens: list[_Token] = []
     i, n = 0, len(text)
@@ -197,23 +291,14 @@ def _tokenize(text: str) -> list[_Token]:
             number = match.group()
             tail = _TAIL_RE.match(text, match.end())
             if tail is not None:
-                raise _number_tail_error(number, tail.group())
+                raise _number_tail_error(number, tail.group(), names)
             if len(number) > MAX_LITERAL:
                 raise AnswerError("Number too long (40 characters at most).")
             tokens.append(_Token("num", number))
             i = match.end()
         elif ch.isascii() and (ch.isalpha() or ch == "_"):
-            match = _WORD_RE.match(text, i)
-            assert match is not None  # ch itself always matches
-            word = match.group()
-            name = word.lower()
-            if name in _FUNCTIONS:
-                tokens.append(_Token("func", name))
-            elif name in _CONSTANTS:
-                tokens.append(_Token("const", name))
-            else:
-                raise AnswerError(f"Unknown name {_quote(word)}.")
-            i = match.end()
+            token, i = _word(text, i, names)
+            tokens.append(token)
         elif ch == "*" and text.startswith("**", i):
             tokens.append(_Token("op", "**"))
             i += 2
@@ -243,13 +328,14 @@ class _Parser:
         term  := unary (("*" | "/") unary)*
         unary := ("+" | "-") unary | power
         power := atom (("^" | "**") unary)?      # right-associative; -2^2 = -4, 2^-1 = 0.5
-        atom  := NUMBER | "e" | FUNC "(" expr ")" | "(" expr ")"
+        atom  := NUMBER | NAME | "e" | FUNC "(" expr ")" | "(" expr ")"
 
     Recursion is bounded by MAX_TOKENS and MAX_DEPTH, far below Python's recursion limit.
     """
 
-    def __init__(self, tokens: list[_Token]) -> None:
+    def __init__(self, tokens: list[_Token], names: Mapping[str, float] | None = None) -> None:
         self._tokens = tokens
+        self._names = names or {}
         self._pos = 0
         self._depth = 0
 
@@ -280,7 +366,7 @@ class _Parser:
         """Error for a token that cannot follow a complete sub-expression."""
         if token.kind == ")":
             return AnswerError("Unexpected ')': there is no matching '('.")
-        if token.kind in ("num", "const", "func", "("):
+        if token.kind in ("num", "name", "const", "func", "("):
             before = self._previous()
             # "1 000" or "0. 41" is a stray space, not a product: skip the "*" hint there.
             hint = "." if before.kind == token.kind == "num" else ": write * to multiply."
@@ -328,6 +414,8 @@ class _Parser:
         token = self._next()
         if token.kind == "num":
             return _literal(token.text)
+        if token.kind == "name":
+            return _check(float(self._names[token.text]))
         if token.kind == "const":
             return _CONSTANTS[token.text]
         if token.kind == "func":
@@ -378,11 +466,20 @@ def _simple_shape(tokens: list[_Token]) -> tuple[bool, int | None]:
     return False, None
 
 
-def parse_answer(text: str, *, allow_expressions: bool = True) -> ParsedAnswer:
+def parse_answer(
+    text: str,
+    *,
+    allow_expressions: bool = True,
+    names: Mapping[str, float] | None = None,
+    refused: Mapping[str, str] | None = None,
+) -> ParsedAnswer:
     """Read one typed answer without eval; raise AnswerError with a learner-facing message.
 
     Fractions ``a/b`` and a leading sign are always allowed, because lessons state targets
-    that way; anything else needs ``allow_expressions``.
+    that way; anything else needs ``allow_expressions``. ``names`` are the names the answer
+    may use, each read as its number; ``refused`` are known names it may not use, each with
+    the message to give (a step not answered yet, or names switched off). With neither, a
+    word other than a function or ``e`` is an unknown name, as it always was.
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_answer expects str, not {type(text).__name__}")
@@ -391,14 +488,54 @@ def parse_answer(text: str, *, allow_expressions: bool = True) -> ParsedAnswer:
         raise AnswerError("Type an answer first.")
     if len(stripped) > MAX_LENGTH:
         raise AnswerError("Answer too long (200 characters at most).")
-    tokens = _tokenize(stripped.translate(_TRANSLATE))
+    scope = None if names is None and refused is None else _Names(names or {}, refused or {})
+    normal = stripped.translate(_TRANSLATE)
+    if scope is not None:
+        normal = normal.translate(_NAME_TRANSLATE)
+    tokens = _tokenize(normal, scope)
     simple, decimals = _simple_shape(tokens)
     if not simple and not allow_expressions:
         raise AnswerError(EXPRESSIONS_OFF)
     try:
-        value = _Parser(tokens).parse()
+        value = _Parser(tokens, names).parse()
     except AnswerError:
         raise
     except (ArithmeticError, ValueError, RecursionError) as err:  # defence in depth only
         raise AnswerError("That answer could not be read.") from err
-    return ParsedAnswer(raw=text, value=_check(value), is_expression=not simple, decimals=decimals)
+    used = tuple(dict.fromkeys(t.text for t in tokens if t.kind == "name"))
+    return ParsedAnswer(
+        raw=text,
+        value=_check(value),
+        is_expression=not simple,
+        decimals=decimals,
+        tokens=tuple((t.kind, t.text) for t in tokens),
+        names=used,
+    )
+
+
+_SHOWN_OPS: Final[dict[str, str]] = {"+": " + ", "-": " \u2212 ", "*": "\u00b7", "/": "/"}
+
+
+def render_answer(parsed: ParsedAnswer, name: Callable[[str], str]) -> str:
+    """The answer as it was understood, one token at a time: ``name`` gives each name's text
+    (its label, or its number). Operators are written as the screens write formulas (· and
+    −); a negative number put in place of a name is bracketed, so the text means what was
+    computed."""
+    parts: list[str] = []
+    previous = ""
+    alone = len(parsed.tokens) == 1
+    for kind, text in parsed.tokens:
+        unary = kind == "op" and text in "+-" and previous in ("", "op", "(")
+        if kind == "name":
+            shown = name(text)
+            if not alone and shown[:1] in "-\u2212":
+                shown = f"({shown})"
+            parts.append(shown)
+        elif unary:
+            parts.append("\u2212" if text == "-" else "+")
+        elif kind == "op":
+            parts.append(_SHOWN_OPS.get(text, "^"))
+        else:
+            parts.append(text)
+        previous = kind
+    return "".join(parts)

@@ -27,6 +27,8 @@ class Verdict:
     diagnosis: str | None = None
     carried_expected: float | None = None
     carried_from: tuple[str, ...] = ()
+    #: an answer written with names, as it was read: ``out_h1·(1 − out_h1) = 0.60109·(…) = …``
+    understood: str | None = None
 
     @property
     def accepted(self) -> bool:

@@ -3,7 +3,10 @@
 Answers come as JSON (``{"step": answer}``) or CSV (``step,answer``), each step named by its id
 (``dE_total/dw5``) or by the label the learner saw on screen (``∂E_total/∂w5``). Steps are
 graded in plan order, and each step's carried value uses the answers *entered* for earlier
-steps. A name that is no step does not stop the rest from being graded: it is listed, with
+steps. An answer may use names as in the app (``out_h1*(1-out_h1)``): the lesson's givens,
+and the values entered for earlier steps, whatever their verdict, as carried grading does;
+``[quiz] names = false`` switches them off here too (``exam_names`` is for the app's exams).
+A name that is no step does not stop the rest from being graded: it is listed, with
 the nearest name, in the result.
 """
 
@@ -250,7 +253,7 @@ def grade_worksheet(plan: Plan, answers: Answers | Mapping[str, str | None]) -> 
         if not step.asked:
             if text is not None:
                 try:
-                    entered[step.id] = grader.parse(text).value
+                    entered[step.id] = grader.parse(text, step.id, entered).value
                 except Exception:  # noqa: BLE001 - a shown step's answer is not graded
                     pass
             continue
@@ -274,6 +277,7 @@ def to_json(result: WorksheetResult) -> dict[str, Any]:
                 "expected": v.expected,
                 "diagnosis": v.diagnosis,
                 "message": v.message,
+                "understood": v.understood,
             }
             for v in result.verdicts
         ],

@@ -177,6 +177,14 @@ class QuizSettings:
     tolerance: Tolerance = field(default_factory=Tolerance)
     step_tolerance: Mapping[str, Tolerance] = field(default_factory=dict)
     credit: Credit | None = None  # partial credit in drills and exams; None = off
+    names: bool = True  # answers may use the givens' and answered steps' names
+    exam_names: bool | None = None  # the same in exams; None = as ``names``
+
+    def names_in(self, mode: str) -> bool:
+        """Whether answers in ``mode`` may use names: they need expressions, and an exam may
+        have its own setting (a teacher who wants every number typed in an exam)."""
+        own = self.exam_names if mode == "exam" else None
+        return self.expressions and (self.names if own is None else own)
 
     def tolerance_for(self, step_id: str) -> Tolerance:
         return self.step_tolerance.get(step_id, self.tolerance)

@@ -20,6 +20,8 @@ QUIZ_KEYS = {
     "tolerance",
     "step_tolerance",
     "credit",
+    "names",
+    "exam_names",
 }
 CREDIT_KEYS = ("per_wrong", "per_hint", "floor")
 TOLERANCE_KEYS = {"mode", "rtol", "atol", "digits"}
@@ -58,7 +60,25 @@ def read_quiz(r: Reader, raw: Any) -> QuizSettings:
     ).items():
         step_tol[key] = _tolerance(r, value, f'quiz.step_tolerance."{key}"', decimals)
     credit = _credit(r, table["credit"]) if "credit" in table else None
-    return QuizSettings(decimals, ask, show, bool(expressions), form, tolerance, step_tol, credit)
+    names = r.boolean(table.get("names", True), "quiz.names")
+    exam_names = (
+        r.boolean(table["exam_names"], "quiz.exam_names") if "exam_names" in table else None
+    )
+    if expressions is False and (names is True and "names" in table or exam_names is True):
+        key = "names" if "names" in table and names else "exam_names"
+        r.bad(f"quiz.{key}", "names need expressions: remove 'expressions = false' or this key")
+    return QuizSettings(
+        decimals,
+        ask,
+        show,
+        bool(expressions),
+        form,
+        tolerance,
+        step_tol,
+        credit,
+        names=names is not False,
+        exam_names=exam_names,
+    )
 
 
 def _credit(r: Reader, raw: Any) -> Credit | None:

@@ -258,20 +258,34 @@ class QuizScreen(TutorScreen):
         if verdict is not None:
             self.post_message(AnswerGraded(step.id, verdict))
         self.reveal_armed = None
+        read_as = self.read_as(verdict, outcome.message) if verdict else ""
         if outcome.advanced:
             self._consume(box, value)
             self.browsing = None
-            self.feedback(outcome.message, verdict.verdict if verdict else None)
+            self.feedback(outcome.message + read_as, verdict.verdict if verdict else None)
             self.after_step()
             return
         if box.value == value:
             box.action_select_all()  # typing replaces the wrong answer; arrows edit it
         hints_on = self.session.helps_allowed
         extra = "  (F2: hint)" if verdict and verdict.verdict == INCORRECT and hints_on else ""
-        self.feedback(outcome.message + extra, verdict.verdict if verdict else None)
+        self.feedback(outcome.message + extra + read_as, verdict.verdict if verdict else None)
         if outcome.hint:
             self.show_hints(step.id)
         self.refresh_all()
+
+    def read_as(self, verdict: Verdict, message: str) -> str:
+        """An answer with names: what it was read as, on its own line under the verdict. Where
+        the three rows would not hold it, only its numbers and result (the names are the
+        learner's own typing), so the result is not the part cut off."""
+        if not verdict.understood:
+            return ""
+        width = max(20, self.query_one("#feedback", Static).content_size.width)
+        rows = -(-len(message) // width)
+        line = verdict.understood
+        if rows + -(-len(line) // width) > 3 and line.count(" = ") == 2:
+            line = line.split(" = ", 1)[1]
+        return "\n" + line
 
     @staticmethod
     def _consume(box: Input, submitted: str) -> None:
