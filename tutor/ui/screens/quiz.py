@@ -20,10 +20,12 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
+from tutor.drawing import diagram_room
 from tutor.formula import ASCII, UNICODE
 from tutor.grading.breakdown import as_rich, breakdown
 from tutor.grading.hints import hints_upto
@@ -46,9 +48,6 @@ from tutor.ui.widgets.status import StatusBar
 if TYPE_CHECKING:
     from tutor.session import QuizSession
 
-# the rows under and over the diagram (app.tcss): the status line, the history and the panel
-# at their smallest (#middle's min-height), the prompt, the feedback and the footer
-OTHER_ROWS = 1 + 5 + 3 + 3 + 1
 
 FEEDBACK_STYLE = {
     CORRECT: "bold green",
@@ -103,6 +102,8 @@ class QuizScreen(TutorScreen):
         self.reveal_armed: str | None = None
         self.early_answer: str | None = None  # sent before the session was ready
         self.history = History(id="history")
+        # wide enough for an answer and a value to the decimals asked, never cut
+        self.history.styles.width = History.width_for(self.lesson.quiz.decimals)
         self.panel = InfoPanel(id="panel")
 
     # --- layout
@@ -132,7 +133,7 @@ class QuizScreen(TutorScreen):
             self.diagram().show(
                 self.lesson.network, {}, set(), self.lesson.quiz.decimals, self.ascii_only
             )
-        self.fit_diagram(self.app.size.height)
+        self.fit_diagram(self.app.size)
         first = self.opening.first_step
         if first is not None:
             self.query_one("#step-label", Static).update(self.prompt_label(first))
@@ -287,12 +288,15 @@ class QuizScreen(TutorScreen):
             self.refresh_all()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.fit_diagram(event.size.height)
+        self.fit_diagram(event.size)
         self.refresh_all()
 
-    def fit_diagram(self, screen_height: int) -> None:
-        """Give the diagram what the other rows leave (``OTHER_ROWS``)."""
-        self.diagram().fix_height(self.lesson.network, screen_height - OTHER_ROWS)
+    def fit_diagram(self, size: Size) -> None:
+        """Give the diagram what the other rows leave, and ``DIAGRAM_ROWS`` if listing weights
+        two a line makes it fit (``tutor.drawing.diagram_room``, which `tutor check` uses)."""
+        room, goal, width = diagram_room(size.width, size.height)
+        net, decimals = self.lesson.network, self.lesson.quiz.decimals
+        self.diagram().fix_height(net, room, goal, width, decimals)
 
     def after_step(self) -> None:
         self.refresh_all()
