@@ -78,7 +78,9 @@ class NetworkDiagram(Widget):
         if len(rows) <= room or room < 2:
             return rows
         body = rows[1:]
-        lit = [i for i, row in enumerate(body) if any("reverse" in st for _, st in row)]
+        # the weights' lines first (a step's givens), then its units' lines
+        lit = [i for i, row in enumerate(body) if any(st == "reverse" for _, st in row)]
+        lit = lit or [i for i, row in enumerate(body) if any("reverse" in st for _, st in row)]
         first, last = (lit[0], lit[-1]) if lit else (0, 0)
         start = min(first, max(0, last - room + 2), len(body) - room + 1)
         return [rows[0], *body[start : start + room - 1]]
