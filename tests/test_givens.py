@@ -57,3 +57,26 @@ async def test_every_given_of_the_current_step_is_on_screen(tmp_path, lesson_id,
                 assert session.current is not step
                 k += 1
             await wait_for(pilot, lambda: type(app.screen).__name__ == "SummaryScreen")
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("mode", ["learn", "drill"])
+async def test_the_history_shows_answers_and_values_to_the_decimals_asked(tmp_path, size, mode):
+    """`0.8316…` and `−0.104…` were cut where answers are asked to 6 decimals."""
+    from tutor.numfmt import fmt_value
+
+    app = make_app(tmp_path, "classic-2-2-2", mode=mode, seed=5 if mode == "drill" else None)
+    async with run(app, size=size) as pilot:
+        session = app.session
+        box = app.screen.query_one("#answer", Input)
+        for _ in range(min(6, session.total_asked - 1)):
+            step = session.current
+            app.screen.submit(box, fmt_value(step.value, 6, ascii_minus=True))
+        await pilot.pause()
+        text = screen_text(app)
+        rows = app.screen.history.keys[-5:]
+        for key in rows:
+            value = fmt_value(session.plan[key].value, 6)
+            assert value in text, f"{key} {value}\n{text}"
+            if session.records[key].answer:
+                assert session.records[key].answer in text, f"{key}\n{text}"
