@@ -56,7 +56,7 @@ async def test_every_given_of_the_current_step_is_on_screen(tmp_path, lesson_id,
                 app.screen.submit(app.screen.query_one("#answer", Input), repr(step.value))
                 assert session.current is not step
                 k += 1
-            await wait_for(pilot, lambda: type(app.screen).__name__ == "SummaryScreen")
+            await wait_for(pilot, lambda a=app: type(a.screen).__name__ == "SummaryScreen")
 
 
 @pytest.mark.parametrize("size", SIZES)

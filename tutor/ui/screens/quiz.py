@@ -31,7 +31,7 @@ from tutor.grading.breakdown import as_rich, breakdown
 from tutor.grading.hints import hints_upto
 from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, Verdict
 from tutor.names import PHASE_TITLES, label_for
-from tutor.opening import Opening
+from tutor.opening import Opening, welcome_back
 from tutor.plan.steps import Step
 from tutor.progress.records import DONE, REVEALED, TODO
 from tutor.textmode import reflow, safe_text, to_ascii
@@ -158,6 +158,9 @@ class QuizScreen(TutorScreen):
         widest = max(len(s.id if self.ascii_only else s.label) for s in session.plan) + 4
         self.query_one("#step-label", Static).styles.width = min(widest, 40)
         self.refresh_all()
+        greeting = welcome_back(session, self.opening.saved)
+        if greeting is not None:
+            self.feedback(greeting)
         if session.complete:
             self.post_message(LessonFinished(session))
         elif self.early_answer is not None:  # sent while the lesson was being prepared
