@@ -569,3 +569,15 @@ async def test_quitting_a_drill_gives_its_seed_and_the_picker_says_nothing(tmp_p
     async with run(picker, size=(80, 24)) as pilot:
         await pilot.press("ctrl+q")
     assert picker.farewell is None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (72, 22)])
+async def test_the_placeholder_and_how_to_answer_are_not_cut(tmp_path, size):
+    """The placeholder ended "…or the arithmetic (Enter", and "Give each answer to 5
+    decimals" was below the fold of the intro."""
+    app = make_app(tmp_path, "deep-2-3-2-1")
+    async with run(app, size=size) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "6 decimals, or the arithmetic; Enter checks" in text, text
+        assert "Answer each step to 6" in text, text

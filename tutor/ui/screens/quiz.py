@@ -122,7 +122,8 @@ class QuizScreen(TutorScreen):
         tol = self.lesson.quiz.tolerance_for(step.id) if step is not None else None
         if step is not None and tol is not None and tol.tiny(step.value):
             return f"{TINY_FIGURES} significant figures with the sign, like 1.2e-5"
-        return f"a number to {self.lesson.quiz.decimals} decimals, or the arithmetic (Enter checks)"
+        # short enough for the box at the minimum width (48 columns with a long step label)
+        return f"{self.lesson.quiz.decimals} decimals, or the arithmetic; Enter checks"
 
     def on_mount(self) -> None:
         answer = self.query_one("#answer", Input)
@@ -138,7 +139,9 @@ class QuizScreen(TutorScreen):
         if first is not None:
             self.query_one("#step-label", Static).update(self.prompt_label(first))
         intro = self.lesson.intro.strip() or "Work through the steps in order."
-        self.show_panel("About this lesson", reflow(intro) + "\n\nF1 shows every key.")
+        # how to answer comes first: the intro's own words on it may be below the fold
+        first = f"Answer each step to {self.lesson.quiz.decimals} decimals. F1 shows every key."
+        self.show_panel("About this lesson", first + "\n\n" + reflow(intro))
         # after the first paint, so that loading NumPy does not delay the prompt
         self.call_after_refresh(self.prepare)
 
