@@ -58,9 +58,9 @@ class History(Widget):
     @staticmethod
     def width_for(decimals: int) -> int:
         """Columns that show every row in full: the verdict, a step label (16), an answer and
-        a value to ``decimals`` places with a sign and two digits before the point, and the
+        a value to ``decimals`` places with a sign and a digit before the point, and the
         padding. Nothing a step is asked to is cut."""
-        return 6 + LABEL_WIDTH + 1 + (decimals + 3) + 1 + (decimals + 4) + 2
+        return 6 + LABEL_WIDTH + 1 + (decimals + 3) + 1 + (decimals + 3) + 2
 
     @property
     def row_count(self) -> int:
