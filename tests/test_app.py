@@ -539,3 +539,45 @@ async def test_keys_do_nothing_while_the_terminal_is_too_small(tmp_path):
         await pilot.press("f2")  # and work again once it is large enough
         await pilot.pause()
         assert session.records["sum_h1"].hint_level == 1
+
+
+async def test_quitting_mid_lesson_says_where_the_learner_stopped_and_resuming_greets(tmp_path):
+    """Quitting printed nothing, and a resumed lesson said nothing of where it was."""
+    from apphelpers import answer_steps
+
+    app = make_app(tmp_path)
+    async with run(app, size=(80, 24)) as pilot:
+        await answer_steps(pilot, 3)
+        await pilot.press("ctrl+q")
+    assert app.farewell == (
+        "Stopped at step 4 of 53 (out_h2) of sigmoid-2-2-2; progress is saved.\n"
+        "Resume with: tutor sigmoid-2-2-2"
+    )
+    again = make_app(tmp_path)
+    async with run(again, size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "Welcome back at step 4 of 53." in screen_text(again)
+
+
+async def test_quitting_a_drill_gives_its_seed_and_the_picker_says_nothing(tmp_path):
+    app = make_app(tmp_path, "classic-2-2-2", mode="drill", seed=11)
+    async with run(app, size=(80, 24)) as pilot:
+        await pilot.press("ctrl+q")
+    assert app.farewell is not None
+    assert app.farewell.endswith("Resume with: tutor classic-2-2-2 --mode drill --seed 11")
+    picker = make_app(tmp_path, lesson=None)
+    async with run(picker, size=(80, 24)) as pilot:
+        await pilot.press("ctrl+q")
+    assert picker.farewell is None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (72, 22)])
+async def test_the_placeholder_and_how_to_answer_are_not_cut(tmp_path, size):
+    """The placeholder ended "…or the arithmetic (Enter", and "Give each answer to 5
+    decimals" was below the fold of the intro."""
+    app = make_app(tmp_path, "deep-2-3-2-1")
+    async with run(app, size=size) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "6 decimals, or the arithmetic; Enter checks" in text, text
+        assert "Answer each step to 6" in text, text

@@ -182,3 +182,35 @@ class LessonRecorder:
         if self.mode == "drill":
             entry["leitner"] = dict(session.boxes)  # the log alone can rebuild the boxes
         self.store.record(entry)
+
+
+def resume_command(lesson_id: str, mode: str, seed: int | None) -> str:
+    """The command that opens this lesson again where the learner stopped."""
+    words = ["tutor", lesson_id]
+    if mode not in ("learn", "review"):
+        words += ["--mode", mode]
+    if seed is not None:
+        words += ["--seed", str(seed)]
+    return " ".join(words)
+
+
+def farewell(session: QuizSession, mode: str) -> str:
+    """What the terminal says after the tutor closes on a lesson: where the learner stopped
+    and how to go on (plain text, printed by the command after the interface is gone)."""
+    lesson = session.plan.lesson
+    k, n = session.position()
+    if session.current is None:
+        return f"Finished {lesson.id} ({n} steps, score {session.score:g}). Progress is saved."
+    again = resume_command(lesson.id, mode, lesson.seed)
+    return (
+        f"Stopped at step {k} of {n} ({session.current.id}) of {lesson.id}; progress is saved.\n"
+        f"Resume with: {again}"
+    )
+
+
+def welcome_back(session: QuizSession, saved: dict[str, Any]) -> str | None:
+    """The greeting of a lesson resumed part-way from ``saved`` (None for a fresh start)."""
+    if session.current is None or not saved.get("steps"):
+        return None
+    k, n = session.position()
+    return f"Welcome back at step {k} of {n}."

@@ -135,7 +135,7 @@ def launch(argv: list[str]) -> int:
             os.environ.setdefault("TEXTUAL_COLOR_SYSTEM", "standard")
         from tutor.ui.app import TutorApp
 
-        TutorApp(
+        app = TutorApp(
             chosen,
             restart=args.restart,
             ascii_only=args.ascii or wants_ascii(),
@@ -143,10 +143,13 @@ def launch(argv: list[str]) -> int:
             store=store,
             mode=args.mode or "learn",
             seed=args.seed,
-        ).run()
+        )
+        app.run()
     finally:
         store.flush()  # the log already has every answer; this brings the state file up to date
         store.unlock()
+    if app.farewell and not served():  # a lesson was open: where it stopped, how to go on
+        print(app.farewell)
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from tutor.drawing import unseen_givens
 from tutor.grading.degeneracy import structural
 from tutor.grading.grade import Grader
 from tutor.grading.misconceptions import lesson_misconception_problems
@@ -38,6 +39,11 @@ def check_plan(plan: Plan) -> CheckReport:
         for p in lesson_misconception_problems(
             lesson.misconceptions, [s.id for s in plan], lesson.file
         )
+    ]
+    givens = [(step.id, step.formula.givens()) for step in plan if step.asked]
+    report.failures += [
+        f"{lesson.id}: {p} (the quiz's diagram)"
+        for p in unseen_givens(lesson.network, lesson.quiz.decimals, givens)
     ]
     grader = Grader(plan)
     env = plan.values()

@@ -21,7 +21,7 @@ from textual.driver import Driver
 from textual.screen import Screen
 
 from tutor.lesson.model import Lesson
-from tutor.opening import Opening, fresh_seed
+from tutor.opening import Opening, farewell, fresh_seed
 from tutor.progress.interface import Progress
 from tutor.progress.store import ProgressStore
 from tutor.ui.driver import quiet_driver, served_driver
@@ -61,6 +61,8 @@ class TutorApp(App[int]):
         self.blink = blink
         self.store: Progress = store if store is not None else ProgressStore()
         self.clock = clock
+        #: what the terminal says once the interface is gone (where the learner stopped)
+        self.farewell: str | None = None
 
     @property
     def session(self) -> QuizSession | None:
@@ -94,6 +96,13 @@ class TutorApp(App[int]):
         if self.lesson is not None:  # with no screen to stay on, it opens (in exam mode)
             screen = self._lesson_screen(self.lesson, self.mode, self.seed, self.restart)
         return screen or self._picker()
+
+    def exit(self, result: int | None = None, return_code: int = 0, message: Any = None) -> None:
+        """Every way out comes here: note where the learner stopped, for the command to say."""
+        session = self.session
+        if self.farewell is None and session is not None:
+            self.farewell = farewell(session, self.mode)
+        super().exit(result, return_code, message)
 
     # --- signals (Textual handles neither SIGHUP nor SIGTERM by itself)
     def _hang_up(self) -> None:

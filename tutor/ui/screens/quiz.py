@@ -20,16 +20,18 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
+from tutor.drawing import diagram_room
 from tutor.formula import ASCII, UNICODE
 from tutor.grading.breakdown import as_rich, breakdown
 from tutor.grading.hints import hints_upto
 from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, Verdict
 from tutor.names import PHASE_TITLES, label_for
-from tutor.opening import Opening
+from tutor.opening import Opening, welcome_back
 from tutor.plan.steps import Step
 from tutor.progress.records import DONE, REVEALED, TODO
 from tutor.textmode import reflow, safe_text, to_ascii
@@ -46,9 +48,6 @@ from tutor.ui.widgets.status import StatusBar
 if TYPE_CHECKING:
     from tutor.session import QuizSession
 
-# the rows under and over the diagram (app.tcss): the status line, the history and the panel
-# at their smallest (#middle's min-height), the prompt, the feedback and the footer
-OTHER_ROWS = 1 + 5 + 3 + 3 + 1
 
 FEEDBACK_STYLE = {
     CORRECT: "bold green",
@@ -103,6 +102,8 @@ class QuizScreen(TutorScreen):
         self.reveal_armed: str | None = None
         self.early_answer: str | None = None  # sent before the session was ready
         self.history = History(id="history")
+        # wide enough for an answer and a value to the decimals asked, never cut
+        self.history.styles.width = History.width_for(self.lesson.quiz.decimals)
         self.panel = InfoPanel(id="panel")
 
     # --- layout
@@ -121,7 +122,8 @@ class QuizScreen(TutorScreen):
         tol = self.lesson.quiz.tolerance_for(step.id) if step is not None else None
         if step is not None and tol is not None and tol.tiny(step.value):
             return f"{TINY_FIGURES} significant figures with the sign, like 1.2e-5"
-        return f"a number to {self.lesson.quiz.decimals} decimals, or the arithmetic (Enter checks)"
+        # short enough for the box at the minimum width (48 columns with a long step label)
+        return f"{self.lesson.quiz.decimals} decimals, or the arithmetic; Enter checks"
 
     def on_mount(self) -> None:
         answer = self.query_one("#answer", Input)
@@ -132,12 +134,14 @@ class QuizScreen(TutorScreen):
             self.diagram().show(
                 self.lesson.network, {}, set(), self.lesson.quiz.decimals, self.ascii_only
             )
-        self.fit_diagram(self.app.size.height)
+        self.fit_diagram(self.app.size)
         first = self.opening.first_step
         if first is not None:
             self.query_one("#step-label", Static).update(self.prompt_label(first))
         intro = self.lesson.intro.strip() or "Work through the steps in order."
-        self.show_panel("About this lesson", reflow(intro) + "\n\nF1 shows every key.")
+        # how to answer comes first: the intro's own words on it may be below the fold
+        first = f"Answer each step to {self.lesson.quiz.decimals} decimals. F1 shows every key."
+        self.show_panel("About this lesson", first + "\n\n" + reflow(intro))
         # after the first paint, so that loading NumPy does not delay the prompt
         self.call_after_refresh(self.prepare)
 
@@ -157,6 +161,9 @@ class QuizScreen(TutorScreen):
         widest = max(len(s.id if self.ascii_only else s.label) for s in session.plan) + 4
         self.query_one("#step-label", Static).styles.width = min(widest, 40)
         self.refresh_all()
+        greeting = welcome_back(session, self.opening.saved)
+        if greeting is not None:
+            self.feedback(greeting)
         if session.complete:
             self.post_message(LessonFinished(session))
         elif self.early_answer is not None:  # sent while the lesson was being prepared
@@ -301,12 +308,15 @@ class QuizScreen(TutorScreen):
             self.refresh_all()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.fit_diagram(event.size.height)
+        self.fit_diagram(event.size)
         self.refresh_all()
 
-    def fit_diagram(self, screen_height: int) -> None:
-        """Give the diagram what the other rows leave (``OTHER_ROWS``)."""
-        self.diagram().fix_height(self.lesson.network, screen_height - OTHER_ROWS)
+    def fit_diagram(self, size: Size) -> None:
+        """Give the diagram what the other rows leave, and ``DIAGRAM_ROWS`` if listing weights
+        two a line makes it fit (``tutor.drawing.diagram_room``, which `tutor check` uses)."""
+        room, goal, width = diagram_room(size.width, size.height)
+        net, decimals = self.lesson.network, self.lesson.quiz.decimals
+        self.diagram().fix_height(net, room, goal, width, decimals)
 
     def after_step(self) -> None:
         self.refresh_all()

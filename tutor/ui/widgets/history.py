@@ -30,6 +30,8 @@ MARKS = {
     TODO: ("", "", ""),
 }
 
+LABEL_WIDTH = 16  # the longest step label ("∂E_total/∂out_g2")
+
 Row = tuple[str, str, str, str, str]  # mark, mark style, step, answer, value
 
 
@@ -52,6 +54,13 @@ class History(Widget):
         # worked out once a frame (in render_lines), used by every row
         self._base, self._width = Style(), 0
         self._window: tuple[int, list[str], int] = (0, [], 4)
+
+    @staticmethod
+    def width_for(decimals: int) -> int:
+        """Columns that show every row in full: the verdict, a step label (16), an answer and
+        a value to ``decimals`` places with a sign and a digit before the point, and the
+        padding. Nothing a step is asked to is cut."""
+        return 6 + LABEL_WIDTH + 1 + (decimals + 3) + 1 + (decimals + 3) + 2
 
     @property
     def row_count(self) -> int:
@@ -125,7 +134,7 @@ class History(Widget):
             )
             parts = (
                 (f"{mark[:5]:<5} ", mark_style),
-                (f"{step[:step_w]:<{step_w}} {answer[:8]:<8} {shown_value}", ""),
+                (f"{step[:step_w]:<{step_w}} {answer:<{self.decimals + 3}} {shown_value}", ""),
             )
             strip = cells_strip(
                 parts, width, base, REVERSE if selected else None, "~" if self.ascii_only else "…"
@@ -139,7 +148,7 @@ class History(Widget):
         first = max(0, min(focus - visible + 1, len(self.keys) - visible))
         shown = self.keys[first : first + visible] if visible else []
         labels = [self.labels(k) if self.labels else k for k in shown]
-        step_w = min(16, max((len(label) for label in labels), default=4))
+        step_w = min(LABEL_WIDTH, max((len(label) for label in labels), default=4))
         return first, shown, step_w
 
     @staticmethod
@@ -153,8 +162,9 @@ class History(Widget):
     ) -> Row:
         sym, plain, style = MARKS.get(rec.status, ("", "", ""))
         answer = (rec.answer or "").strip() if rec.status not in (REVEALED, SHOWN) else ""
-        if len(answer) > 9:
-            answer = answer[:8] + ("~" if ascii_only else "…")
+        width = decimals + 3  # "−0.123456": an answer to the decimals asked, in full
+        if len(answer) > width:
+            answer = answer[: width - 1] + ("~" if ascii_only else "…")
         if ascii_only:
             answer = answer.encode("ascii", "replace").decode()
         shown = fmt_value(value, decimals, ascii_minus=ascii_only) if rec.done else "?"

@@ -12,91 +12,9 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tutor.lesson.model import Network, Weight
-from tutor.numfmt import fmt_given, fmt_value
-from tutor.textmode import to_ascii
+from tutor.drawing import Fit, Row, fitting, network_rows
+from tutor.lesson.model import Network
 from tutor.ui.widgets.lines import cells_strip
-
-MAX_SHOWN_UNITS = 4
-
-
-Row = tuple[tuple[str, str], ...]  # one line of the drawing: (text, style) cells
-
-_OUTGOING: dict[int, tuple[Network, dict[str, list[Weight]]]] = {}
-
-
-def _outgoing(net: Network) -> dict[str, list[Weight]]:
-    """Weights leaving each unit, computed once per network (redrawn on every answer)."""
-    cached = _OUTGOING.get(id(net))
-    if cached is None or cached[0] is not net:
-        table: dict[str, list[Weight]] = {}
-        for w in net.weights:
-            table.setdefault(w.source, []).append(w)
-        _OUTGOING.clear()
-        _OUTGOING[id(net)] = cached = (net, table)
-    return cached[1]
-
-
-def network_rows(
-    net: Network,
-    known: Mapping[str, float],
-    highlight: set[str],
-    decimals: int,
-    ascii_only: bool = False,
-) -> list[Row]:
-    """The drawing as rows of (text, style) cells: columns of layers, each unit with its value
-    once known, the weights leaving it, and the current step's units and weights in reverse."""
-    arrow = "->" if ascii_only else "→"
-    outgoing_of = _outgoing(net)
-    columns: list[list[tuple[str, str]]] = []  # per column: (text, style) lines
-    for li, layer in enumerate(net.layers):
-        lines: list[tuple[str, str]] = []
-        head = layer.name
-        if li == 0:
-            head += f"  η={fmt_given(net.learning_rate)}"
-        if li:
-            head += f" ({layer.activation_record.symbol})"
-            if layer.shared_bias and layer.bias_names and layer.bias_values:
-                head += f" {layer.bias_names[0]}={fmt_given(layer.bias_values[0])}"
-        lines.append((head, "bold"))
-        units = layer.units
-        for j, u in enumerate(units[:MAX_SHOWN_UNITS]):
-            if li == 0:
-                value = fmt_given(net.inputs[j])
-            elif f"out_{u}" in known:
-                value = fmt_value(known[f"out_{u}"], decimals)
-            elif f"sum_{u}" in known:
-                value = "Σ" + fmt_value(known[f"sum_{u}"], decimals)
-            else:
-                value = "?"
-            style = "reverse bold" if u in highlight else ""
-            target = ""
-            if li == len(net.layers) - 1:
-                target = f"  (target {fmt_given(net.targets[j])})"
-            lines.append((f"{u} {value}{target}", style))
-            outgoing = outgoing_of.get(u, [])
-            for w in outgoing[:3]:
-                style = "reverse" if w.name in highlight else "dim"
-                lines.append((f"  {w.name} {fmt_given(w.value)} {arrow} {w.target}", style))
-            if len(outgoing) > 3:
-                lines.append((f"  … {len(outgoing) - 3} more", "dim"))
-        if len(units) > MAX_SHOWN_UNITS:
-            lines.append((f"… {len(units) - MAX_SHOWN_UNITS} more units", "dim"))
-        if ascii_only:
-            lines = [(to_ascii(t), st) for t, st in lines]
-        columns.append(lines)
-    widths = [max(len(t) for t, _ in col) + 2 for col in columns]
-    height = max(len(col) for col in columns)
-    rows: list[Row] = []
-    for row in range(height):
-        cells: list[tuple[str, str]] = []
-        for col, width in zip(columns, widths, strict=True):
-            text, style = col[row] if row < len(col) else ("", "")
-            cells.append((text, style))
-            cells.append((" " * (width - len(text)), ""))
-        cells.pop()  # no padding after the last column: a line is cut only for what it shows
-        rows.append(tuple(cells))
-    return rows
 
 
 class NetworkDiagram(Widget):
@@ -114,15 +32,23 @@ class NetworkDiagram(Widget):
         self.ascii_only = False
         self._strips: dict[int, tuple[tuple[Any, ...], Strip]] = {}  # the drawn line at each y
         self._base, self._width = Style(), 0
+        self.fit: Fit = (frozenset(), False)  # columns listing two weights a line; narrow
+        self.room = 14  # the lines the drawing has on screen
 
-    def fix_height(self, net: Network, room: int = 14) -> None:
+    def fix_height(
+        self, net: Network, room: int = 13, goal: int = 13, width: int = 78, decimals: int = 5
+    ) -> None:
         """The drawing's height never changes within a lesson, except when the terminal is
         resized (a change would re-lay-out the whole screen on every answer): the network's
-        rows, at most 14 and at most ``room`` lines, so that the prompt and the feedback
-        below it stay on screen (rows beyond that are cut off, as beyond 14)."""
-        lines = len(network_rows(net, {}, set(), 5))
+        rows, at most ``room`` lines, so that the prompt and the feedback below it stay on
+        screen (beyond that, the lines of the current step are shown). Columns list two
+        weights a line where that makes it fit in ``goal`` lines within ``width`` columns,
+        and the drawing is narrow where it is too wide (``tutor.drawing.fitting``)."""
         border = 1 if self.styles.border_bottom[0] else 0
-        height = max(1, min(lines, 14, room - border)) + border
+        self.fit = fitting(net, decimals, goal, width)
+        lines = len(network_rows(net, {}, set(), decimals, False, *self.fit))
+        self.room = max(1, min(lines, room))
+        height = self.room + border
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
 
@@ -134,7 +60,7 @@ class NetworkDiagram(Widget):
         decimals: int,
         ascii_only: bool = False,
     ) -> None:
-        rows = network_rows(net, known, highlight, decimals, ascii_only)
+        rows = self.window(network_rows(net, known, highlight, decimals, ascii_only, *self.fit))
         self.ascii_only = ascii_only
         old, self.rows = self.rows, rows
         if len(rows) != len(old):
@@ -144,6 +70,20 @@ class NetworkDiagram(Widget):
         for y, (before, after) in enumerate(zip(old, rows, strict=True)):
             if before != after:
                 self.refresh(Region(0, y, width, 1))
+
+    def window(self, rows: list[Row]) -> list[Row]:
+        """The lines that fit: the heads, then the part that holds the current step's units
+        and weights (its givens), when the whole drawing does not fit (a small terminal)."""
+        room = self.room
+        if len(rows) <= room or room < 2:
+            return rows
+        body = rows[1:]
+        # the weights' lines first (a step's givens), then its units' lines
+        lit = [i for i, row in enumerate(body) if any(st == "reverse" for _, st in row)]
+        lit = lit or [i for i, row in enumerate(body) if any("reverse" in st for _, st in row)]
+        first, last = (lit[0], lit[-1]) if lit else (0, 0)
+        start = min(first, max(0, last - room + 2), len(body) - room + 1)
+        return [rows[0], *body[start : start + room - 1]]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.rows)

@@ -1,0 +1,238 @@
+"""The network as text, for the quiz's diagram and for ``tutor check``: layers as columns,
+each unit with its value once known, its bias and target, the weights leaving it. Pure (no
+Textual), so that a check can read exactly what the quiz shows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from tutor.formula import Given
+from tutor.lesson.model import Network, Weight
+from tutor.numfmt import fmt_given, fmt_value
+from tutor.textmode import to_ascii
+
+MAX_SHOWN_UNITS = 4
+MAX_SHOWN_WEIGHTS = 3
+
+
+Row = tuple[tuple[str, str], ...]  # one line of the drawing: (text, style) cells
+
+_OUTGOING: dict[int, tuple[Network, dict[str, list[Weight]]]] = {}
+
+
+def _outgoing(net: Network) -> dict[str, list[Weight]]:
+    """Weights leaving each unit, computed once per network (redrawn on every answer)."""
+    cached = _OUTGOING.get(id(net))
+    if cached is None or cached[0] is not net:
+        table: dict[str, list[Weight]] = {}
+        for w in net.weights:
+            table.setdefault(w.source, []).append(w)
+        _OUTGOING.clear()
+        _OUTGOING[id(net)] = cached = (net, table)
+    return cached[1]
+
+
+def network_rows(
+    net: Network,
+    known: Mapping[str, float],
+    highlight: set[str],
+    decimals: int,
+    ascii_only: bool = False,
+    paired: frozenset[int] = frozenset(),
+    narrow: bool = False,
+) -> list[Row]:
+    """The drawing as rows of (text, style) cells: columns of layers, each unit with its value
+    once known, its bias and (for an output) its target, the weights leaving it, and the
+    current step's units and weights in reverse. Every given number is shown in full
+    (``fmt_given``): a step must never need a number that is not on screen. The columns in
+    ``paired`` list their weights two to a line (``pairing`` picks them, to save height);
+    ``narrow`` draws arrows without spaces and one space between columns (to save width)."""
+    arrow = "->" if ascii_only else "→"
+    if not narrow:
+        arrow = f" {arrow} "
+    gap = 1 if narrow else 2
+    outgoing_of = _outgoing(net)
+    columns: list[list[tuple[str, str]]] = []  # per column: (text, style) lines
+    for li, layer in enumerate(net.layers):
+        lines: list[tuple[str, str]] = []
+        head = layer.name
+        if li == 0:
+            head += f"  η={fmt_given(net.learning_rate)}"
+        names, values = layer.bias_names, layer.bias_values
+        one_bias = names is not None and values is not None and len(set(names)) == 1
+        if li:
+            head += f" ({layer.activation_record.symbol})"
+            if one_bias and names and values:  # one bias for the layer: said once
+                head += f" {names[0]}={fmt_given(values[0])}"
+        lines.append((head, "bold"))
+        units = layer.units
+        last = li == len(net.layers) - 1
+        for j, u in enumerate(units[:MAX_SHOWN_UNITS]):
+            if li == 0:
+                value = fmt_given(net.inputs[j])
+            elif f"out_{u}" in known:
+                value = fmt_value(known[f"out_{u}"], decimals)
+            elif f"sum_{u}" in known:
+                value = "Σ" + fmt_value(known[f"sum_{u}"], decimals)
+            else:
+                value = "?"
+            text = f"{u} {value}"
+            if not one_bias and names is not None and values is not None:
+                text += f"  {names[j]}={fmt_given(values[j])}"  # each unit's own bias
+            lines.append((text, "reverse bold" if u in highlight else ""))
+            if last:
+                lines.append((f"  target_{u} {fmt_given(net.targets[j])}", "dim"))
+            outgoing = outgoing_of.get(u, [])
+            cells = [
+                (f"{w.name} {fmt_given(w.value)}{arrow}{w.target}", w.name in highlight)
+                for w in outgoing[:MAX_SHOWN_WEIGHTS]
+            ]
+            step = 2 if li in paired else 1
+            for k in range(0, len(cells), step):
+                group = cells[k : k + step]
+                text = "  " + (" " * gap).join(t for t, _ in group)
+                lines.append((text, "reverse" if any(h for _, h in group) else "dim"))
+            if len(outgoing) > MAX_SHOWN_WEIGHTS:
+                lines.append((f"  … {len(outgoing) - MAX_SHOWN_WEIGHTS} more", "dim"))
+        if len(units) > MAX_SHOWN_UNITS:
+            lines.append((f"… {len(units) - MAX_SHOWN_UNITS} more units", "dim"))
+        if ascii_only:
+            lines = [(to_ascii(t), st) for t, st in lines]
+        columns.append(lines)
+    widths = [max(len(t) for t, _ in col) + gap for col in columns]
+    height = max(len(col) for col in columns)
+    rows: list[Row] = []
+    for row in range(height):
+        cells_: list[tuple[str, str]] = []
+        for col, width in zip(columns, widths, strict=True):
+            text, style = col[row] if row < len(col) else ("", "")
+            cells_.append((text, style))
+            cells_.append((" " * (width - len(text)), ""))
+        cells_.pop()  # no padding after the last column: a line is cut only for what it shows
+        rows.append(tuple(cells_))
+    return rows
+
+
+Fit = tuple[frozenset[int], bool]  # (columns listing two weights a line, narrow)
+
+
+def _measure(net: Network, decimals: int, fit: Fit) -> tuple[int, int]:
+    """(height, width) of the drawing with every value known and as wide as it gets."""
+    known = {f"out_{u}": -1 / 3 for layer in net.layers for u in layer.units}
+    rows = network_rows(net, known, set(), decimals, paired=fit[0], narrow=fit[1])
+    # a sum or a value past ±10 is a little wider than the stand-in: two columns of slack
+    return len(rows), max((sum(len(t) for t, _ in r) for r in rows), default=0) + 2
+
+
+def fitting(net: Network, decimals: int, room: int, width: int) -> Fit:
+    """How to draw the network in ``room`` lines of ``width`` columns: narrow if it is too
+    wide; then, if it is too tall, the columns to list two weights a line, tallest first,
+    until it fits or no column more can be paired within ``width`` (in the narrow form if
+    that pairs more). The history and the prompt keep their rows, and every given stays on
+    screen."""
+    outgoing = _outgoing(net)
+    candidates = [
+        li
+        for li, layer in enumerate(net.layers)
+        if any(len(outgoing.get(u, [])) > 1 for u in layer.units)
+    ]
+    best_fit: tuple[int, Fit] | None = None
+    for narrow in (False, True):
+        fit: Fit = (frozenset(), narrow)
+        height, wide = _measure(net, decimals, fit)
+        if wide > width and not narrow:
+            continue
+        left = list(candidates)
+        while height > room and left:
+            best: tuple[Fit, int] | None = None
+            for li in left:
+                trial = (fit[0] | {li}, narrow)
+                h, w = _measure(net, decimals, trial)
+                if w <= width and h < height and (best is None or h < best[1]):
+                    best = (trial, h)
+            if best is None:
+                break
+            fit, height = best
+            left = [li for li in left if li not in fit[0]]
+        if best_fit is None or height < best_fit[0]:
+            best_fit = (height, fit)
+        if height <= room:
+            break
+    assert best_fit is not None
+    return best_fit[1]
+
+
+def diagram_text(
+    net: Network, decimals: int, room: int = 14, width: int = 70, ascii_only: bool = False
+) -> str:
+    """The drawing as plain text, as the quiz first shows it in ``room`` lines of ``width``
+    columns: what ``tutor check`` reads to make sure every given is on screen."""
+    paired, narrow = fitting(net, decimals, room, width)
+    rows = network_rows(net, {}, set(), decimals, ascii_only, paired, narrow)[:room]
+    return "\n".join("".join(t for t, _ in r)[:width] for r in rows)
+
+
+def given_shown(given: Given, text: str, ascii_only: bool = False) -> bool:
+    """Whether ``text`` shows this given in full: its name (η for the learning rate), then a
+    space or ``=``, then its value exactly as ``fmt_given`` prints it."""
+    label = given.name if ascii_only or not given.unicode else given.unicode
+    value = fmt_given(given.value, ascii_minus=ascii_only)
+    pattern = rf"(?<![\w]){re.escape(label)}[ =]{re.escape(value)}(?![\d.e])"
+    return re.search(pattern, text) is not None
+
+
+def missing_givens(givens: Iterable[Given], text: str, ascii_only: bool = False) -> list[str]:
+    """The givens ``text`` does not show in full, as ``name=value``."""
+    return [
+        f"{g.name}={fmt_given(g.value)}" for g in givens if not given_shown(g, text, ascii_only)
+    ]
+
+
+# the quiz's rows other than the diagram: the status line, the history and the panel at their
+# smallest (#middle's min-height: a heading and three rows), the prompt, the feedback and the
+# footer (tutor/ui/app.tcss)
+OTHER_ROWS = 1 + 4 + 3 + 3 + 1
+# the diagram's rows (with its border) it tries to keep to, so that the history shows 7 rows
+DIAGRAM_ROWS = 8
+# the terminal sizes every given must be visible at: the usual one and the tutor's minimum
+SIZES = ((80, 24), (72, 22))
+
+
+def diagram_room(width: int, height: int) -> tuple[int, int, int]:
+    """(lines the drawing may take, lines it tries to keep to, its columns) on a screen of
+    ``width``×``height``, not counting the border under it and its padding."""
+    room = min(14, height - OTHER_ROWS) - 1
+    return room, min(room, DIAGRAM_ROWS - 1), width - 2
+
+
+def unseen_givens(
+    net: Network, decimals: int, steps: Iterable[tuple[str, list[Given]]]
+) -> list[str]:
+    """For ``tutor check``: the steps whose givens the quiz's diagram would not show in full,
+    at each of ``SIZES``. A given must be in the drawing, within the columns, and a step's
+    givens close enough together for the lines on screen (the drawing scrolls to the
+    current step when it is taller)."""
+    problems: list[str] = []
+    for width, height in SIZES:
+        room, goal, columns = diagram_room(width, height)
+        paired, narrow = fitting(net, decimals, goal, columns)
+        rows = network_rows(net, {}, set(), decimals, False, paired, narrow)
+        lines = ["".join(t for t, _ in r)[:columns] for r in rows]
+        for step_id, givens in steps:
+            where: list[int] = []
+            for g in givens:
+                found = [i for i, line in enumerate(lines) if given_shown(g, line)]
+                if not found:
+                    problems.append(
+                        f"{step_id}: {g.name}={fmt_given(g.value)} is not shown in full "
+                        f"at {width}x{height}"
+                    )
+                elif found[0]:  # the heads are always on screen
+                    where.append(found[0])
+            if where and max(where) - min(where) >= room - 1 and len(lines) > room:
+                problems.append(
+                    f"{step_id}: its givens take {max(where) - min(where) + 1} lines of the "
+                    f"diagram, more than the {room - 1} shown at {width}x{height}"
+                )
+    return problems
