@@ -493,11 +493,12 @@ async def test_an_exam_is_not_started_over(tmp_path):
     """--restart (or Redo) on an exam keeps it: an exam is taken once."""
     app = make_app(tmp_path, mode="exam")
     async with run(app, size=(80, 24)) as pilot:
-        await answer(pilot, "0.41")
+        await answer(pilot, f"{app.session.current.value:.5f}")  # the exam's own numbers
         assert app.session.score == 1
     app = make_app(tmp_path, mode="exam", restart=True)
     async with run(app, size=(80, 24)) as pilot:
         assert app.session.score == 1 and app.session.current.id == "out_h1"
+        assert "An exam is taken once" in feedback(app)  # said where the learner looks
 
 
 async def test_a_tiny_value_is_asked_to_significant_figures(tmp_path):

@@ -30,34 +30,67 @@ def fresh_seed() -> int:
     return random.SystemRandom().randrange(10**6)
 
 
+def exams(store: Progress, lesson_id: str) -> list[dict[str, Any]]:
+    """This lesson's exam entries (any seed), the most recently used last."""
+    found = [
+        entry
+        for key, entry in store.lessons().items()
+        if key.endswith("#exam") and isinstance(entry, dict) and entry.get("lesson") == lesson_id
+    ]
+    return sorted(found, key=lambda entry: str(entry.get("updated") or ""))
+
+
+def exam_under_way(store: Progress, lesson_id: str) -> dict[str, Any] | None:
+    """The entry of an exam on this lesson that is started and not finished (any seed)."""
+    return next((e for e in reversed(exams(store, lesson_id)) if e.get("current")), None)
+
+
 def exam_in_progress(store: Progress, lesson_id: str) -> bool:
     """An exam on this lesson (any variant) is started and not finished."""
-    return any(
-        key.endswith("#exam")
-        and isinstance(entry, dict)
-        and entry.get("lesson") == lesson_id
-        and entry.get("current")
-        for key, entry in store.lessons().items()
-    )
+    return exam_under_way(store, lesson_id) is not None
+
+
+def entry_seed(entry: dict[str, Any]) -> int | None:
+    """The seed an entry was taken on (None: the lesson's own numbers)."""
+    seed = entry.get("seed")
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+#: why each mode waits for an unfinished exam on the same lesson
+CLOSED_BY_EXAM = {
+    "learn": "its hints, breakdowns and method text would give the exam away",
+    "drill": "its hints and breakdowns would give the exam away",
+    "review": "the worked solution would give the exam away",
+}
 
 
 class Opening:
-    """A lesson about to be opened: the mode and seed it opens in, and where it starts."""
+    """A lesson about to be opened: the mode and seed it opens in, and where it starts.
+
+    An exam is one per lesson while it is under way, whatever seed is asked for: an
+    unfinished exam always reopens on its own numbers, so that a learner cannot start it
+    again by changing the seed or see it through another mode. Without ``--seed`` an exam
+    reopens the learner's last exam on the lesson, or starts one on a fresh seed of its own
+    (lessons with ``[variants]``; the others keep their own numbers)."""
 
     def __init__(
         self, store: Progress, lesson: Lesson, mode: str = "learn", seed: int | None = None
     ):
         self.store = store
         self.lesson = lesson
-        #: why the mode asked for was refused, if it was
+        #: why the mode asked for was refused, if it was (the exam opens instead)
         self.refused: str | None = None
-        if mode != "exam" and exam_in_progress(store, lesson.id):
-            # the worked solution or hints would give an unfinished exam away
+        #: why the seed asked for was not used, if it was not
+        self.notice: str | None = None
+        under_way = exam_under_way(store, lesson.id)
+        if mode != "exam" and under_way is not None:
             self.refused = (
-                f"An exam on {lesson.id} is in progress: finish it first "
-                f"(tutor {lesson.id} --mode exam)."
+                f"{mode.capitalize()} mode on {lesson.id} opens again when your exam on it "
+                f"ends: {CLOSED_BY_EXAM.get(mode, 'it would give the exam away')}."
             )
             mode = "exam"
+        if mode == "exam":
+            seed = self._exam_seed(under_way, seed)
         self.mode = mode
         if lesson.variants is None:
             seed = None
@@ -68,6 +101,29 @@ class Opening:
         # read here, on the interface's thread: the session is made in a worker
         self.saved: dict[str, Any] = store.lesson_state(self.key)
         self.boxes: dict[str, int] = store.boxes()
+
+    def _exam_seed(self, under_way: dict[str, Any] | None, asked: int | None) -> int | None:
+        """The seed an exam opens on: the unfinished exam's, else the one asked for, else
+        the last exam's (a finished exam shows its summary), else a fresh one."""
+        if under_way is not None:
+            seed = entry_seed(under_way)
+            if asked is not None and asked != seed:
+                self.notice = (
+                    f"Your exam on {self.lesson.id} is not finished, so it goes on with its "
+                    f"own numbers; seed {asked} was not used."
+                )
+            return seed
+        if asked is not None or self.lesson.variants is None:
+            return asked
+        taken = exams(self.store, self.lesson.id)
+        return entry_seed(taken[-1]) if taken else fresh_seed()
+
+    @property
+    def numbers(self) -> str:
+        """Which numbers the lesson opens on, in words."""
+        if self.seed is None:
+            return "the lesson's own numbers"
+        return f"the variant drawn with seed {self.seed}"
 
     def restart(self) -> str | None:
         """Forget this lesson's progress in this mode (the log keeps a record); an exam is

@@ -13,7 +13,7 @@ from tutor.cli.lookup import lesson_files, plan
 from tutor.grading import worksheet
 from tutor.grading.misconceptions import lesson_misconception_problems
 from tutor.grading.selfcheck import check_plan
-from tutor.lesson.model import LessonError, Problem
+from tutor.lesson.model import Lesson, LessonError, Problem
 from tutor.lesson.reader import load_lesson
 from tutor.locations import lesson_files as known_lessons
 from tutor.plan.build import plan_problems
@@ -52,8 +52,41 @@ def cmd_validate(paths: list[str]) -> int:
     return EXIT_FAIL if failed else EXIT_OK
 
 
+def guard_exam(ref: str, seed: int | None, command: str) -> Lesson:
+    """While the learner's exam on the lesson is under way, its numbers are not shown or
+    graded: asked for them (its seed, or the lesson's own numbers for an exam on those),
+    the command is refused; asked for other numbers, it says on stderr that they are not
+    the exam's. A progress folder that cannot be read is no reason to stop `solve`.
+    Returns the lesson, read once."""
+    from tutor.cli.lookup import lesson
+    from tutor.opening import entry_seed, exam_under_way
+    from tutor.progress.store import ProgressStore
+
+    chosen = lesson(ref)
+    try:
+        entry = exam_under_way(ProgressStore(), chosen.id)
+    except OSError:
+        return chosen
+    if entry is None:
+        return chosen
+    exam_seed = entry_seed(entry)
+    if seed == exam_seed:
+        numbers = "the lesson's own numbers" if seed is None else f"seed {seed}"
+        raise CliError(
+            f"your exam on {chosen.id} is in progress on {numbers}; 'tutor {command}' "
+            "shows them again when the exam ends."
+        )
+    shown = "the lesson's own numbers" if seed is None else f"seed {seed}"
+    print(
+        f"tutor: your exam on {chosen.id} is in progress on other numbers; this {command} "
+        f"is for {shown}, and will not show the exam's.",
+        file=sys.stderr,
+    )
+    return chosen
+
+
 def cmd_solve(ref: str, fmt: str, ascii_only: bool, seed: int | None = None) -> int:
-    the_plan = plan(ref, seed)
+    the_plan = plan(guard_exam(ref, seed, "solve"), seed)
     if fmt == "json":
         sys.stdout.write(solution.render_json(the_plan) + "\n")
     elif fmt == "markdown":
@@ -67,7 +100,7 @@ def cmd_solve(ref: str, fmt: str, ascii_only: bool, seed: int | None = None) -> 
 def cmd_grade(ref: str, answers_path: str, fmt: str, seed: int | None = None) -> int:
     """Grade a worksheet. An answer under an unknown name exits 1 like a wrong one, after the
     known steps' grades and a line naming it: the sheet was graded, not refused (that is 2)."""
-    the_plan = plan(ref, seed)
+    the_plan = plan(guard_exam(ref, seed, "grade"), seed)
     try:
         answers = worksheet.read_answers(answers_path, the_plan)
     except worksheet.WorksheetError as err:

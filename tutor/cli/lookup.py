@@ -23,7 +23,7 @@ def lesson(ref: str) -> Lesson:
         raise CliError(str(err)) from None
 
 
-def plan(ref: str, seed: int | None = None) -> Plan:
+def plan(ref: str | Lesson, seed: int | None = None) -> Plan:
     """The plan of a lesson (its variant for ``seed``); any failure is one CliError."""
     try:
         return open_lesson(ref, seed)

@@ -151,15 +151,20 @@ class TutorApp(App[int]):
         """The screen that opens ``lesson``; None when it must not open (an exam on it is
         unfinished, and there is a screen to stay on)."""
         opening = Opening(self.store, lesson, mode, seed)
-        if opening.refused is not None:
-            self.notify(opening.refused, severity="warning", timeout=10)
-            if self.screen_stack:
-                return None
+        if opening.refused is not None and self.screen_stack:
+            # from the picker: stay there (the exam opens in exam mode, m changes it)
+            self.notify(
+                f"{opening.refused} Choose exam mode (m) to go on with it.",
+                severity="warning",
+                timeout=10,
+            )
+            return None
         refused = opening.restart() if restart else None
         if refused is not None:
-            self.notify(refused, timeout=10)
             if self.screen_stack:
+                self.notify(refused, timeout=10)
                 return None
+            opening.notice = " ".join(filter(None, (opening.notice, refused)))
         self.lesson, self.mode, self.seed = lesson, opening.mode, opening.seed
         if opening.mode == "review":
             from tutor.ui.screens.review import ReviewScreen

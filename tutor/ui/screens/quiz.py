@@ -78,7 +78,20 @@ class QuizScreen(TutorScreen):
         Binding("f9,ctrl+l", "lessons", "Lessons", key_display="F9", show=False, priority=True),
         Binding("up", "back", "Back", show=False),
         Binding("down", "forward", "Forward", show=False),
+        # in an exam the helps above are hidden and these say why they do nothing
+        Binding("f2,ctrl+t", "refused('hint')", show=False, priority=True),
+        Binding("f3,ctrl+b", "refused('breakdown')", show=False, priority=True),
+        Binding("f4,ctrl+r", "refused('reveal')", show=False, priority=True),
+        Binding("f6,ctrl+o", "refused('back')", show=False, priority=True),
     ]
+    #: the keys an exam turns off until its end (the footer shows only the keys that work)
+    EXAM_OFF = frozenset(("hint", "breakdown", "reveal", "back", "forward"))
+    EXAM_REFUSALS = {
+        "hint": "No hints during an exam; they come back at the end.",
+        "breakdown": "No breakdowns during an exam; they come back at the end.",
+        "reveal": "No reveals during an exam.",
+        "back": "No looking back at steps during an exam; their breakdowns come back at the end.",
+    }
 
     def __init__(
         self,
@@ -141,7 +154,14 @@ class QuizScreen(TutorScreen):
         intro = self.lesson.intro.strip() or "Work through the steps in order."
         # how to answer comes first: the intro's own words on it may be below the fold
         first = f"Answer each step to {self.lesson.quiz.decimals} decimals. F1 shows every key."
+        if self.mode == "exam":
+            first = (
+                f"Exam on {self.opening.numbers}: no hints, no method text, three attempts "
+                f"a step. Answer each step to {self.lesson.quiz.decimals} decimals."
+            )
         self.show_panel("About this lesson", first + "\n\n" + reflow(intro))
+        if self.opening_words():
+            self.feedback(self.opening_words())
         # after the first paint, so that loading NumPy does not delay the prompt
         self.call_after_refresh(self.prepare)
 
@@ -162,8 +182,9 @@ class QuizScreen(TutorScreen):
         self.query_one("#step-label", Static).styles.width = min(widest, 40)
         self.refresh_all()
         greeting = welcome_back(session, self.opening.saved)
-        if greeting is not None:
-            self.feedback(greeting)
+        words = " ".join(filter(None, (self.opening_words(), greeting)))
+        if words:
+            self.feedback(words)
         if session.complete:
             self.post_message(LessonFinished(session))
         elif self.early_answer is not None:  # sent while the lesson was being prepared
@@ -174,6 +195,38 @@ class QuizScreen(TutorScreen):
                 self.submit(box, text)
             else:  # not the prompt the learner answered: the text stays in the box
                 self.feedback("Check the step above, then press Enter.")
+
+    def opening_words(self) -> str:
+        """Why the lesson did not open as asked (an exam under way), for the feedback line:
+        where the learner looks, not a toast over the answer box."""
+        words = []
+        if self.opening.refused is not None:
+            words.append(self.opening.refused + " Here is your exam, where you left it.")
+        if self.opening.notice is not None:
+            words.append(self.opening.notice)
+        return " ".join(words)
+
+    @property
+    def exam_locked(self) -> bool:
+        """An exam under way: no helps, no method text, until its end."""
+        if self.session is not None:
+            return not self.session.helps_allowed
+        return self.mode == "exam"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In an exam the helps are off (hidden from the footer, their keys answered by
+        ``refused``); otherwise as every screen (nothing while the terminal is too small)."""
+        allowed = super().check_action(action, parameters)
+        if not allowed:
+            return allowed
+        if action in self.EXAM_OFF:
+            return not self.exam_locked
+        if action == "refused":
+            return self.exam_locked
+        return allowed
+
+    def action_refused(self, what: str) -> None:
+        self.feedback(self.EXAM_REFUSALS.get(what, "Not during an exam."))
 
     # --- widgets
     def status(self) -> StatusBar:
@@ -243,6 +296,10 @@ class QuizScreen(TutorScreen):
         self.panel.show(title, body, self.ascii_only, at_end)
 
     def show_step_panel(self, step: Step) -> None:
+        if self.exam_locked:  # the method text would say how to work the step out
+            body = Text("Exam: no hints, no method text.", style="dim")
+            self.show_panel(self.label_of(step.id), body)
+            return
         title = PHASE_TITLES.get(step.phase, step.phase)
         self.show_panel(title, Text(self.text(step.meaning), style="dim"))
 
@@ -352,7 +409,8 @@ class QuizScreen(TutorScreen):
             return
         outcome = self.session.next_hint()
         self.feedback(outcome.message)
-        self.show_hints(step.id)
+        if self.session.helps_allowed:
+            self.show_hints(step.id)
 
     def action_breakdown(self) -> None:
         s = self.session
