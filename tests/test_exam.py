@@ -160,10 +160,11 @@ def test_solve_and_grade_keep_an_exam_in_progress_to_themselves(tmp_path, drawn)
     start_exam(ProgressStore(data))
     own = tutor("solve", "sigmoid-2-2-2", data=str(data))
     assert own.returncode == 0 and "0.41" in own.stdout  # the lesson's own numbers
-    assert "will not show the exam's" in own.stderr
+    assert "which are not the exam's numbers" in own.stderr
     exam = tutor("solve", "sigmoid-2-2-2", "--seed", str(EXAM_SEED), data=str(data))
     assert exam.returncode == 2 and not exam.stdout
-    assert "your exam on sigmoid-2-2-2 is in progress" in exam.stderr
+    assert f"exam on sigmoid-2-2-2 (seed {EXAM_SEED}) is in progress" in exam.stderr
+    assert "will not show its numbers until the exam ends" in exam.stderr
     sheet = tmp_path / "answers.csv"
     sheet.write_text("step,answer\nsum_h1,0.5\n")
     graded = tutor("grade", "sigmoid-2-2-2", str(sheet), "--seed", str(EXAM_SEED), data=str(data))

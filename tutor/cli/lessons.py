@@ -70,16 +70,16 @@ def guard_exam(ref: str, seed: int | None, command: str) -> Lesson:
     if entry is None:
         return chosen
     exam_seed = entry_seed(entry)
+    numbers = "its own numbers" if exam_seed is None else f"seed {exam_seed}"
     if seed == exam_seed:
-        numbers = "the lesson's own numbers" if seed is None else f"seed {seed}"
         raise CliError(
-            f"your exam on {chosen.id} is in progress on {numbers}; 'tutor {command}' "
-            "shows them again when the exam ends."
+            f"your exam on {chosen.id} ({numbers}) is in progress: 'tutor {command}' will "
+            "not show its numbers until the exam ends."
         )
     shown = "the lesson's own numbers" if seed is None else f"seed {seed}"
     print(
-        f"tutor: your exam on {chosen.id} is in progress on other numbers; this {command} "
-        f"is for {shown}, and will not show the exam's.",
+        f"tutor: your exam on {chosen.id} ({numbers}) is in progress; this {command} is "
+        f"for {shown}, which are not the exam's numbers.",
         file=sys.stderr,
     )
     return chosen
