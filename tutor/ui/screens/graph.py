@@ -19,10 +19,7 @@ from tutor.lesson.model import Network
 from tutor.textmode import to_ascii
 from tutor.ui.screens.base import TutorScreen
 
-LEGEND = (
-    "Σ sum  out output  ∂ ∂E/∂out or ∂E/∂w  δ ∂E/∂sum  new: after the update  "
-    "reversed: this step's units and weights"
-)
+LEGEND = "Σ sum  ∂ ∂E/∂out, ∂E/∂w  δ ∂E/∂sum  new: after the update  reversed: this step"
 
 
 def rows_text(rows: list[Row]) -> Text:
