@@ -145,7 +145,7 @@ def test_a_large_layer_is_cut_with_a_count():
     from tutor.lesson.reader import parse_lesson
 
     sizes = [3, 10, 2]
-    weights = [[[0.1] * a for _ in range(b)] for a, b in zip(sizes, sizes[1:])]
+    weights = [[[0.1] * a for _ in range(b)] for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
     text = lesson_toml(
         sizes,
         "sigmoid",

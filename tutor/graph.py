@@ -12,7 +12,7 @@ are ``+`` and a crossing is ``|`` (the vertical line passes, the horizontal one 
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 
 from tutor.drawing import Row
@@ -239,7 +239,13 @@ def _lit(on: bool) -> str:
     return "reverse" if on else ""
 
 
-def _bias_lines(b, will, value, style, t) -> list[list[Segment]]:  # type: ignore[no-untyped-def]
+def _bias_lines(
+    b: str,
+    will: Callable[[str], bool],
+    value: Callable[[str], str],
+    style: Callable[[str], str],
+    t: Callable[[str], str],
+) -> list[list[Segment]]:
     """A bias's gradient and new value, once the lesson updates biases."""
     lines = []
     for prefix, name in (("∂", f"dE_total/d{b}"), ("new", f"new_{b}")):
