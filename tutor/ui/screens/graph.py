@@ -20,6 +20,8 @@ from tutor.textmode import to_ascii
 from tutor.ui.screens.base import TutorScreen
 
 LEGEND = "Σ sum  ∂ ∂E/∂out, ∂E/∂w  δ ∂E/∂sum  new: after the update  reversed: this step"
+# in ASCII the drawing already says "sum"
+LEGEND_ASCII = "d dE/dout, dE/dw  delta dE/dsum  new: after the update  reversed: this step"
 
 
 def rows_text(rows: list[Row]) -> Text:
@@ -68,7 +70,8 @@ class GraphScreen(TutorScreen):
         )
         with ScrollableContainer(id="graph-scroll"):
             yield Static(rows_text(rows), id="graph-body")
-        yield Static(Text(self.t(LEGEND), style="dim"), id="graph-legend")
+        legend = LEGEND_ASCII if self.ascii_only else LEGEND
+        yield Static(Text(legend, style="dim"), id="graph-legend")
 
     def on_mount(self) -> None:  # SizeGuard's own on_mount runs too (Textual calls each)
         self.restore_focus()
