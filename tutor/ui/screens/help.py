@@ -21,6 +21,7 @@ KEYS = [
     ("F5", "Ctrl+N", "skip this step for now"),
     ("F6 / Up", "Ctrl+O", "previous step in the history"),
     ("F7 / Down", "Ctrl+Y", "next step in the history"),
+    ("F8", "Ctrl+P", "the network drawn as a graph, full screen"),
     ("F9", "Ctrl+L", "back to the lessons"),
     ("F1", "Ctrl+G", "this help"),
     ("F10", "Ctrl+Q", "quit (progress is already saved)"),

@@ -38,6 +38,7 @@ from tutor.textmode import reflow, safe_text, to_ascii
 from tutor.tolerance import TINY_FIGURES
 from tutor.ui.messages import LessonFinished, ShowLessons
 from tutor.ui.screens.base import TutorScreen
+from tutor.ui.screens.graph import GraphScreen
 from tutor.ui.screens.help import HelpScreen
 from tutor.ui.widgets.answer import AnswerInput
 from tutor.ui.widgets.history import History
@@ -75,6 +76,7 @@ class QuizScreen(TutorScreen):
         Binding("f5,ctrl+n", "skip", "Skip", key_display="F5", priority=True),
         Binding("f6,ctrl+o", "back", "Back", key_display="F6", priority=True),
         Binding("f7,ctrl+y", "forward", "Fwd", key_display="F7", show=False, priority=True),
+        Binding("f8,ctrl+p", "graph", "Graph", key_display="F8", show=False, priority=True),
         Binding("f9,ctrl+l", "lessons", "Lessons", key_display="F9", show=False, priority=True),
         Binding("up", "back", "Back", show=False),
         Binding("down", "forward", "Forward", show=False),
@@ -460,6 +462,25 @@ class QuizScreen(TutorScreen):
         self.query_one("#answer", Input).value = ""
         self.feedback(outcome.message)
         self.after_step()
+
+    def action_graph(self) -> None:
+        """The network as a graph, full screen, with the learner's values and this step."""
+        s = self.session
+        if s is None:
+            self.feedback("One moment: the lesson is being prepared…")
+            return
+        step = s.current
+        lesson = s.plan.lesson  # a variant's numbers, not the file's
+        screen = GraphScreen(
+            lesson.network,
+            s.learner_values(),
+            set(step.involves) if step else set(),
+            lesson.quiz.decimals,
+            step=self.label_of(step.id) if step else None,
+            expected=s.plan.index_of,
+            ascii_only=self.ascii_only,
+        )
+        self.app.push_screen(screen)
 
     def action_lessons(self) -> None:
         self.post_message(ShowLessons())
