@@ -410,14 +410,34 @@ async def test_diagram_shows_the_drawing_line_by_line(tmp_path):
 
 
 async def test_a_long_title_is_cut_without_losing_the_score(tmp_path):
-    """At the smallest size, in ASCII mode (whose ellipsis is three characters), the status
-    line cuts the title, never the step count or the score."""
+    """At the smallest size, in ASCII mode, the status line shortens the title where a reader
+    would (its part before the colon), never inside a word, and never cuts the step count or
+    the score."""
     app = make_app(tmp_path, lesson="deep-2-3-2-1", ascii_only=True)
     async with run(app, size=(72, 22)) as pilot:
         await pilot.pause()
         first = screen_text(app).splitlines()[0].rstrip()
         assert first.endswith("step 1/60  score 0")
-        assert "..." in first
+        assert first.split("  ")[0].strip() == "Going deeper"
+
+
+def test_titles_are_shortened_at_a_colon_or_a_word():
+    from tutor.textmode import fit_title
+
+    long = "Logistic regression as a one-layer net: sigmoid output with binary cross-entropy"
+    assert fit_title(long, 80) == long
+    assert fit_title(long, 40) == "Logistic regression as a one-layer net"
+    assert fit_title(long, 30) == "Logistic regression as a…"
+    assert fit_title("XOR: one step by hand", 10, "...") == "XOR"
+
+
+async def test_the_picker_shows_titles_without_cutting_words(tmp_path):
+    app = make_app(tmp_path, lesson=None)
+    async with run(app, size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Your first backprop step " in text and "Going deeper " in text
+        assert "…" not in text.split("Your first backprop step")[1].splitlines()[0]
 
 
 async def test_drawn_line_caches_hold_only_what_is_on_screen(tmp_path):

@@ -148,6 +148,22 @@ def markdown_text(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", visible(text)).replace("&", "&amp;")
 
 
+def fit_title(title: str, room: int, ellipsis: str = "…") -> str:
+    """A lesson title in ``room`` columns, cut where a reader would: the part before a colon
+    (titles read "Short name: details"), then at a word boundary, never inside a word."""
+    title = " ".join(title.split())
+    if len(title) <= room:
+        return title
+    short = title.split(":", 1)[0].strip()
+    if short and len(short) <= room:
+        return short
+    words = short or title
+    cut = words[: max(1, room - len(ellipsis))]
+    if " " in cut and not words[len(cut) : len(cut) + 1].isspace():
+        cut = cut[: cut.rstrip().rfind(" ")]
+    return cut.rstrip(" ,;:–-") + ellipsis
+
+
 def safe_text(text: str, limit: int = 2000) -> str:
     """Lesson text made safe to show: no escape sequences or control characters, bounded length.
 

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from tutor.lesson.model import Lesson
 from tutor.progress.records import MODES
-from tutor.textmode import reflow, safe_text, to_ascii
+from tutor.textmode import fit_title, reflow, safe_text, to_ascii
 from tutor.ui.messages import OpenLesson
 from tutor.ui.screens.base import TutorScreen
 from tutor.ui.screens.help import HelpScreen
@@ -50,10 +50,10 @@ class PickerScreen(TutorScreen):
     def on_mount(self) -> None:
         table = self.query_one("#lessons", DataTable)
         table.add_columns("lesson", "title", "size", "level", "progress")
+        room = self.title_room()
+        ellipsis = "..." if self.ascii_only else "…"
         for lesson, progress in self.lessons:
-            title = self.t(lesson.title).replace("\n", " ")
-            if len(title) > 30:
-                title = title[:29] + ("..." if self.ascii_only else "…")
+            title = fit_title(self.t(lesson.title), room, ellipsis)  # in full below the table
             table.add_row(
                 Text(lesson.id),
                 Text(title),
@@ -66,6 +66,17 @@ class PickerScreen(TutorScreen):
         self.show_title()
         if not self.lessons:
             self.query_one("#lesson-intro", Static).update(Text("No lessons found."))
+
+    def title_room(self) -> int:
+        """The columns the title may take: what the other columns leave of the screen."""
+        others = [
+            max([len("lesson"), *(len(lesson.id) for lesson, _ in self.lessons)]),
+            max([len("size"), *(len(lesson.size) for lesson, _ in self.lessons)]),
+            len("level"),
+            max([len("progress"), *(len(progress) for _, progress in self.lessons)]),
+        ]
+        width = self.app.size.width or 80
+        return max(16, width - sum(w + 2 for w in others) - 2 - 2)  # cell padding, scrollbar
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         lesson = self._lesson(event.row_key.value)

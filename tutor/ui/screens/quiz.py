@@ -76,7 +76,7 @@ class QuizScreen(TutorScreen):
         Binding("f5,ctrl+n", "skip", "Skip", key_display="F5", priority=True),
         Binding("f6,ctrl+o", "back", "Back", key_display="F6", priority=True),
         Binding("f7,ctrl+y", "forward", "Fwd", key_display="F7", show=False, priority=True),
-        Binding("f8,ctrl+p", "graph", "Graph", key_display="F8", show=False, priority=True),
+        Binding("f8,ctrl+p", "graph", "Graph", key_display="F8", priority=True),
         Binding("f9,ctrl+l", "lessons", "Lessons", key_display="F9", show=False, priority=True),
         Binding("up", "back", "Back", show=False),
         Binding("down", "forward", "Forward", show=False),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tutor.textmode import safe_text, to_ascii
+from tutor.textmode import fit_title, safe_text, to_ascii
 
 
 class StatusBar(Static):
@@ -38,9 +38,7 @@ class StatusBar(Static):
         title = safe_text(title, 200).replace("\n", " ")
         if ascii_only:
             title = to_ascii(title)
-        if len(title) > room:
-            ellipsis = "..." if ascii_only else "…"
-            title = title[: room - len(ellipsis)] + ellipsis
+        title = fit_title(title, room, "..." if ascii_only else "…")
         text = Text(title, style="bold")
         text.append(" " * max(1, room - len(title)))
         text.append(right)
