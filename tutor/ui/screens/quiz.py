@@ -375,7 +375,7 @@ class QuizScreen(TutorScreen):
         two a line makes it fit (``tutor.drawing.diagram_room``, which `tutor check` uses)."""
         room, goal, width = diagram_room(size.width, size.height)
         net, decimals = self.lesson.network, self.lesson.quiz.decimals
-        self.diagram().fix_height(net, room, goal, width, decimals)
+        self.diagram().fix_height(net, room, goal, width, decimals, self.ascii_only)
 
     def after_step(self) -> None:
         self.refresh_all()

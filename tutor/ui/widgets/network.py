@@ -36,7 +36,13 @@ class NetworkDiagram(Widget):
         self.room = 14  # the lines the drawing has on screen
 
     def fix_height(
-        self, net: Network, room: int = 13, goal: int = 13, width: int = 78, decimals: int = 5
+        self,
+        net: Network,
+        room: int = 13,
+        goal: int = 13,
+        width: int = 78,
+        decimals: int = 5,
+        ascii_only: bool = False,
     ) -> None:
         """The drawing's height never changes within a lesson, except when the terminal is
         resized (a change would re-lay-out the whole screen on every answer): the network's
@@ -45,8 +51,8 @@ class NetworkDiagram(Widget):
         weights a line where that makes it fit in ``goal`` lines within ``width`` columns,
         and the drawing is narrow where it is too wide (``tutor.drawing.fitting``)."""
         border = 1 if self.styles.border_bottom[0] else 0
-        self.fit = fitting(net, decimals, goal, width)
-        lines = len(network_rows(net, {}, set(), decimals, False, *self.fit))
+        self.fit = fitting(net, decimals, goal, width, ascii_only)
+        lines = len(network_rows(net, {}, set(), decimals, ascii_only, *self.fit))
         self.room = max(1, min(lines, room))
         height = self.room + border
         if self.styles.height is None or self.styles.height.value != height:
