@@ -24,7 +24,7 @@ from tutor.grading.parse import (
 )
 from tutor.grading.symbols import ETA_NAMES, Refused, Usable, givens
 from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, MISSING, Verdict
-from tutor.numfmt import fmt_given, fmt_value
+from tutor.numfmt import fmt_given
 from tutor.plan.steps import Plan, Step
 from tutor.tolerance import Tolerance
 
@@ -128,9 +128,6 @@ class Grader:
 
     def tolerance(self, step: Step) -> Tolerance:
         return self.lesson.quiz.tolerance_for(step.id)
-
-    def fmt(self, value: float) -> str:
-        return fmt_value(value, self.lesson.quiz.decimals)
 
     def show(self, step: Step, value: float | None = None) -> str:
         """A value of ``step`` (its own by default) as a right answer to it is shown: a tiny

@@ -182,18 +182,13 @@ def clean_state(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         problems += [f"{where}.steps[{quote(k)}].{w}" for k, w in bad_steps.items()]
         lessons[key] = {**entry, "steps": steps}
     state: dict[str, Any] = {"version": data.get("version", 1), "lessons": lessons}
-    if "leitner" in data:
-        why = _boxes(data["leitner"])
-        if why:
-            problems.append(f"leitner: {why}")
-        else:
-            state["leitner"] = data["leitner"]
-    if "log_bytes" in data:
-        why = _count(data["log_bytes"])
-        if why:
-            problems.append(f"log_bytes: {why}")
-        else:
-            state["log_bytes"] = data["log_bytes"]
+    for name, check in (("leitner", _boxes), ("log_bytes", _count)):
+        if name in data:
+            why = check(data[name])
+            if why:
+                problems.append(f"{name}: {why}")
+            else:
+                state[name] = data[name]
     return state, problems
 
 
