@@ -12,9 +12,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tutor.lesson.model import Lesson
+from tutor.lesson.model import Lesson, Problem
 from tutor.progress.interface import Progress, ProgressNotSaved
 from tutor.progress.records import StepRecord, lesson_key, now
 
@@ -22,6 +22,31 @@ if TYPE_CHECKING:
     from tutor.grading.verdict import Verdict
     from tutor.plan.steps import Plan, Step
     from tutor.session import QuizSession
+
+
+class NotOpened(Exception):
+    """A lesson the rules of a class do not open now (an exam outside its window, its time
+    up); ``str()`` is the sentence to show the learner."""
+
+
+class ClassRules(Protocol):
+    """What a class server decides for the app, where a learner alone decides: which lessons
+    the picker lists (the course, in its order) and in which mode and on which numbers a
+    lesson opens (an exam on the learner's own seed, within its window and time limit)."""
+
+    def catalogue(self) -> tuple[list[Lesson], list[Problem]]:
+        """The course's lessons in course order, and the first problem of each unreadable one."""
+        ...
+
+    def admit(self, lesson: Lesson, mode: str, seed: int | None) -> tuple[str, int | None]:
+        """The mode and seed ``lesson`` opens in when asked for in ``mode`` on ``seed``;
+        raises :class:`NotOpened` when it must not open now."""
+        ...
+
+    def seconds_left(self, lesson: Lesson, mode: str) -> float | None:
+        """Seconds until the lesson, opened in ``mode``, must close (an exam's time limit or
+        window), or None for no limit. Asked once the lesson is open."""
+        ...
 
 
 def fresh_seed() -> int:

@@ -21,7 +21,7 @@ from textual.driver import Driver
 from textual.screen import Screen
 
 from tutor.lesson.model import Lesson
-from tutor.opening import Opening, farewell, fresh_seed
+from tutor.opening import ClassRules, NotOpened, Opening, farewell, fresh_seed
 from tutor.progress.interface import Progress
 from tutor.progress.store import ProgressStore
 from tutor.ui.driver import quiet_driver, served_driver
@@ -51,7 +51,10 @@ class TutorApp(App[int]):
         clock: Callable[[], float] = time.monotonic,
         mode: str = "learn",
         seed: int | None = None,
+        rules: ClassRules | None = None,
     ):
+        """``rules``: a class server's say over which lessons are listed and how they open
+        (None: the learner's own choice, from every lesson found)."""
         super().__init__()
         self.lesson = lesson  # the lesson open now (or last), for redo and fresh variants
         self.mode = mode
@@ -63,6 +66,8 @@ class TutorApp(App[int]):
         self.clock = clock
         #: what the terminal says once the interface is gone (where the learner stopped)
         self.farewell: str | None = None
+        self.rules = rules
+        self._notices: list[str] = []  # said once the interface is up
 
     @property
     def session(self) -> QuizSession | None:
@@ -83,6 +88,8 @@ class TutorApp(App[int]):
             loop.add_signal_handler(signal.SIGTERM, self._terminate)
         for warning in self.store.warnings:
             self.notify(warning, severity="warning", timeout=15)
+        for notice in self._notices:
+            self.notify(notice, severity="warning", timeout=15)
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's choice, except that a Linux terminal gets the driver that never polls and
@@ -149,7 +156,13 @@ class TutorApp(App[int]):
         self, lesson: Lesson, mode: str, seed: int | None, restart: bool
     ) -> Screen[Any] | None:
         """The screen that opens ``lesson``; None when it must not open (an exam on it is
-        unfinished, and there is a screen to stay on)."""
+        unfinished, and there is a screen to stay on, or the class's rules refuse it)."""
+        if self.rules is not None:
+            try:
+                mode, seed = self.rules.admit(lesson, mode, seed)
+            except NotOpened as err:
+                self._say(str(err))
+                return None
         opening = Opening(self.store, lesson, mode, seed)
         if opening.refused is not None and self.screen_stack:
             # from the picker: stay there (the exam opens in exam mode, m changes it)
@@ -166,18 +179,43 @@ class TutorApp(App[int]):
                 return None
             opening.notice = " ".join(filter(None, (opening.notice, refused)))
         self.lesson, self.mode, self.seed = lesson, opening.mode, opening.seed
+        if self.rules is not None:
+            self._close_in(self.rules.seconds_left(lesson, opening.mode), lesson.id)
         if opening.mode == "review":
             from tutor.ui.screens.review import ReviewScreen
 
             return ReviewScreen(opening.plan(), self.ascii_only)
         return QuizScreen(opening, self.clock, ascii_only=self.ascii_only, blink=self.blink)
 
+    def _say(self, notice: str) -> None:
+        """A warning, now or (before the first screen is up) as soon as it can show."""
+        if self.screen_stack:
+            self.notify(notice, severity="warning", timeout=15)
+        else:
+            self._notices.append(notice)
+
+    def _close_in(self, seconds: float | None, lesson_id: str) -> None:
+        """End the session when an exam's time is up: every answer is already kept."""
+        if seconds is None:
+            return
+        message = (
+            f"Time is up for your exam on {lesson_id}. Your answers so far are kept for "
+            "your instructor."
+        )
+
+        def time_up() -> None:
+            if self.lesson is not None and self.lesson.id == lesson_id and self.mode == "exam":
+                self.farewell = message
+                self.exit()
+
+        self.set_timer(max(seconds, 0.0), time_up, name="exam time limit")
+
     def _picker(self) -> Screen[Any]:
         from tutor.catalog import catalogue
         from tutor.progress.report import picker_progress
         from tutor.ui.screens.picker import PickerScreen
 
-        lessons, problems = catalogue()
+        lessons, problems = self.rules.catalogue() if self.rules is not None else catalogue()
         rows = [(lesson, picker_progress(self.store, lesson.id)) for lesson in lessons]
         return PickerScreen(rows, [str(p) for p in problems], self.mode, self.ascii_only)
 
