@@ -91,7 +91,7 @@ def serve(path: str) -> int:
                     conn.close()
                     print(f"forkserver: bad request: {err}", file=sys.stderr)
                     continue
-                keep = [listener.fileno(), wake_r, wake_w, selector.fileno()]  # type: ignore[attr-defined]
+                keep = [listener.fileno(), wake_r, wake_w, selector.fileno()]
                 keep += [c.fileno() for c in sessions.values()] + [conn.fileno()]
                 pid = fork_session(request, fds[0], keep)
                 os.close(fds[0])

@@ -58,9 +58,7 @@ LOGIN_TIMEOUT = 30.0
 CODE_TRIES = 3
 
 NO_FORWARDING = "forwarding is not allowed on this server; it only runs the tutor"
-NO_COMMANDS = (
-    "this server only runs the tutor: log in without a command (ssh -p PORT NAME@HOST)"
-)
+NO_COMMANDS = "this server only runs the tutor: log in without a command (ssh -p PORT NAME@HOST)"
 NO_TERMINAL = "the tutor needs a terminal: log in with plain ssh, or ssh -t"
 
 
@@ -107,7 +105,16 @@ class ClassServer:
     async def start(self) -> None:
         await self.db(lambda db: None)  # migrations run, and a bad URL stops us here
         await self.spawner.start()
-        self._listener = await asyncssh.create_server(
+        try:
+            self._listener = await self._listen()
+        except BaseException:
+            self.spawner.stop()
+            raise
+        self._sweeper = asyncio.create_task(self._sweep())
+        self._log_start()
+
+    async def _listen(self) -> asyncssh.SSHAcceptor:
+        return await asyncssh.create_server(
             lambda: StudentConnection(self),
             self.host,
             self.port,
@@ -122,7 +129,8 @@ class ClassServer:
             keepalive_count_max=KEEPALIVE_COUNT,
             server_version="backprop-tutor",
         )
-        self._sweeper = asyncio.create_task(self._sweep())
+
+    def _log_start(self) -> None:
         log(
             "started",
             course=self.course.title,
@@ -148,8 +156,10 @@ class ClassServer:
         if self._sweeper is not None:
             self._sweeper.cancel()
         await asyncio.gather(
-            *(s.end("shutdown", "The class server is stopping; your answers are kept.")
-              for s in list(self.sessions.values())),
+            *(
+                s.end("shutdown", "The class server is stopping; your answers are kept.")
+                for s in list(self.sessions.values())
+            ),
             return_exceptions=True,
         )
         self.spawner.stop()
@@ -313,10 +323,12 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
         self.pending = b""  # keys the pty has not taken yet
 
     # --- requests
-    def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:  # type: ignore[override]
+    def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
         self.chan = chan
 
-    def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int], term_modes: Any) -> bool:
+    def pty_requested(
+        self, term_type: str, term_size: tuple[int, int, int, int], term_modes: Any
+    ) -> bool:
         self.term = term_type
         if term_size[0] and term_size[1]:
             self.size = (term_size[0], term_size[1])
@@ -337,7 +349,7 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
         self.task = asyncio.create_task(self._run())
 
     # --- data
-    def data_received(self, data: bytes, datatype: int | None) -> None:  # type: ignore[override]
+    def data_received(self, data: bytes, datatype: int | None) -> None:
         self.last_input = time.monotonic()
         if self.typed is not None:
             self.typed.put_nowait(data)
@@ -421,8 +433,13 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
             if old is not None:
                 await old.end("taken-over", "This session was taken over by a new login of yours.")
             if len(self.server.sessions) >= self.server.course.max_sessions:
-                log("refused", student=name, peer=peer, why="sessions-full",
-                    sessions=len(self.server.sessions))
+                log(
+                    "refused",
+                    student=name,
+                    peer=peer,
+                    why="sessions-full",
+                    sessions=len(self.server.sessions),
+                )
                 self._close(
                     1,
                     "backprop-tutor: the class is full "
@@ -437,7 +454,9 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
                     del self.server.sessions[name]
         except Exception as err:  # noqa: BLE001  (one line in the log, one for the student)
             log("error", student=name, peer=peer, what=f"{type(err).__name__}: {err}")
-            self._close(1, "backprop-tutor: the session could not go on; please tell your instructor.")
+            self._close(
+                1, "backprop-tutor: the session could not go on; please tell your instructor."
+            )
 
     async def _enrol(self, name: str) -> bool:
         """Ask for the enrolment code (not echoed); bind the login key when it is right."""
@@ -450,10 +469,15 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
             code = await self._read_line()
             if code is None:
                 return False
-            if await self.server.db(lambda db: db.enrol(name, code.strip(), key)):
+            typed = code.strip()
+            if await self.server.db(lambda db: db.enrol(name, typed, key)):  # noqa: B023
                 self.typed = None
-                log("enrolled", student=name, peer=self.connection.peer,
-                    key=key.split()[0] + ":" + fingerprint(key))
+                log(
+                    "enrolled",
+                    student=name,
+                    peer=self.connection.peer,
+                    key=key.split()[0] + ":" + fingerprint(key),
+                )
                 self._write("\nThank you: from now on this key logs you in.\n")
                 return True
             self._write("\nThat is not your enrolment code.\n")
@@ -501,7 +525,9 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
             raise RuntimeError(str(err)) from None
         self.master = master
         started = time.monotonic()
-        self.session_id = await self.server.db(lambda db: db.session_opened(name, peer, self.pid or 0))
+        self.session_id = await self.server.db(
+            lambda db: db.session_opened(name, peer, self.pid or 0)
+        )
         log("session", student=name, peer=peer, pid=self.pid, session=self.session_id)
         loop = asyncio.get_running_loop()
         self.output_done = asyncio.Event()
@@ -519,8 +545,16 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
         how = self.how if code in (0, None) or self.how != "quit" else "error"
         session_id = self.session_id
         await self.server.db(lambda db: db.session_closed(session_id, how))
-        log("logout", student=name, peer=peer, pid=self.pid, session=session_id, how=how,
-            code=code, seconds=round(time.monotonic() - started, 1))
+        log(
+            "logout",
+            student=name,
+            peer=peer,
+            pid=self.pid,
+            session=session_id,
+            how=how,
+            code=code,
+            seconds=round(time.monotonic() - started, 1),
+        )
         self._close(0 if code == 0 else 1, self.farewell)
 
     farewell: str | None = None
@@ -566,8 +600,9 @@ def set_size(fd: int, size: tuple[int, int]) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
 
 
-def serve(folder: Path, host: str, port: int, keepalive: float = KEEPALIVE,
-          max_logins: int = MAX_LOGINS) -> int:
+def serve(
+    folder: Path, host: str, port: int, keepalive: float = KEEPALIVE, max_logins: int = MAX_LOGINS
+) -> int:
     """`tutor class serve`: run until interrupted."""
     server = ClassServer(folder, host, port, keepalive, max_logins)
     asyncio.run(server.serve())

@@ -67,10 +67,8 @@ def take_terminal(tty: int) -> None:
         os.dup2(tty, fd)
     if tty > 2:
         os.close(tty)
-    sys.stdin = sys.__stdin__ = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
-    out: TextIO = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    sys.stdout = sys.__stdout__ = out
-    sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    # sys.stdin, stdout and stderr keep their objects: they are fds 0, 1 and 2, now the
+    # terminal (the preloaded process runs in UTF-8 mode, so they write UTF-8)
 
 
 def say(text: str) -> None:
@@ -121,7 +119,8 @@ def _run_app(course: Any, database: Any, name: str, store: Any) -> int:
     if os.environ.get("TERM", "") in ("dumb", "unknown"):
         import textual.constants
 
-        textual.constants.COLOR_SYSTEM = "standard"  # as `tutor` does for these terminals
+        # as `tutor` does for these terminals (read by the app, imported before the fork)
+        setattr(textual.constants, "COLOR_SYSTEM", "standard")  # noqa: B010
     rules = CourseRules(course, database, name, store)
     first = rules.first_lesson()
     app = TutorApp(

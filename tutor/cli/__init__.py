@@ -100,6 +100,21 @@ def _serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("lesson", nargs="?", metavar="LESSON")
 
 
+def _class_arguments(p: argparse.ArgumentParser) -> None:
+    from tutor.cli.classserve import add_serve_arguments
+
+    sub = p.add_subparsers(dest="class_command", metavar="COMMAND", required=True)
+    add_serve_arguments(
+        sub.add_parser(
+            "serve",
+            help="serve the class over SSH",
+            description="Serve the course in DIR over SSH (pip install 'backprop-tutor[class]'): "
+            "students log in with the keys of the roster and get the tutor, their results "
+            "kept in the class database. Stops on Ctrl+C or SIGTERM.",
+        )
+    )
+
+
 # each command: its help texts, and what adds its arguments
 SUBCOMMANDS: dict[str, tuple[dict[str, str], Callable[[argparse.ArgumentParser], None]]] = {
     "list": (
@@ -179,6 +194,13 @@ SUBCOMMANDS: dict[str, tuple[dict[str, str], Callable[[argparse.ArgumentParser],
             "for another host name, and WebSockets from another site's page, are refused.",
         ),
         _serve_arguments,
+    ),
+    "class": (
+        dict(
+            help="run a class (tutor class serve DIR)",
+            description="Run a class: a course folder, its students and the SSH server.",
+        ),
+        _class_arguments,
     ),
 }
 COMMANDS = tuple(SUBCOMMANDS)
@@ -304,6 +326,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tutor.cli.interactive import cmd_serve
 
         return cmd_serve(args.host, args.port, args.lesson, args.public_url, args.token)
+    if command == "class":
+        from tutor.cli import classserve
+
+        return classserve.cmd_serve(args)
     build_parser().print_help()
     return EXIT_USAGE
 
