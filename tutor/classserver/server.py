@@ -38,7 +38,6 @@ import asyncssh
 
 from tutor.classroom.course import HOST_KEY, Course, load_course
 from tutor.classroom.database import ClassDatabase, open_database
-from tutor.classroom.roster import load_roster
 from tutor.classserver.logline import log
 from tutor.classserver.spawner import Spawner, SpawnerError
 
@@ -252,11 +251,14 @@ class StudentConnection(asyncssh.SSHServer):
             if await self.server.db(lambda db: db.student_for_key(username, line)):
                 self.name, self.key, self.enrolling = username, line, False
                 return True
-            student = (await asyncio.to_thread(load_roster, self.server.folder)).get(username)
+            student = (await self.server.db(lambda db: db.roster())).get(username)
+            spent = student is not None and username in await self.server.db(
+                lambda db: db.enrolled()
+            )
         except Exception as err:  # noqa: BLE001  (a database or roster error refuses, logged)
             log("error", peer=self.peer, student=username, what=f"{type(err).__name__}: {err}")
             return False
-        if student is not None and student.code:
+        if student is not None and student.code and not spent:
             self.name, self.key, self.enrolling = username, line, True
             return True
         return False
@@ -528,7 +530,16 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
         self.session_id = await self.server.db(
             lambda db: db.session_opened(name, peer, self.pid or 0)
         )
-        log("session", student=name, peer=peer, pid=self.pid, session=self.session_id)
+        log(
+            "session",
+            student=name,
+            peer=peer,
+            pid=self.pid,
+            session=self.session_id,
+            term=self.term,
+            size=f"{self.size[0]}x{self.size[1]}",
+            env=",".join(f"{k}={v}" for k, v in sorted(env.items())) or None,
+        )
         loop = asyncio.get_running_loop()
         self.output_done = asyncio.Event()
         loop.add_reader(master, self._read_pty)

@@ -132,6 +132,7 @@ def _run_app(course: Any, database: Any, name: str, store: Any) -> int:
         rules=rules,
     )
     app.run()
-    if app.farewell:
-        say(app.farewell.replace("Resume with: tutor", "Resume: log in again; it opens with tutor"))
+    if app.farewell:  # where the student stopped; a command to resume means nothing here
+        first = app.farewell.splitlines()[0]
+        say(first + (" Log in again to go on." if first.startswith("Stopped") else ""))
     return 0
