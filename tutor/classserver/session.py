@@ -133,6 +133,6 @@ def _run_app(course: Any, database: Any, name: str, store: Any) -> int:
     )
     app.run()
     if app.farewell:  # where the student stopped; a command to resume means nothing here
-        first = app.farewell.splitlines()[0]
-        say(first + (" Log in again to go on." if first.startswith("Stopped") else ""))
+        said = app.farewell.splitlines()[0]
+        say(said + (" Log in again to go on." if said.startswith("Stopped") else ""))
     return 0
