@@ -204,10 +204,14 @@ def test_roster_commands_keep_the_instructors_comments(tmp_path):
         remove_student(folder, "zed")
 
 
-# --- the database
-@pytest.fixture
-def course(tmp_path):
-    return load_course(write_course(tmp_path / "c"))
+# --- the database: every test on SQLite and on a real PostgreSQL server
+@pytest.fixture(params=["sqlite", "postgresql"])
+def course(request, tmp_path):
+    database = ""
+    if request.param == "postgresql":
+        database = request.getfixturevalue("pg_server").new_database()
+    text = f'title = "Lab"\nlessons = ["sigmoid-2-2-2"]\ndatabase = "{database}"\n'
+    return load_course(write_course(tmp_path / "c", course=text))
 
 
 def test_keys_from_the_roster_and_enrolment_codes(course):
@@ -390,6 +394,7 @@ def test_migrations_are_recorded_and_a_newer_database_is_refused(course):
         open_database(course)
 
 
-def test_the_database_file_is_private(course):
+def test_the_database_file_is_private(tmp_path):
+    course = load_course(write_course(tmp_path / "c"))
     open_database(course)
     assert course.sqlite_file.stat().st_mode & 0o777 == 0o600
