@@ -47,11 +47,16 @@ def test_a_course_from_an_empty_folder(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["course.toml", "host_key", "roster.toml"]
     pub = tmp_path / "alice.pub"
     pub.write_text(fake_key(1, "alice@laptop") + "\n")
-    assert "Added alice (1 key)" in tutor("class", "roster", "add", "alice", "--key", str(pub), "-C", str(folder)).stdout
+    assert (
+        "Added alice (1 key)"
+        in tutor("class", "roster", "add", "alice", "--key", str(pub), "-C", str(folder)).stdout
+    )
     tutor("class", "roster", "add", "bob", "--key", fake_key(2), "-C", str(folder))
     made = tutor("class", "roster", "add", "carol", "--code", "-C", str(folder)).stdout
     code = made.split("enrolment code ")[1].split()[0]
-    listed = json.loads(tutor("class", "roster", "list", "--format", "json", "-C", str(folder)).stdout)
+    listed = json.loads(
+        tutor("class", "roster", "list", "--format", "json", "-C", str(folder)).stdout
+    )
     assert [(s["student"], s["keys"], s["code"]) for s in listed] == [
         ("alice", 1, None),
         ("bob", 1, None),
@@ -69,18 +74,37 @@ def test_a_course_from_an_empty_folder(tmp_path):
 
 def test_command_errors_are_one_line(tmp_path):
     folder = write_course(tmp_path / "c")
-    one_error(tutor("class", "roster", "add", "Bob", "--code", "-C", str(folder), ok=False), "not a login name")
-    one_error(tutor("class", "roster", "add", "dan", "--key", "hello", "-C", str(folder), ok=False), "--key", "neither a file nor")
-    one_error(tutor("class", "roster", "add", "alice", "--code", "-C", str(folder), ok=False), "roster.toml: students.alice: already on the roster")
-    one_error(tutor("class", "roster", "remove", "zed", "-C", str(folder), ok=False), "students.zed: not on the roster")
+    one_error(
+        tutor("class", "roster", "add", "Bob", "--code", "-C", str(folder), ok=False),
+        "not a login name",
+    )
+    one_error(
+        tutor("class", "roster", "add", "dan", "--key", "hello", "-C", str(folder), ok=False),
+        "--key",
+        "neither a file nor",
+    )
+    one_error(
+        tutor("class", "roster", "add", "alice", "--code", "-C", str(folder), ok=False),
+        "roster.toml: students.alice: already on the roster",
+    )
+    one_error(
+        tutor("class", "roster", "remove", "zed", "-C", str(folder), ok=False),
+        "students.zed: not on the roster",
+    )
     one_error(tutor("class", "students", str(tmp_path / "none"), ok=False), "no such course folder")
     one_error(tutor("class", "init", str(folder), ok=False), "already set up")
     (folder / "roster.toml").write_text('[students.alice]\nkeys = ["ssh-rsa AAAA"]\n')
-    line = one_error(tutor("class", "export", str(folder), ok=False), "roster.toml: students.alice.keys[0]:")
+    line = one_error(
+        tutor("class", "export", str(folder), ok=False), "roster.toml: students.alice.keys[0]:"
+    )
     assert line.startswith(f"tutor: {folder}/roster.toml: ")
-    (folder / "course.toml").write_text('title = "x"\ndatabase = "postgresql://tutor@/nothing?host=/nonexistent"\n')
+    (folder / "course.toml").write_text(
+        'title = "x"\ndatabase = "postgresql://tutor@/nothing?host=/nonexistent"\n'
+    )
     (folder / "roster.toml").write_text("")
-    one_error(tutor("class", "students", str(folder), ok=False), "class database", "cannot be reached")
+    one_error(
+        tutor("class", "students", str(folder), ok=False), "class database", "cannot be reached"
+    )
 
 
 def test_the_gradebook_counts_as_the_learners_own_report(tmp_path):

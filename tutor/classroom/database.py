@@ -51,7 +51,12 @@ def open_database(course: Course) -> ClassDatabase:
 
 
 def migrate(backend: Backend) -> int:
-    """Run the migrations the database has not had, in order; its version after."""
+    """Run the migrations the database has not had, in order; its version after. A
+    database already up to date is only read (every session process opens it: none of them
+    should wait for a write lock to find nothing to do)."""
+    have = _version(backend)
+    if have == VERSION:
+        return have
     with backend.transaction() as run:
         if backend.dialect == "postgresql":
             run("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
@@ -68,6 +73,15 @@ def migrate(backend: Backend) -> int:
                 run(sql, ())
             run("INSERT INTO migrations (version, applied) VALUES (?, ?)", (version, _now()))
     return max(have, VERSION)
+
+
+def _version(backend: Backend) -> int | None:
+    """The schema version a database has, None if it has no migrations table yet."""
+    try:
+        rows = backend.run("SELECT max(version) FROM migrations", ())
+    except DatabaseFailed:
+        return None
+    return int(rows[0][0] or 0)
 
 
 def _now() -> str:

@@ -137,10 +137,6 @@ class ClassProgress:
     def record(self, entry: dict[str, Any]) -> None:
         """Commit one event for this store's student, then apply it; see the module
         docstring."""
-        if self._locked and self.name in self._backend.lost:
-            raise _not_saved(
-                "another session of yours took over while the class database was out of reach"
-            )
         why = log_problem(entry)
         if why is not None:
             raise _not_saved(f"the tutor made an event of the wrong shape ({why})")
@@ -150,6 +146,11 @@ class ClassProgress:
         state = self.state()
         try:
             with self._backend.transaction() as run:
+                if self._locked and self.name in self._backend.lost:  # seen on reconnecting
+                    raise DatabaseFailed(
+                        "another session of yours took over while the class database was "
+                        "out of reach"
+                    )
                 newer = run(
                     "SELECT id, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
                     (self.name, self._last_id),

@@ -15,6 +15,7 @@ from tutor.cli.common import EXIT_OK, EXIT_USAGE, CliError
 if TYPE_CHECKING:
     from tutor.classroom.database import ClassDatabase
 
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="class_command", metavar="COMMAND", required=True)
     init = sub.add_parser(
@@ -41,9 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     how.add_argument(
         "--key", metavar="FILE_OR_LINE", help="the student's public key: a .pub file or its line"
     )
-    how.add_argument(
-        "--code", action="store_true", help="make a one-time enrolment code (printed)"
-    )
+    how.add_argument("--code", action="store_true", help="make a one-time enrolment code (printed)")
     remove = actions.add_parser(
         "remove",
         help="remove a student",
@@ -172,7 +171,7 @@ def cmd_roster_list(folder: Path, fmt: str) -> int:
         roster = db.roster()
     finally:
         db.close()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "student": s.name,
             "keys": len(s.keys),
@@ -191,9 +190,10 @@ def cmd_roster_list(folder: Path, fmt: str) -> int:
         return EXIT_OK
     print(f"{'NAME':<32} {'KEYS':>4}  CODE")
     for r in rows:
-        code = "" if r["code"] is None else r["code"]
+        code = ""
         if r["code"] is not None:
-            code += f" (used {_local(r['enrolled'])})" if r["enrolled"] else " (not used yet)"
+            used = f"used {_local(r['enrolled'])}" if r["enrolled"] else "not used yet"
+            code = f"{r['code']} ({used})"
         print(f"{r['student']:<32} {r['keys']:>4}  {code}")
     return EXIT_OK
 
