@@ -194,3 +194,34 @@ def test_processes_writing_at_once_make_one_gradebook(tmp_path, backend, request
         "s3": "3.0",
         "s4": "",
     }
+
+
+def test_the_csv_is_spreadsheet_safe_even_for_a_lesson_files_name(tmp_path):
+    """A course lesson file named like a formula: its column and its cells stay text."""
+    folder = tmp_path / "c"
+    (folder / "mine").mkdir(parents=True)
+    lesson = Path(__file__).parent.parent / "lessons" / "sigmoid-2-2-2.toml"
+    (folder / "mine" / "=SUM(1+1).toml").write_bytes(lesson.read_bytes())
+    write_course(folder, course='title = "x"\nlessons = ["mine/=SUM(1+1).toml"]\n')
+    out = tutor("class", "export", str(folder)).stdout
+    header = next(csv.reader(io.StringIO(out)))
+    assert "'=SUM(1+1)" in header and "'=SUM(1+1) steps" in header
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in header)
+
+
+def test_class_commands_never_import_textual(tmp_path):
+    folder = write_course(tmp_path / "c")
+    for command in (
+        ["students", str(folder)],
+        ["export", str(folder)],
+        ["roster", "list", "-C", str(folder)],
+    ):
+        code = (
+            "import sys; from tutor.cli import main; rc = main(sys.argv[1:]);"
+            "assert not any(m.startswith('textual') for m in sys.modules), 'textual imported';"
+            "sys.exit(rc)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, "class", *command], capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tutor.cli.common import EXIT_OK, EXIT_USAGE, CliError
+from tutor.cli.common import EXIT_OK, EXIT_USAGE, CliError, write_private
 
 if TYPE_CHECKING:
     from tutor.classroom.database import ClassDatabase
@@ -231,7 +231,6 @@ def cmd_students(folder: Path, fmt: str) -> int:
 def cmd_export(folder: Path, fmt: str, out: str | None) -> int:
     import csv
     import io
-    import os
 
     from tutor.classroom.gradebook import columns, export_data, grade_rows
     from tutor.textmode import json_text, spreadsheet_cell
@@ -244,8 +243,9 @@ def cmd_export(folder: Path, fmt: str, out: str | None) -> int:
             text = json_text(data, indent=2) + "\n"
         else:
             buf = io.StringIO()
-            writer = csv.DictWriter(buf, fieldnames=columns(db), extrasaction="ignore")
-            writer.writeheader()
+            names = columns(db)
+            writer = csv.DictWriter(buf, fieldnames=names, extrasaction="ignore")
+            writer.writerow({c: spreadsheet_cell(c) for c in names})  # a lesson file's name
             for row in grade_rows(db, data["students"]):
                 writer.writerow({k: spreadsheet_cell(v) for k, v in row.items()})
             text = buf.getvalue()
@@ -254,12 +254,7 @@ def cmd_export(folder: Path, fmt: str, out: str | None) -> int:
     if out is None:
         sys.stdout.write(text)
         return EXIT_OK
-    try:  # results are personal: the file is private
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as err:
-        raise CliError(f"{out}: cannot be written ({err.strerror})") from None
+    write_private(out, text)
     print(f"Exported {len(data['students'])} students to {out}.")
     return EXIT_OK
 
