@@ -343,6 +343,21 @@ def test_exam_seeds_are_drawn_once_and_kept_across_processes(course):
     assert db.exam_started("bob", "sigmoid-2-2-2") is None
 
 
+def test_an_exam_retake_draws_new_numbers_and_starts_again(course):
+    db = open_database(course)
+    assert db.exam_attempt("alice", "x") == 0
+    first = db.exam_seed("alice", "x")
+    db.exam_start("alice", "x")
+    assert db.exam_attempt("alice", "x") == 1
+    seeds = {first}
+    for attempt in (2, 3):
+        assert db.exam_retake("alice", "x") == attempt
+        assert db.exam_started("alice", "x") is None
+        seeds.add(db.exam_seed("alice", "x"))
+    assert len(seeds) > 1  # three draws from a million: the same thrice is no chance
+    assert db.exam_attempt("bob", "x") == 0
+
+
 SEED_OF = """
 import sys
 from pathlib import Path

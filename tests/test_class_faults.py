@@ -186,8 +186,11 @@ def test_a_postgresql_server_that_goes_away_and_comes_back(pg_server, pg_folder)
     s = session_in(store)
     done = [s.current.id]
     assert s.submit(f"{s.current.value:.6f}").advanced
+    unread = open_database(load_course(folder)).progress("bob")  # nothing read yet
     pg_server.stop("immediate")
     try:
+        with pytest.raises(ProgressNotSaved, match="cannot be reached"):
+            unread.record({"event": "reset", "lesson_key": "*"})
         step = s.current.id
         outcome = s.submit(f"{s.current.value:.6f}")
         assert outcome.message.startswith(f"{NOT_SAVED}: the class database postgresql://")

@@ -294,6 +294,27 @@ class ClassDatabase:
         assert started is not None
         return started
 
+    def exam_attempt(self, name: str, lesson: str) -> int:
+        """Which attempt at the exam the student is on (1 from the seed's draw), 0 before."""
+        rows = self.backend.run(
+            "SELECT attempt FROM exams WHERE student = ? AND lesson = ?", (name, lesson)
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def exam_retake(self, name: str, lesson: str) -> int:
+        """Begin the student's next attempt at an exam (the server checks that the exam
+        allows one): fresh numbers, not started yet. The attempt's number."""
+        self.exam_seed(name, lesson)
+        seed = random.SystemRandom().randrange(10**6)
+        with self.backend.transaction() as run:
+            run(
+                "UPDATE exams SET attempt = attempt + 1, seed = ?, started = NULL"
+                " WHERE student = ? AND lesson = ?",
+                (seed, name, lesson),
+            )
+            rows = run("SELECT attempt FROM exams WHERE student = ? AND lesson = ?", (name, lesson))
+        return int(rows[0][0])
+
     def close(self) -> None:
         self.backend.close()
 

@@ -143,7 +143,10 @@ class ClassProgress:
         text = json.dumps(entry, ensure_ascii=False, allow_nan=False)
         if len(text) > MAX_EVENT_BYTES:
             raise _not_saved("the event is too large to keep")
-        state = self.state()
+        try:
+            state = self.state()
+        except ProgressUnusable as err:
+            raise _not_saved(str(err)) from None
         try:
             with self._backend.transaction() as run:
                 if self._locked and self.name in self._backend.lost:  # seen on reconnecting

@@ -96,6 +96,7 @@ def cmd_class(args: argparse.Namespace) -> int:
     """Run one of the class commands; a bad course file is one line per problem."""
     from tutor.classroom.backends import DatabaseFailed
     from tutor.classroom.tomlfile import CourseError
+    from tutor.progress.interface import ProgressUnusable
 
     try:
         if args.class_command == "init":
@@ -114,7 +115,7 @@ def cmd_class(args: argparse.Namespace) -> int:
         for problem in err.problems:
             print(f"tutor: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    except DatabaseFailed as err:
+    except (DatabaseFailed, ProgressUnusable) as err:  # the store says it as unusable
         raise CliError(str(err)) from None
 
 
