@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from tutor.classroom.database import ClassDatabase
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_arguments(p: argparse.ArgumentParser) -> argparse._SubParsersAction:
+    """The class commands' parsers; returns the group, for the server's ``serve`` to join."""
     sub = p.add_subparsers(dest="class_command", metavar="COMMAND", required=True)
     init = sub.add_parser(
         "init",
@@ -73,6 +74,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     _folder(export)
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+    return sub
 
 
 def _folder(p: argparse.ArgumentParser) -> None:
