@@ -200,6 +200,9 @@ def test_roster_commands_keep_the_instructors_comments(tmp_path):
     assert "# week 3 lab" in text and "# late joiners below" in text
     with pytest.raises(CourseError, match="students.alice: already on the roster"):
         add_student(folder, Student("alice", (fake_key(3),), None))
+    with pytest.raises(CourseError, match=r"students.zoe.keys: this key is also alice's"):
+        add_student(folder, Student("zoe", (fake_key(1),), None))
+    assert "zoe" not in roster.read_text()
     with pytest.raises(CourseError, match="students.zed: not on the roster"):
         remove_student(folder, "zed")
 
