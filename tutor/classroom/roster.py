@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tutor.classroom.tomlfile import CourseError, check_text, checked, fail, read_toml
+from tutor.classroom.tomlfile import check_text, checked, fail, read_toml
 from tutor.lesson.fields import Reader, clip
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
