@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import shutil
 import statistics
 import sys
 import tempfile
@@ -150,6 +151,7 @@ def main() -> int:
     finally:
         if server is not None:
             server.close()
+        shutil.rmtree(root, ignore_errors=True)
     print("target (p95 within one frame, 16.7 ms):", "met" if ok else "MISSED")
     return 0 if ok else 1
 

@@ -45,14 +45,18 @@ class PgServer:
         self.socket = self.root / "sock"
         self.log = self.root / "server.log"
         self._names = itertools.count(1)
-        self.socket.mkdir()
-        if os.geteuid() == 0:  # the server's files belong to the user it runs as
-            user = pwd.getpwnam(NOBODY)
-            for path in (self.root, self.socket):
-                os.chown(path, user.pw_uid, user.pw_gid)
-            os.chmod(self.root, 0o755)  # root (the tests) goes through; others see no data
-        self._run("initdb", "-D", str(self.data), "-U", "tutor", "-A", "trust", "-E", "UTF8",
-                  "--locale=C", "--no-sync")  # fmt: skip
+        try:
+            self.socket.mkdir()
+            if os.geteuid() == 0:  # the server's files belong to the user it runs as
+                user = pwd.getpwnam(NOBODY)
+                for path in (self.root, self.socket):
+                    os.chown(path, user.pw_uid, user.pw_gid)
+                os.chmod(self.root, 0o755)  # root (the tests) goes through; others see no data
+            self._run("initdb", "-D", str(self.data), "-U", "tutor", "-A", "trust", "-E", "UTF8",
+                      "--locale=C", "--no-sync")  # fmt: skip
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     def _run(self, program: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         command = [str(self.bindir / program), *args]
