@@ -200,14 +200,21 @@ def test_roster_commands_keep_the_instructors_comments(tmp_path):
     assert "# week 3 lab" in text and "# late joiners below" in text
     with pytest.raises(CourseError, match="students.alice: already on the roster"):
         add_student(folder, Student("alice", (fake_key(3),), None))
+    with pytest.raises(CourseError, match=r"students.zoe.keys: this key is also alice's"):
+        add_student(folder, Student("zoe", (fake_key(1),), None))
+    assert "zoe" not in roster.read_text()
     with pytest.raises(CourseError, match="students.zed: not on the roster"):
         remove_student(folder, "zed")
 
 
-# --- the database
-@pytest.fixture
-def course(tmp_path):
-    return load_course(write_course(tmp_path / "c"))
+# --- the database: every test on SQLite and on a real PostgreSQL server
+@pytest.fixture(params=["sqlite", "postgresql"])
+def course(request, tmp_path):
+    database = ""
+    if request.param == "postgresql":
+        database = request.getfixturevalue("pg_server").new_database()
+    text = f'title = "Lab"\nlessons = ["sigmoid-2-2-2"]\ndatabase = "{database}"\n'
+    return load_course(write_course(tmp_path / "c", course=text))
 
 
 def test_keys_from_the_roster_and_enrolment_codes(course):
@@ -339,6 +346,21 @@ def test_exam_seeds_are_drawn_once_and_kept_across_processes(course):
     assert db.exam_started("bob", "sigmoid-2-2-2") is None
 
 
+def test_an_exam_retake_draws_new_numbers_and_starts_again(course):
+    db = open_database(course)
+    assert db.exam_attempt("alice", "x") == 0
+    first = db.exam_seed("alice", "x")
+    db.exam_start("alice", "x")
+    assert db.exam_attempt("alice", "x") == 1
+    seeds = {first}
+    for attempt in (2, 3):
+        assert db.exam_retake("alice", "x") == attempt
+        assert db.exam_started("alice", "x") is None
+        seeds.add(db.exam_seed("alice", "x"))
+    assert len(seeds) > 1  # three draws from a million: the same thrice is no chance
+    assert db.exam_attempt("bob", "x") == 0
+
+
 SEED_OF = """
 import sys
 from pathlib import Path
@@ -390,6 +412,7 @@ def test_migrations_are_recorded_and_a_newer_database_is_refused(course):
         open_database(course)
 
 
-def test_the_database_file_is_private(course):
+def test_the_database_file_is_private(tmp_path):
+    course = load_course(write_course(tmp_path / "c"))
     open_database(course)
     assert course.sqlite_file.stat().st_mode & 0o777 == 0o600

@@ -7,7 +7,6 @@ every problem at once, as lesson files are.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any
 from tutor.classroom.tomlfile import CourseError, check_text, checked, fail, read_toml
 from tutor.lesson.fields import Reader
 from tutor.locations import LESSON_ID_RE, lesson_files
+from tutor.progress import files
 
 __all__ = ["CourseError", "Exam", "Course", "load_course", "init_course", "HOST_KEY"]
 
@@ -282,17 +282,7 @@ def _course_order() -> list[str]:
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
-    """A new file with ``mode`` whatever the umask; never an existing file or a link."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
-    try:
-        os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        raise
-    os.close(fd)
+    """A new file (never an existing one or a link's target), written whole and flushed,
+    then given ``mode``."""
+    files.write_new(path, data)
+    os.chmod(path, mode)

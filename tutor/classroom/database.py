@@ -51,7 +51,12 @@ def open_database(course: Course) -> ClassDatabase:
 
 
 def migrate(backend: Backend) -> int:
-    """Run the migrations the database has not had, in order; its version after."""
+    """Run the migrations the database has not had, in order; its version after. A
+    database already up to date is only read (every session process opens it: none of them
+    should wait for a write lock to find nothing to do)."""
+    have = _version(backend)
+    if have == VERSION:
+        return have
     with backend.transaction() as run:
         if backend.dialect == "postgresql":
             run("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
@@ -68,6 +73,15 @@ def migrate(backend: Backend) -> int:
                 run(sql, ())
             run("INSERT INTO migrations (version, applied) VALUES (?, ?)", (version, _now()))
     return max(have, VERSION)
+
+
+def _version(backend: Backend) -> int | None:
+    """The schema version a database has, None if it has no migrations table yet."""
+    try:
+        rows = backend.run("SELECT max(version) FROM migrations", ())
+    except DatabaseFailed:
+        return None
+    return int(rows[0][0] or 0)
 
 
 def _now() -> str:
@@ -279,6 +293,27 @@ class ClassDatabase:
         started = _time(rows[0][0])
         assert started is not None
         return started
+
+    def exam_attempt(self, name: str, lesson: str) -> int:
+        """Which attempt at the exam the student is on (1 from the seed's draw), 0 before."""
+        rows = self.backend.run(
+            "SELECT attempt FROM exams WHERE student = ? AND lesson = ?", (name, lesson)
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def exam_retake(self, name: str, lesson: str) -> int:
+        """Begin the student's next attempt at an exam (the server checks that the exam
+        allows one): fresh numbers, not started yet. The attempt's number."""
+        self.exam_seed(name, lesson)
+        seed = random.SystemRandom().randrange(10**6)
+        with self.backend.transaction() as run:
+            run(
+                "UPDATE exams SET attempt = attempt + 1, seed = ?, started = NULL"
+                " WHERE student = ? AND lesson = ?",
+                (seed, name, lesson),
+            )
+            rows = run("SELECT attempt FROM exams WHERE student = ? AND lesson = ?", (name, lesson))
+        return int(rows[0][0])
 
     def close(self) -> None:
         self.backend.close()

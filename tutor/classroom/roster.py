@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tutor.classroom.tomlfile import CourseError, check_text, checked, fail, read_toml
+from tutor.classroom.tomlfile import check_text, checked, fail, read_toml
 from tutor.lesson.fields import Reader, clip
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -241,8 +241,9 @@ def _replace(path: Path, text: str, expected: dict[str, Student]) -> None:
 
     try:
         check = parse_roster(tomllib.loads(text), str(path))
-    except (tomllib.TOMLDecodeError, CourseError):
+    except tomllib.TOMLDecodeError:
         check = None
+    # a CourseError (the new student's key is another's) is the problem to report, as is
     if check != expected:
         raise fail(path, "(file)", "is written in a form this command cannot edit; edit the file")
     try:

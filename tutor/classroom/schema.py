@@ -42,12 +42,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             how TEXT
         )""",
         "CREATE INDEX sessions_by_student ON sessions (student, id)",
-        # an exam's numbers, drawn once per student and lesson, and when it was started
+        # an exam's numbers, drawn once per student, lesson and attempt, and when the
+        # attempt was started
         """CREATE TABLE exams (
             student TEXT NOT NULL,
             lesson TEXT NOT NULL,
             seed BIGINT NOT NULL,
             started TEXT,
+            attempt INTEGER NOT NULL DEFAULT 1,
             PRIMARY KEY (student, lesson)
         )""",
     ),

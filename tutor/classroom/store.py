@@ -137,19 +137,23 @@ class ClassProgress:
     def record(self, entry: dict[str, Any]) -> None:
         """Commit one event for this store's student, then apply it; see the module
         docstring."""
-        if self._locked and self.name in self._backend.lost:
-            raise _not_saved(
-                "another session of yours took over while the class database was out of reach"
-            )
         why = log_problem(entry)
         if why is not None:
             raise _not_saved(f"the tutor made an event of the wrong shape ({why})")
         text = json.dumps(entry, ensure_ascii=False, allow_nan=False)
         if len(text) > MAX_EVENT_BYTES:
             raise _not_saved("the event is too large to keep")
-        state = self.state()
+        try:
+            state = self.state()
+        except ProgressUnusable as err:
+            raise _not_saved(str(err)) from None
         try:
             with self._backend.transaction() as run:
+                if self._locked and self.name in self._backend.lost:  # seen on reconnecting
+                    raise DatabaseFailed(
+                        "another session of yours took over while the class database was "
+                        "out of reach"
+                    )
                 newer = run(
                     "SELECT id, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
                     (self.name, self._last_id),

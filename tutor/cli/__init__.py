@@ -101,18 +101,10 @@ def _serve_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _class_arguments(p: argparse.ArgumentParser) -> None:
-    from tutor.cli.classserve import add_serve_arguments
+    from tutor.cli.classroom import add_arguments
+    from tutor.cli.classserve import add_serve_parser
 
-    sub = p.add_subparsers(dest="class_command", metavar="COMMAND", required=True)
-    add_serve_arguments(
-        sub.add_parser(
-            "serve",
-            help="serve the class over SSH",
-            description="Serve the course in DIR over SSH (pip install 'backprop-tutor[class]'): "
-            "students log in with the keys of the roster and get the tutor, their results "
-            "kept in the class database. Stops on Ctrl+C or SIGTERM.",
-        )
-    )
+    add_serve_parser(add_arguments(p))
 
 
 # each command: its help texts, and what adds its arguments
@@ -197,8 +189,10 @@ SUBCOMMANDS: dict[str, tuple[dict[str, str], Callable[[argparse.ArgumentParser],
     ),
     "class": (
         dict(
-            help="run a class (tutor class serve DIR)",
-            description="Run a class: a course folder, its students and the SSH server.",
+            help="run a class: a course folder, its roster, results and gradebook",
+            description="Set up and follow a class: the course folder (course.toml, "
+            "roster.toml and the server's host key), its students, the SSH server and a "
+            "gradebook from the class database. See docs/class.md.",
         ),
         _class_arguments,
     ),
@@ -327,9 +321,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return cmd_serve(args.host, args.port, args.lesson, args.public_url, args.token)
     if command == "class":
-        from tutor.cli import classserve
+        if args.class_command == "serve":
+            from tutor.cli import classserve
 
-        return classserve.cmd_serve(args)
+            return classserve.cmd_serve(args)
+        from tutor.cli.classroom import cmd_class
+
+        return cmd_class(args)
     build_parser().print_help()
     return EXIT_USAGE
 

@@ -10,7 +10,15 @@ from pathlib import Path
 from tutor.cli.common import EXIT_OK, CliError
 
 
-def add_serve_arguments(p: argparse.ArgumentParser) -> None:
+def add_serve_parser(group: argparse._SubParsersAction) -> None:
+    """`serve`, in the `tutor class` group."""
+    p = group.add_parser(
+        "serve",
+        help="serve the class over SSH",
+        description="Serve the course in DIR over SSH (pip install 'backprop-tutor[class]'): "
+        "students log in with the keys of the roster and get the tutor, their results "
+        "kept in the class database. Stops on Ctrl+C or SIGTERM. See docs/class-server.md.",
+    )
     p.add_argument("folder", metavar="DIR", help="the course folder ('tutor class init DIR')")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, default=2222, help="the port to listen on (2222)")
