@@ -26,7 +26,7 @@ class Spawner:
 
     async def start(self, timeout: float = 60.0) -> None:
         """Start the preloaded process and wait until it has loaded the tutor."""
-        env = {**os.environ, "PYTHONUTF8": "1"}
+        env = {**os.environ, "PYTHONUTF8": "1", "MALLOC_ARENA_MAX": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tutor.classserver.forkserver", self.path],
             stdin=subprocess.PIPE,

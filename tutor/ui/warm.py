@@ -1,8 +1,50 @@
 """What a class server's preloaded process builds once, before it forks the sessions, so
-that every session shares it instead of building its own copy."""
+that every session shares it instead of building its own copy.
+
+Importing the modules is not all: a session imports more on its way (the screens' lazy
+imports, Rich's and Textual's caches, the lesson's engine and grader), and each copy of that
+would be private to it. So the preloaded process runs the app once, headless, through the
+picker and the first step of a lesson; whatever that loaded and cached stays in the shared
+pages. Its progress goes to a throw-away folder.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
 
 def warm_up() -> None:
-    """Build the shared parts (nothing beyond the imports yet)."""
+    """Run the app once, headless, up to a lesson's first step, then leave nothing running
+    (no thread, no event loop: the process is about to fork)."""
+    from tutor.progress.store import ProgressStore
+    from tutor.ui.app import TutorApp
+
+    folder = Path(tempfile.mkdtemp(prefix="tutor-warm-"))
+    try:
+        app = TutorApp(None, store=ProgressStore(folder), blink=False)
+        asyncio.run(_drive(app))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread():
+            thread.join(timeout=5)
+
+
+async def _drive(app: object) -> None:
+    from tutor.ui.app import TutorApp
+
+    assert isinstance(app, TutorApp)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # the first lesson of the picker
+        for _ in range(500):
+            if app.session is not None and app.session.current is not None:
+                break
+            await pilot.pause(0.01)
+        await pilot.press("9", "enter")  # one answer graded (wrong: no matter)
+        await pilot.pause()
+        await pilot.press("ctrl+q")
