@@ -210,8 +210,7 @@ class ClassServer(Server):
         self.keys = keys
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [TUTOR, "class", "serve", str(folder), "--port", str(self.port),
-             "--max-logins", "200"],
+            [TUTOR, "class", "serve", str(folder), "--port", str(self.port), "--max-logins", "200"],
             stderr=(tmp / "class.log").open("wb"),
         )
         wait_port(self.port, self.proc)

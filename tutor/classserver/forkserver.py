@@ -25,7 +25,6 @@ import sys
 import tempfile
 from typing import Any
 
-
 #: objects that take up the allocator's free blocks before the forks (see fill_free_blocks)
 FILLER: list[object] = []
 
