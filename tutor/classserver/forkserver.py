@@ -9,7 +9,7 @@ request (JSON) with the pty's terminal end attached (SCM_RIGHTS); this process a
 ``pid N`` once the session is forked and ``exit CODE`` when it ends. It stops when its
 standard input (a pipe from the server) closes.
 
-Run: python -m tutor.classserver.forkserver SOCKET
+Run: python -m tutor.classserver.forkserver SOCKET [COURSE_FOLDER]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import signal
 import socket
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 #: objects that take up the allocator's free blocks before the forks (see fill_free_blocks)
@@ -164,7 +165,7 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # forked sessions need no BLAS threads
     from tutor.classserver.session import preload
 
-    preload()
+    preload(Path(argv[1]) if len(argv) > 1 else None)
     gc.collect()  # the garbage of the warm-up run, before its holes are filled
     fill_free_blocks()
     return serve(argv[0])

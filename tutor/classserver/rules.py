@@ -14,12 +14,43 @@ from typing import TYPE_CHECKING
 
 from tutor.catalog import CannotOpen, read
 from tutor.lesson.model import Lesson, Problem
+from tutor.locations import LessonNotFound, resolve_lesson
 from tutor.opening import NotOpened, exams
 
 if TYPE_CHECKING:
     from tutor.classroom.course import Course, Exam
     from tutor.classroom.database import ClassDatabase
     from tutor.progress.interface import Progress
+
+
+#: lessons read once in the preloaded process, shared by the sessions: ref → (stamp, lesson)
+_READ: dict[str, tuple[tuple[int, int], Lesson]] = {}
+
+
+def course_lesson(ref: str) -> Lesson:
+    """The lesson ``ref`` names, as read before (in the preloaded process, so every session
+    shares it) unless its file has changed since; raises :class:`CannotOpen`."""
+    try:
+        path, _ = resolve_lesson(ref)
+        info = path.stat()
+    except (LessonNotFound, OSError):
+        return read(ref)  # says what is wrong
+    stamp = (info.st_mtime_ns, info.st_size)
+    kept = _READ.get(ref)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    lesson = read(ref)
+    _READ[ref] = (stamp, lesson)
+    return lesson
+
+
+def read_course_lessons(course: Course) -> None:
+    """Read every lesson of the course now (the preloaded process, before its forks)."""
+    for ref in [*course.lessons, *(exam.lesson for exam in course.exams)]:
+        try:
+            course_lesson(lesson_ref(course, ref))
+        except CannotOpen:
+            continue  # each session says what is wrong with it
 
 
 def utc_now() -> datetime:
@@ -61,7 +92,7 @@ class CourseRules:
         self._exams: dict[str, Exam] = {}
         for ref in dict.fromkeys([*course.lessons, *(exam.lesson for exam in course.exams)]):
             try:
-                lesson = read(lesson_ref(course, ref))
+                lesson = course_lesson(lesson_ref(course, ref))
             except CannotOpen as err:
                 self._problems += err.problems[:1] or [Problem(ref, "", str(err))]
                 continue
@@ -73,7 +104,7 @@ class CourseRules:
 
     def _find(self, ref: str) -> Lesson | None:
         try:
-            lesson_id = read(lesson_ref(self.course, ref)).id
+            lesson_id = course_lesson(lesson_ref(self.course, ref)).id
         except CannotOpen:
             return None
         return self._lessons.get(lesson_id)

@@ -11,7 +11,8 @@ process of its own, and everything else refused with a message.
   every answer already kept), so a student whose link died is not locked out until the
   keepalives notice.
 - Caps: ``max_sessions`` open sessions, ``max_logins`` logins in progress.
-- Dead links: keepalives every ``keepalive`` seconds, three unanswered ones end the link.
+- Dead links: a keepalive after ``keepalive`` seconds of silence; unanswered for as long
+  again, the link is ended (40 s by default).
 - Idle sessions (no key for ``idle_minutes``) are ended with a message.
 
 The database is used from one thread of its own, so a slow query never stalls the others.
@@ -48,10 +49,12 @@ T = TypeVar("T")
 
 #: a login name as the roster has it
 NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-#: keepalives: one every KEEPALIVE seconds of silence, the link ends after KEEPALIVE_COUNT
-#: unanswered ones: a dead link is found within (KEEPALIVE_COUNT + 1) * KEEPALIVE seconds
-KEEPALIVE = 10.0
-KEEPALIVE_COUNT = 3
+#: keepalives: one after KEEPALIVE seconds of silence; when KEEPALIVE more pass without an
+#: answer the link is dead: found within (KEEPALIVE_COUNT + 1) * KEEPALIVE = 40 s. Over TCP
+#: an answer is late, never lost, so one unanswered keepalive is enough; fewer of them keep
+#: a hundred idle sessions cheap (each one is a packet encrypted and answered in Python)
+KEEPALIVE = 20.0
+KEEPALIVE_COUNT = 1
 MAX_LOGINS = 50
 LOGIN_TIMEOUT = 30.0
 CODE_TRIES = 3
@@ -86,7 +89,7 @@ class ClassServer:
         self.max_logins = max_logins
         self.logins = 0  # connections not yet authenticated
         self.sessions: dict[str, StudentSession] = {}
-        self.spawner = Spawner()
+        self.spawner = Spawner(folder)
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="class-db")
         self._database: ClassDatabase | None = None
         self._listener: asyncssh.SSHAcceptor | None = None

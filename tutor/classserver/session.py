@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from tutor.classroom.course import CourseError, load_course
 from tutor.classroom.database import open_database
 from tutor.classserver.logline import log
-from tutor.classserver.rules import CourseRules
+from tutor.classserver.rules import CourseRules, read_course_lessons
 from tutor.progress.interface import ProgressLocked
 from tutor.textmode import wants_ascii
 
@@ -27,8 +27,9 @@ from tutor.textmode import wants_ascii
 ACCEPTED_ENV = ("LANG", "NO_COLOR")
 
 
-def preload() -> None:
-    """Import and build, once, what every session uses (then shared by all of them)."""
+def preload(folder: Path | None = None) -> None:
+    """Import and build, once, what every session uses (then shared by all of them): the
+    interface, run once; the course's lessons, read."""
     import numpy  # noqa: F401  (the engine's; a lone tutor loads it after the first paint)
 
     import tutor.grading.grade  # noqa: F401
@@ -41,6 +42,11 @@ def preload() -> None:
     from tutor.ui.warm import warm_up
 
     warm_up()
+    if folder is not None:
+        try:
+            read_course_lessons(load_course(folder))
+        except CourseError:
+            pass  # each session says what is wrong with it
 
 
 def session_environment(request: dict[str, Any]) -> dict[str, str]:

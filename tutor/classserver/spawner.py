@@ -19,7 +19,8 @@ class SpawnerError(Exception):
 
 
 class Spawner:
-    def __init__(self) -> None:
+    def __init__(self, course_folder: Path | None = None) -> None:
+        self.course_folder = course_folder
         self.folder = Path(tempfile.mkdtemp(prefix="tutor-class-"))  # 0700, this user's
         self.path = str(self.folder / "forks")
         self.process: subprocess.Popen[bytes] | None = None
@@ -28,7 +29,13 @@ class Spawner:
         """Start the preloaded process and wait until it has loaded the tutor."""
         env = {**os.environ, "PYTHONUTF8": "1", "MALLOC_ARENA_MAX": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tutor.classserver.forkserver", self.path],
+            [
+                sys.executable,
+                "-m",
+                "tutor.classserver.forkserver",
+                self.path,
+                *([str(self.course_folder)] if self.course_folder is not None else []),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

@@ -25,10 +25,10 @@ def add_serve_parser(group: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--keepalive",
         type=float,
-        default=10.0,
+        default=20.0,
         metavar="SECONDS",
-        help="seconds of silence before a keepalive; a link that answers none of three is "
-        "dead (10: found within 40 s)",
+        help="seconds of silence before a keepalive; a link that has not answered it as long "
+        "again is dead (20: found within 40 s)",
     )
     p.add_argument(
         "--max-logins",
