@@ -100,3 +100,28 @@ def test_class_store_benchmark_prints_every_store_side_by_side():
             r"target \(p95 within one frame",
         ],
     )
+
+
+def test_class_server_benchmark_prints_both_servers_and_the_ratios():
+    import os
+    import shutil
+
+    if os.geteuid() != 0 or shutil.which("sshd") is None and not os.path.exists("/usr/sbin/sshd"):
+        if os.environ.get("CI"):
+            pytest.fail("the class server benchmark needs root and sshd: .ci/run installs it")
+        pytest.skip("needs root and openssh-server")
+    figures(
+        str(BENCH / "class_server.py"),
+        "--sessions",
+        "2",
+        "--logins",
+        "2",
+        "--idle-seconds",
+        "1",
+        expect=[
+            r"tutor class serve +2 sessions on a lesson: PSS \d+\.\d MiB per student, idle CPU",
+            r"sshd \+ ForceCommand +2 sessions on a lesson: PSS \d+\.\d MiB",
+            r"2 logins at once: 2 admitted, first prompt p50 \d+\.\d\d s, p95",
+            r"ratios \(class server / ForceCommand\): PSS \d+\.\d\d",
+        ],
+    )

@@ -1,0 +1,104 @@
+"""The course's rules as the class server's sessions apply them, on a real class database
+(SQLite in a temporary course folder): the course's lessons in its order, and exams on the
+student's own seed, inside their window, within their time limit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tutor.classroom.course import init_course, load_course
+from tutor.classroom.database import open_database
+from tutor.classserver.rules import CourseRules
+from tutor.opening import NotOpened
+
+# the database keeps real times (an exam's start), so the window is set around now
+NOW = datetime.now(UTC).replace(microsecond=0)
+OPENS = NOW - timedelta(minutes=30)
+CLOSES = NOW + timedelta(minutes=90)
+EXAM = f"""
+[[exams]]
+lesson = "sigmoid-2-2-2"
+opens = {OPENS.isoformat()}
+closes = {CLOSES.isoformat()}
+minutes = 45
+"""
+
+
+@pytest.fixture
+def course(tmp_path):
+    folder = tmp_path / "course"
+    init_course(folder, "Rules")
+    (folder / "course.toml").write_text(
+        'title = "Rules"\nlessons = ["classic-2-2-2", "sigmoid-2-2-2", "tanh-sigmoid"]\n' + EXAM
+    )
+    (folder / "roster.toml").write_text(
+        '[students.alice]\ncode = "K7QM-2XWD"\n[students.bob]\ncode = "K7QM-2XWE"\n'
+    )
+    course = load_course(folder)
+    database = open_database(course)
+    yield course, database
+    database.close()
+
+
+def rules(course, name: str = "alice", at: datetime = NOW) -> CourseRules:
+    course, database = course
+    return CourseRules(course, database, name, database.progress(name), clock=lambda: at)
+
+
+def lesson(r: CourseRules, lesson_id: str):
+    return next(x for x in r.catalogue()[0] if x.id == lesson_id)
+
+
+def test_the_picker_lists_the_course_in_its_order(course):
+    lessons, problems = rules(course).catalogue()
+    assert [x.id for x in lessons] == ["classic-2-2-2", "sigmoid-2-2-2", "tanh-sigmoid"]
+    assert problems == []
+
+
+def test_in_its_window_the_exam_lesson_opens_as_the_students_exam_in_any_mode(course):
+    r = rules(course)
+    seed = course[1].exam_seed("alice", "sigmoid-2-2-2")
+    for mode, asked in (("learn", None), ("review", None), ("exam", 12345), ("drill", 7)):
+        assert r.admit(lesson(r, "sigmoid-2-2-2"), mode, asked) == ("exam", seed)
+    assert course[1].exam_started("alice", "sigmoid-2-2-2") is not None  # the clock runs
+    other = rules(course, "bob")
+    assert other.admit(lesson(other, "sigmoid-2-2-2"), "exam", None)[1] == course[1].exam_seed(
+        "bob", "sigmoid-2-2-2"
+    )
+    # other lessons open as asked
+    assert r.admit(lesson(r, "tanh-sigmoid"), "learn", None) == ("learn", None)
+    assert r.first_lesson().id == "sigmoid-2-2-2"  # at login, straight into the exam
+
+
+def test_the_time_limit_counts_from_the_first_start_and_then_shuts_the_exam(course):
+    r = rules(course)
+    sigmoid = lesson(r, "sigmoid-2-2-2")
+    assert r.seconds_left(sigmoid, "exam") == pytest.approx(45 * 60)  # not started: all of it
+    r.admit(sigmoid, "exam", None)
+    later = rules(course, at=NOW + timedelta(minutes=40))
+    assert later.seconds_left(sigmoid, "exam") == pytest.approx(5 * 60, abs=5)
+    assert later.seconds_left(sigmoid, "learn") is None
+    late = rules(course, at=NOW + timedelta(minutes=46))
+    with pytest.raises(NotOpened, match="Your time for the exam on sigmoid-2-2-2 is up"):
+        late.admit(sigmoid, "learn", None)
+    assert late.first_lesson() is None  # the picker, not the exam
+
+
+def test_the_window_closes_the_time_limit_too(course):
+    r = rules(course, at=CLOSES - timedelta(minutes=15))
+    assert r.seconds_left(lesson(r, "sigmoid-2-2-2"), "exam") == pytest.approx(15 * 60)
+
+
+def test_before_and_after_the_window_exam_mode_is_refused_and_practice_is_not(course):
+    before = rules(course, at=OPENS - timedelta(hours=1))
+    sigmoid = lesson(before, "sigmoid-2-2-2")
+    with pytest.raises(NotOpened, match=f"opens at {OPENS:%Y-%m-%d %H:%M} UTC"):
+        before.admit(sigmoid, "exam", None)
+    assert before.admit(sigmoid, "learn", None) == ("learn", None)
+    assert before.first_lesson() is None
+    after = rules(course, at=CLOSES)
+    with pytest.raises(NotOpened, match=f"closed at {CLOSES:%Y-%m-%d %H:%M} UTC"):
+        after.admit(sigmoid, "exam", None)
+    assert after.admit(sigmoid, "review", None) == ("review", None)
