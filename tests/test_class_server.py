@@ -55,7 +55,9 @@ class ClassFixture:
     """A course folder with alice (a key), bob (an enrolment code) and carol (a key), and its
     server running as `tutor class serve`."""
 
-    def __init__(self, tmp: Path, course_extra: str = "", server: str = ""):
+    def __init__(
+        self, tmp: Path, course_extra: str = "", server: str = "", args: tuple[str, ...] = ()
+    ):
         need_ssh()
         self.tmp = tmp
         self.folder = tmp / "course"
@@ -90,6 +92,7 @@ class ClassFixture:
                     str(self.port),
                     "--keepalive",
                     "1",
+                    *args,
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=err,
@@ -399,6 +402,20 @@ def test_the_session_cap_turns_students_away_with_a_message(tmp_path):
         assert full.returncode == 1
         assert "the class is full (1 sessions); please try again later" in full.stdout
         lab.wait_log(r"event=refused student=carol .*why=sessions-full")
+    finally:
+        lab.close()
+
+
+def test_logins_in_progress_are_capped_with_a_message(tmp_path):
+    lab = ClassFixture(tmp_path, args=("--max-logins", "1"))
+    try:
+        with socket.create_connection(("127.0.0.1", lab.port)):  # a login that hangs
+            time.sleep(0.5)
+            turned = lab.run("alice", "-tt")
+        assert turned.returncode == 255
+        assert "too many logins at once; please try again in a few seconds" in turned.stderr
+        lab.wait_log(r"event=refused .*student=alice why=logins-full")
+        assert lab.run("alice", command="x").returncode == 1  # with the slot free: in
     finally:
         lab.close()
 

@@ -198,18 +198,18 @@ class StudentConnection(asyncssh.SSHServer):
         self.enrolling = False  # logged in on an unspent code: the session asks for it
         self.tried: str | None = None  # the name asked for, for the refusal line
         self.counted = False
+        self.too_many = False
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.peer = f"{peer[0]}:{peer[1]}"
-        if self.server.logins >= self.server.max_logins:
-            log("refused", peer=self.peer, why="logins-full", logins=self.server.logins)
-            conn.disconnect(
-                asyncssh.DISC_TOO_MANY_CONNECTIONS,
-                "too many logins at once; please try again in a few seconds",
-            )
+        logins = self.server.logins
+        if logins >= 2 * self.server.max_logins:  # a flood: not even the key exchange
+            log("refused", peer=self.peer, why="logins-full", logins=logins)
+            conn.abort()
             return
+        self.too_many = logins >= self.server.max_logins  # said once the link is encrypted
         self.server.logins += 1
         self.counted = True
 
@@ -235,6 +235,13 @@ class StudentConnection(asyncssh.SSHServer):
     # --- authentication: public keys only
     def begin_auth(self, username: str) -> bool:
         self.tried = username
+        if self.too_many and self.conn is not None:
+            log("refused", peer=self.peer, student=username, why="logins-full")
+            self.tried = None  # this refusal is logged
+            self.conn.disconnect(
+                asyncssh.DISC_TOO_MANY_CONNECTIONS,
+                "too many logins at once; please try again in a few seconds",
+            )
         return True
 
     def public_key_auth_supported(self) -> bool:
