@@ -121,6 +121,7 @@ def run(request: dict[str, Any], tty: int, log_stream: TextIO) -> int:
 
 def _run_app(course: Any, database: Any, name: str, store: Any) -> int:
     from tutor.ui.app import TutorApp
+    from tutor.ui.warm import share_styles
 
     if os.environ.get("TERM", "") in ("dumb", "unknown"):
         import textual.constants
@@ -137,6 +138,7 @@ def _run_app(course: Any, database: Any, name: str, store: Any) -> int:
         mode="exam" if first is not None else "learn",
         rules=rules,
     )
+    share_styles(app)
     app.run()
     if app.farewell:  # where the student stopped; a command to resume means nothing here
         said = app.farewell.splitlines()[0]

@@ -17,6 +17,28 @@ import threading
 from pathlib import Path
 
 
+#: the warm-up run's stylesheet: its parsed rules are every session's (see share_styles)
+_STYLES: list[object] = []
+
+
+def share_styles(app: object) -> bool:
+    """Give ``app`` the warm-up run's parsed style rules instead of parsing its own: the
+    rules are built once, in the shared pages. Only when the CSS variables (the theme) are
+    the same, since Textual's cache of parsed rules does not key on them; False if not
+    shared (a Textual release whose stylesheet keeps its caches elsewhere, another theme)."""
+    if not _STYLES:
+        return False
+    shared, mine = _STYLES[0], getattr(app, "stylesheet", None)
+    names = ("_parse_cache", "_style_parse_cache", "_variables")
+    if mine is None or not all(hasattr(x, n) for x in (shared, mine) for n in names):
+        return False
+    if mine._variables != shared._variables:  # type: ignore[attr-defined]
+        return False
+    mine._parse_cache = shared._parse_cache  # type: ignore[attr-defined]
+    mine._style_parse_cache = shared._style_parse_cache  # type: ignore[attr-defined]
+    return True
+
+
 def warm_up() -> None:
     """Run the app once, headless, up to a lesson's first step, then leave nothing running
     (no thread, no event loop: the process is about to fork)."""
@@ -27,6 +49,7 @@ def warm_up() -> None:
     try:
         app = TutorApp(None, store=ProgressStore(folder), blink=False)
         asyncio.run(_drive(app))
+        _STYLES[:] = [app.stylesheet]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     for thread in threading.enumerate():
