@@ -16,7 +16,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-
 #: the warm-up run's stylesheet: its parsed rules are every session's (see share_styles)
 _STYLES: list[object] = []
 
