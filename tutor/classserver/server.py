@@ -563,7 +563,15 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
         self.master = None
         os.close(master)
         self.ended.set()
-        how = self.how if code in (0, None) or self.how != "quit" else "error"
+        how = self.how
+        if how == "quit" and code == 2:
+            how = "refused"  # it could not start, and said why on the terminal
+        elif how == "quit" and code not in (0, None):
+            how = "error"
+            self.farewell = (
+                "backprop-tutor: the session stopped on an error; your answers so far are "
+                "kept. Please tell your instructor."
+            )
         session_id = self.session_id
         await self.server.db(lambda db: db.session_closed(session_id, how))
         log(
