@@ -56,8 +56,10 @@ NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 KEEPALIVE = 20.0
 KEEPALIVE_COUNT = 1
 MAX_LOGINS = 50
+ENCRYPTION = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr")
 LOGIN_TIMEOUT = 30.0
 CODE_TRIES = 3
+MAX_PENDING = 1 << 20  # bytes of keys kept for a tutor that is not reading them
 
 NO_FORWARDING = "forwarding is not allowed on this server; it only runs the tutor"
 NO_COMMANDS = "this server only runs the tutor: log in without a command (ssh -p PORT NAME@HOST)"
@@ -130,6 +132,9 @@ class ClassServer:
             keepalive_interval=self.keepalive,
             keepalive_count_max=KEEPALIVE_COUNT,
             server_version="backprop-tutor",
+            # AES-GCM first: one call per packet with AES in hardware, where asyncssh's
+            # chacha20-poly1305 takes several (keepalives of idle sessions are most packets)
+            encryption_algs=ENCRYPTION,
         )
 
     def _log_start(self) -> None:
@@ -333,6 +338,7 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
         self.typed: asyncio.Queue[bytes] | None = None  # keys while the code is asked
         self.task: asyncio.Task[None] | None = None
         self.pending = b""  # keys the pty has not taken yet
+        self.gone = False  # the client has left
 
     # --- requests
     def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
@@ -365,8 +371,10 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
         self.last_input = time.monotonic()
         if self.typed is not None:
             self.typed.put_nowait(data)
-        elif self.master is not None:
-            self.pending += data
+            return
+        if len(self.pending) < MAX_PENDING:  # keys typed faster than the tutor reads: dropped
+            self.pending += data[: MAX_PENDING - len(self.pending)]
+        if self.master is not None:
             self._feed()
 
     def _feed(self) -> None:
@@ -407,6 +415,9 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The client is gone: hang up the tutor (every answer is already kept)."""
+        self.gone = True
+        if self.typed is not None:
+            self.typed.put_nowait(b"\x04")  # the code prompt gives up
         if self.pid is not None and not self.ended.is_set():
             self.how = "dropped"
             with contextlib.suppress(ProcessLookupError):
@@ -537,6 +548,10 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
             raise RuntimeError(str(err)) from None
         self.master = master
         started = time.monotonic()
+        if self.gone:  # the client left while the session was being forked
+            self.how = "dropped"
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGHUP)
         self.session_id = await self.server.db(
             lambda db: db.session_opened(name, peer, self.pid or 0)
         )
