@@ -28,3 +28,19 @@ def seed_plan():
 
 def all_lesson_files() -> list[Path]:
     return sorted(LESSONS.glob("*.toml"))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server for the class database tests (tests/pgserver.py)."""
+    from pgserver import PgServer, binaries
+
+    bindir = binaries()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed here (Debian: apt-get install postgresql)")
+    server = PgServer(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()

@@ -85,3 +85,18 @@ def test_idle_and_memory_benchmark_prints_both():
             r"bare app \+ NumPy \d+\.\d MiB",
         ],
     )
+
+
+def test_class_store_benchmark_prints_every_store_side_by_side():
+    figures(
+        str(BENCH / "class_store.py"),
+        "--answers",
+        "20",
+        "--writers",
+        "2",
+        expect=[
+            f"learner's files +alone p50 {MS} p95 {MS}; 2 writers p95 {MS}",
+            f"class SQLite +alone p50 {MS} p95 {MS}; 2 writers p95 {MS}; {RATIO} alone",
+            r"target \(p95 within one frame",
+        ],
+    )

@@ -100,6 +100,12 @@ def _serve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("lesson", nargs="?", metavar="LESSON")
 
 
+def _class_arguments(p: argparse.ArgumentParser) -> None:
+    from tutor.cli.classroom import add_arguments
+
+    add_arguments(p)
+
+
 # each command: its help texts, and what adds its arguments
 SUBCOMMANDS: dict[str, tuple[dict[str, str], Callable[[argparse.ArgumentParser], None]]] = {
     "list": (
@@ -179,6 +185,15 @@ SUBCOMMANDS: dict[str, tuple[dict[str, str], Callable[[argparse.ArgumentParser],
             "for another host name, and WebSockets from another site's page, are refused.",
         ),
         _serve_arguments,
+    ),
+    "class": (
+        dict(
+            help="run a class: a course folder, its roster, results and gradebook",
+            description="Set up and follow a class: the course folder (course.toml, "
+            "roster.toml and the server's host key), its students, and a gradebook from the "
+            "class database. See docs/class.md.",
+        ),
+        _class_arguments,
     ),
 }
 COMMANDS = tuple(SUBCOMMANDS)
@@ -304,6 +319,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tutor.cli.interactive import cmd_serve
 
         return cmd_serve(args.host, args.port, args.lesson, args.public_url, args.token)
+    if command == "class":
+        from tutor.cli.classroom import cmd_class
+
+        return cmd_class(args)
     build_parser().print_help()
     return EXIT_USAGE
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 #: 0: all well. 1: the command did its work and reported problems in what it read (wrong
 #: answers or unknown step names in a worksheet, an invalid lesson). 2: it could not do its
@@ -31,3 +32,14 @@ def one_line(text: str, width: int = 60) -> str:
     """Text from a file, as one line of printable characters."""
     clean = "".join(ch if ch.isprintable() else " " for ch in text)
     return clean if len(clean) <= width else clean[: width - 1] + "…"
+
+
+def write_private(out: str, text: str) -> None:
+    """Write an export to ``out``, created 0600: results are personal, like the progress
+    folder. A file that cannot be written is a :class:`CliError`."""
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as err:
+        raise CliError(f"{out}: cannot be written ({err.strerror})") from None

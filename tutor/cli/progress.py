@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
 
-from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError
+from tutor.cli.common import EXIT_FAIL, EXIT_OK, CliError, write_private
 from tutor.locations import lesson_files
 from tutor.progress.interface import ProgressLocked, ProgressNotSaved
 from tutor.progress.report import ATTEMPT_COLUMNS, LESSON_COLUMNS, export_data, lesson_rows
@@ -126,11 +125,6 @@ def cmd_export(fmt: str, out: str | None, attempts: bool) -> int:
     if out is None:
         sys.stdout.write(text)
         return EXIT_OK
-    try:  # results are personal: the file is private, like the progress folder
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as err:
-        raise CliError(f"{out}: cannot be written ({err.strerror})") from None
+    write_private(out, text)
     print(f"Exported to {out}.")
     return EXIT_OK
