@@ -6,7 +6,16 @@ import json
 
 from hypothesis import strategies as st
 
-ELEMENTWISE = ("sigmoid", "tanh", "relu", "linear")
+ELEMENTWISE = (
+    "sigmoid",
+    "tanh",
+    "relu",
+    "linear",
+    "leaky_relu",
+    "softplus",
+    "gelu",
+    "gelu_tanh",
+)
 
 
 def lesson_toml(

@@ -46,10 +46,15 @@ def documented_trivial(plan, step, x: float) -> bool:
             "relu": [0.0],
             "linear": [0.0],
             "softmax": [1.0 / len(net.layers[li].units), 0.0, 1.0],
+            "leaky_relu": [0.0],
+            "softplus": [math.log(2.0), 0.0],
+            "gelu": [0.0, -0.17],
+            "gelu_tanh": [0.0, -0.18],
         }[name]
     elif step.kind == "dout_dsum":
         li, _ = net.unit_position(step.unit)
-        points = [] if net.layers[li].activation in ("relu", "linear") else [0.0, 1.0]
+        piecewise = ("relu", "linear", "leaky_relu")
+        points = [] if net.layers[li].activation in piecewise else [0.0, 1.0]
     v = step.value
     tol = plan.lesson.quiz.tolerance_for(step.id)
     if tol.accepts(x, v):

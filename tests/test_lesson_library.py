@@ -27,6 +27,9 @@ COURSE = {
     "deep-2-3-2-1": 6,
     "per-unit-bias": 7,
     "logistic-bce": 8,
+    "leaky-softplus": 10,
+    "gelu-exact": 11,
+    "decay-momentum": 12,
 }
 
 LESSON_FILES = all_lesson_files()

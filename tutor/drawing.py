@@ -60,12 +60,16 @@ def network_rows(
         head = layer.name
         if li == 0:
             head += f"  η={fmt_given(net.learning_rate)}"
+            if net.weight_decay:
+                head += f" λ={fmt_given(net.weight_decay)}"
+            if net.momentum is not None:
+                head += f" μ={fmt_given(net.momentum)}"
         names, values = layer.bias_names, layer.bias_values
         one_bias = names is not None and values is not None and len(set(names)) == 1
         if li:
             head += f" ({layer.activation_record.symbol})"
             if one_bias and names and values:  # one bias for the layer: said once
-                head += f" {names[0]}={fmt_given(values[0])}"
+                head += f" {names[0]}={fmt_given(values[0])}{_velocity(net, names[0])}"
         lines.append((head, "bold"))
         units = layer.units
         last = li == len(net.layers) - 1
@@ -80,13 +84,16 @@ def network_rows(
                 value = "?"
             text = f"{u} {value}"
             if not one_bias and names is not None and values is not None:
-                text += f"  {names[j]}={fmt_given(values[j])}"  # each unit's own bias
+                text += f"  {names[j]}={fmt_given(values[j])}{_velocity(net, names[j])}"
             lines.append((text, "reverse bold" if u in highlight else ""))
             if last:
                 lines.append((f"  target_{u} {fmt_given(net.targets[j])}", "dim"))
             outgoing = outgoing_of.get(u, [])
             cells = [
-                (f"{w.name} {fmt_given(w.value)}{arrow}{w.target}", w.name in highlight)
+                (
+                    f"{w.name} {fmt_given(w.value)}{_velocity(net, w.name)}{arrow}{w.target}",
+                    w.name in highlight,
+                )
                 for w in outgoing[:MAX_SHOWN_WEIGHTS]
             ]
             step = 2 if li in paired else 1
@@ -113,6 +120,13 @@ def network_rows(
         cells_.pop()  # no padding after the last column: a line is cut only for what it shows
         rows.append(tuple(cells_))
     return rows
+
+
+def _velocity(net: Network, param: str) -> str:
+    """`` v_w5=0.05``: a parameter's velocity before the step, when the lesson gives one."""
+    if param not in net.velocities:
+        return ""
+    return f" v_{param}={fmt_given(net.velocities[param])}"
 
 
 Fit = tuple[frozenset[int], bool]  # (columns listing two weights a line, narrow)

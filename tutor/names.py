@@ -5,7 +5,22 @@ FORMS = ("auto", "paths", "delta")
 
 #: Names a lesson may not give to a unit, weight or bias, because formulas and answers use them.
 RESERVED = frozenset(
-    {"e", "exp", "ln", "log", "sqrt", "eta", "tanh", "max", "step", "sigma", "total"}
+    {
+        "e",
+        "exp",
+        "ln",
+        "log",
+        "sqrt",
+        "erf",
+        "eta",
+        "lambda",
+        "mu",
+        "tanh",
+        "max",
+        "step",
+        "sigma",
+        "total",
+    }
 )
 
 
@@ -28,6 +43,18 @@ PHASE_TITLES = {
     "hidden layer": "Backward pass: hidden layer",
     "update": "Updates",
 }
+
+
+#: the step id of the L2 weight-decay term of the loss
+DECAY_TERM = "E_decay"
+#: the given names of the weight-decay strength and the momentum
+LAMBDA_NAMES = ("lambda", "λ")
+MU_NAMES = ("mu", "μ")
+
+
+def velocity_name(param: str) -> str:
+    """The given velocity of a weight or bias before the step (momentum): ``v_w5``."""
+    return f"v_{param}"
 
 
 def label_for(step_id: str) -> str:

@@ -18,7 +18,7 @@ from tutor import drill
 from tutor.grading.grade import Grader
 from tutor.grading.hints import MAX_LEVEL, auto_level, hint
 from tutor.grading.verdict import CARRIED, Verdict
-from tutor.plan.steps import HISTORY, Plan, Step
+from tutor.plan.steps import Plan, Step
 from tutor.progress.interface import ProgressNotSaved
 from tutor.progress.records import (
     CREDIT_MODES,
@@ -363,7 +363,7 @@ class QuizSession:
         mistakes: Counter[str] = Counter()
         for s in asked:
             mistakes.update(self.records[s.id].diagnoses)
-        history = self.plan.loss_history(HISTORY)
+        history = self.plan.loss_history()
         return {
             "mode": self.mode,
             "score": self.score,

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import replace
 
-from tutor.formula import Given
+from tutor.formula import Given, Ref
 from tutor.grading.misconceptions import Candidate, Context, candidates
 from tutor.grading.parse import (
     ACCEPTED_HELP,
@@ -42,7 +42,7 @@ def trivial_points(plan: Plan, step: Step) -> tuple[float, ...]:
     if step.kind == "sum":
         return ()
     if step.kind == "update":
-        old = next((c for c in step.formula.children() if isinstance(c, Given)), None)
+        old = next((c for c in step.formula.children() if isinstance(c, Given | Ref)), None)
         return () if old is None else (old.value,)
     points = [0.0]
     net = plan.lesson.network
@@ -55,7 +55,7 @@ def trivial_points(plan: Plan, step: Step) -> tuple[float, ...]:
         if act.range is not None:
             points.extend(p for p in act.range[:2] if math.isfinite(p))
     elif step.kind == "dout_dsum" and step.unit:
-        if net.activation_of(step.unit).name in ("relu", "linear"):
+        if not net.activation_of(step.unit).smooth:
             return ()
         points.append(1.0)
     return tuple(points)

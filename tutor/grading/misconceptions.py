@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tutor.activations import LOSSES, Activation
-from tutor.formula import Given, Sum
+from tutor.formula import Diff, Sum
 from tutor.lesson.model import Problem
 from tutor.plan.steps import Plan, Step
 
@@ -180,9 +180,13 @@ def _sign_flipped(ctx: Context, step: Step) -> list[float]:
 
 
 def _update_parts(ctx: Context, step: Step) -> tuple[float, float]:
-    grad_ref = next(r for r in step.formula.refs())
-    old = next(c for c in step.formula.children() if isinstance(c, Given)).value
-    return old, ctx.env[grad_ref]
+    """(the old value, what η multiplies): the update is ``old − η · g``, where the old
+    value is a given (or, in a later iteration, the previous update's step) and g the
+    gradient's or the new velocity's step."""
+    f = step.formula
+    assert isinstance(f, Diff), "an update is old − η · step"
+    old = f.left.evaluate(ctx.env)
+    return old, ctx.env[f.right.refs()[-1]]
 
 
 def _update_added(ctx: Context, step: Step) -> list[float]:
@@ -197,9 +201,17 @@ def _rate_forgotten(ctx: Context, step: Step) -> list[float]:
 
 def _one_path(ctx: Context, step: Step) -> list[float]:
     f = step.formula
+    decay = 0.0  # a weight-decay term λ · w is not a path: kept with each path
+    if (
+        isinstance(f, Sum)
+        and ctx.net.weight_decay
+        and any(g.name == "lambda" for g in f.terms[-1].givens())
+    ):
+        decay = f.terms[-1].evaluate(ctx.env)
+        f = f.terms[0] if len(f.terms) == 2 else Sum(f.terms[:-1])
     if not isinstance(f, Sum) or len(f.terms) < 2:
         return []
-    return [t.evaluate(ctx.env) for t in f.terms]
+    return [t.evaluate(ctx.env) + decay for t in f.terms]
 
 
 def _updated_weights(ctx: Context, step: Step) -> list[float]:
@@ -254,7 +266,9 @@ def _slope_forgotten(ctx: Context, step: Step) -> list[float]:
     """The chain without one activation slope (each tried), and without all of them. A ReLU's
     slope is 1 or 0, so leaving it out is ``relu_slope_one`` or no mistake at all."""
     slopes = [
-        r for r in _slope_refs(ctx, step) if ctx.activation(ctx.plan[r].unit or "").name != "relu"
+        r
+        for r in _slope_refs(ctx, step)
+        if ctx.activation(ctx.plan[r].unit or "").kink_slope is None
     ]
     out = [_with(ctx, step, {r: 1.0}) for r in slopes]
     if len(slopes) > 1:
@@ -300,18 +314,64 @@ def _sigmoid_for_softmax(ctx: Context, step: Step) -> list[float]:
     return [] if s is None else [1.0 / (1.0 + math.exp(-max(s, -700.0)))]
 
 
-def _relu_slope_one(ctx: Context, step: Step) -> list[float]:
-    """A ReLU whose sum is not positive given the slope 1 instead of 0."""
-    if step.kind == "dout_dsum":
-        unit = step.unit or ""
-        dead = ctx.activation(unit).name == "relu" and ctx.env.get(f"sum_{unit}", 1.0) <= 0
-        return [1.0] if dead else []
-    dead_slopes = {
-        r: 1.0
-        for r in _slope_refs(ctx, step)
-        if ctx.activation(ctx.plan[r].unit or "").name == "relu" and ctx.env[r] == 0
-    }
-    return [_with(ctx, step, dead_slopes)] if dead_slopes else []
+def _kink_slope_one(name: str) -> Values:
+    """A unit with a kink at 0 (ReLU, leaky ReLU: activation ``name``) whose sum is not
+    positive given the slope 1 instead of its slope there (0, or the leak)."""
+
+    def values(ctx: Context, step: Step) -> list[float]:
+        if step.kind == "dout_dsum":
+            unit = step.unit or ""
+            act = ctx.activation(unit)
+            dead = act.name == name and ctx.env.get(f"sum_{unit}", 1.0) <= 0
+            return [1.0] if dead else []
+        dead_slopes = {}
+        for r in _slope_refs(ctx, step):
+            act = ctx.activation(ctx.plan[r].unit or "")
+            if act.name == name and ctx.env[r] == act.kink_slope:
+                dead_slopes[r] = 1.0
+        return [_with(ctx, step, dead_slopes)] if dead_slopes else []
+
+    return values
+
+
+_relu_slope_one = _kink_slope_one("relu")
+
+
+def _from_the_output(tag: str) -> Values:
+    """The value of the activation's own mistake ``tag``, computed from the unit's output."""
+
+    def values(ctx: Context, step: Step) -> list[float]:
+        mistake = ctx.activation(step.unit or "").output_mistakes.get(tag)
+        out = ctx.env.get(f"out_{step.unit}")
+        return [] if mistake is None or out is None else [mistake(out)]
+
+    return values
+
+
+def _decay_forgotten(ctx: Context, step: Step) -> list[float]:
+    """A weight's gradient without its λ · w term."""
+    if not ctx.net.weight_decay or step.kind != "grad" or step.unit is None:
+        return []
+    return [ctx.eval(step, {"lambda": 0.0})]
+
+
+def _decay_doubled(ctx: Context, step: Step) -> list[float]:
+    """The decay term without its ½ (so λ·Σw²), or a gradient with 2·λ·w."""
+    if not ctx.net.weight_decay:
+        return []
+    if step.kind == "penalty":
+        return [2.0 * ctx.eval(step)]
+    if step.kind == "grad" and step.unit is not None:
+        return [ctx.eval(step, {"lambda": 2.0 * ctx.net.weight_decay})]
+    return []
+
+
+def _velocity_parts(ctx: Context, step: Step) -> list[float]:
+    """The new velocity as the gradient alone (old velocity forgotten) or as old velocity
+    plus gradient (μ forgotten)."""
+    grad = ctx.env[step.formula.refs()[-1]]
+    old = step.formula.evaluate(ctx.env, {"mu": 1.0}) - grad
+    return [grad, old + grad]
 
 
 def _total_for_part(ctx: Context, step: Step) -> list[float]:
@@ -419,6 +479,70 @@ LIBRARY: tuple[Misconception, ...] = (
         "A ReLU whose sum is not positive has slope 0, not 1: it outputs 0 whatever small change "
         "its sum gets, so no gradient flows back through it.",
         _relu_slope_one,
+    ),
+    Misconception(
+        "leaky_slope_one",
+        "Leaky ReLU slope 1 on a negative sum",
+        ("dout_dsum", "path", "grad", "delta"),
+        "A leaky ReLU whose sum is not positive has the small slope given as its "
+        "negative_slope, not 1: below zero it multiplies the sum by that factor.",
+        _kink_slope_one("leaky_relu"),
+    ),
+    Misconception(
+        "leaky_slope_zero",
+        "Leaky ReLU taken as a plain ReLU",
+        ("dout_dsum",),
+        "That would be a plain ReLU. A leaky ReLU keeps a small slope below zero (its "
+        "negative_slope), so a little gradient still flows back through {unit}.",
+        _from_the_sum("leaky_slope_zero"),
+    ),
+    Misconception(
+        "slope_at_output",
+        "Slope taken at the output",
+        ("dout_dsum",),
+        "That is the slope evaluated at out_{unit}. The {act}'s slope is a function of the "
+        "sum: put sum_{unit} into it.",
+        _from_the_output("slope_at_output"),
+    ),
+    Misconception(
+        "slope_as_sigmoid_slope",
+        "Sigmoid's slope for softplus",
+        ("dout_dsum",),
+        "That is σ·(1 − σ), the sigmoid's own slope. Softplus's slope is the sigmoid itself, "
+        "σ(sum_{unit}), one derivative fewer.",
+        _from_the_sum("slope_as_sigmoid_slope"),
+    ),
+    Misconception(
+        "gelu_product_rule",
+        "Half of the product rule",
+        ("dout_dsum",),
+        "Only one half of the product rule: GELU's out is sum times a function of the sum, so "
+        "the slope has a second term, sum times that function's own slope.",
+        _from_the_sum("gelu_product_rule"),
+    ),
+    Misconception(
+        "decay_forgotten",
+        "Weight decay left out",
+        ("grad",),
+        "The weight-decay part is missing: the term (λ/2)·{param}² of {total} adds "
+        "λ · {param} to the gradient.",
+        _decay_forgotten,
+    ),
+    Misconception(
+        "decay_doubled",
+        "Weight decay's ½ dropped",
+        ("penalty", "grad"),
+        "Twice the weight-decay part: the term is (λ/2)·w², whose derivative is λ · w (the ½ "
+        "cancels the power rule's 2).",
+        _decay_doubled,
+    ),
+    Misconception(
+        "velocity_parts",
+        "Velocity half-made",
+        ("velocity",),
+        "With momentum the new velocity is μ · (the old velocity) + the gradient: both parts, "
+        "and only the old velocity is multiplied by μ.",
+        _velocity_parts,
     ),
     Misconception(
         "slope_forgotten",

@@ -102,6 +102,9 @@ _NAME_TRANSLATE: Final[dict[int, str]] = str.maketrans(
         "\U0001d715": "d",  # 𝜕 mathematical italic partial differential
         "\u03b4": "delta",  # δ
         "\u03b7": "eta",  # η
+        "\u03bb": "lambda",  # λ
+        "\u03bc": "mu",  # μ
+        "\u00b5": "mu",  # µ micro sign
     }
 )
 
@@ -200,6 +203,8 @@ _FUNCTIONS: Final[dict[str, Callable[[float], float]]] = {
     "ln": _ln,
     "log": _log,
     "sqrt": _sqrt,
+    "tanh": math.tanh,
+    "erf": math.erf,
 }
 
 

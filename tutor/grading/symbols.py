@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from tutor.lesson.model import Network
+from tutor.names import LAMBDA_NAMES, MU_NAMES, velocity_name
 from tutor.plan.steps import Plan
 
 ETA_NAMES = ("eta", "η")
@@ -28,6 +29,14 @@ def givens(network: Network) -> dict[str, float]:
         (f"target_{u}", t) for u, t in zip(network.output_units, network.targets, strict=True)
     )
     values.update((name, network.learning_rate) for name in ETA_NAMES)
+    if network.weight_decay:
+        values.update((name, network.weight_decay) for name in LAMBDA_NAMES)
+    if network.momentum is not None:
+        values.update((name, network.momentum) for name in MU_NAMES)
+        params = [w.name for w in network.weights]
+        if network.update_biases:
+            params += [name for name, _, _ in network.bias_params()]
+        values.update((velocity_name(p), network.velocities.get(p, 0.0)) for p in params)
     return values
 
 

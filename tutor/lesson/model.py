@@ -46,11 +46,13 @@ class Layer:
     activation: str | None = None
     bias_names: tuple[str, ...] | None = None  # one per unit; a shared bias repeats its name
     bias_values: tuple[float, ...] | None = None
+    activation_parameter: float | None = None  # leaky ReLU's negative_slope
 
     @property
     def activation_record(self) -> Activation:
-        """Everything about this layer's activation (the input layer's is the identity)."""
-        return ACTIVATIONS[self.activation or "linear"]
+        """Everything about this layer's activation (the input layer's is the identity), with
+        the layer's parameter (a leaky ReLU's slope) filled in."""
+        return ACTIVATIONS[self.activation or "linear"].with_parameter(self.activation_parameter)
 
     @property
     def shared_bias(self) -> bool:
@@ -79,6 +81,10 @@ class Network:
     loss: str
     learning_rate: float
     update_biases: bool = False
+    weight_decay: float = 0.0  # L2: the loss gains (λ/2)·Σw², each weight's gradient λ·w
+    momentum: float | None = None  # μ; None: plain gradient descent
+    #: each weight's or bias's velocity before the step (momentum; 0 when not given)
+    velocities: Mapping[str, float] = field(default_factory=dict)
     #: target layer → its weight matrix (rows: that layer's units), when the lesson gave the
     #: compact form: lets the engine skip per-weight work on big networks
     matrices: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -148,6 +154,9 @@ class Network:
             "loss": self.loss,
             "learning_rate": self.learning_rate,
             "update_biases": self.update_biases,
+            "weight_decay": self.weight_decay,
+            "momentum": self.momentum,
+            "velocity": dict(self.velocities),
         }
 
 
@@ -238,6 +247,7 @@ class Lesson:
     file: str = "<lesson>"  # how problems name the source
     seed: int | None = None  # the variant's seed, when the numbers were drawn
     training: Training | None = None  # a training set for the loss curve (XOR)
+    summary_updates: int = 20  # further updates the summary's loss curve shows
 
     @property
     def size(self) -> str:

@@ -17,6 +17,7 @@ from tutor.activations import LOSSES
 from tutor.lesson.fields import Reader
 from tutor.lesson.model import Lesson, LessonError, Network, Problem
 from tutor.lesson.network import check_loss, check_namespace, read_layers, read_unit_values
+from tutor.lesson.rules import read_rule, read_summary
 from tutor.lesson.sections import (
     read_errors,
     read_hints,
@@ -44,8 +45,10 @@ TOP_KEYS = {
     "variants",
     "misconceptions",
     "training",
+    "velocity",
+    "summary",
 }
-NETWORK_KEYS = {"loss", "learning_rate", "update_biases"}
+NETWORK_KEYS = {"loss", "learning_rate", "update_biases", "weight_decay", "momentum"}
 
 
 def load_lesson(path: str | Path, lesson_id: str | None = None) -> Lesson:
@@ -160,11 +163,14 @@ def _build(
     check_loss(r, loss, layers, targets)
 
     error_names, total_name = read_errors(r, data.get("errors"), layers[-1].units)
-    check_namespace(r, layers, weights, error_names, total_name)
+    decay_asked = isinstance(net.get("weight_decay"), (int, float)) and bool(net["weight_decay"])
+    check_namespace(r, layers, weights, error_names, total_name, decay_asked)
     quiz = read_quiz(r, data.get("quiz", {}))
     hints = read_hints(r, data.get("hints", {}))
     variants = read_variants(r, data.get("variants"), layers, weights)
     training = read_training(r, data.get("training"), layers)
+    rule = read_rule(r, net, data.get("velocity"), layers, weights)
+    summary_updates = read_summary(r, data.get("summary"))
     misconceptions = data.get("misconceptions", [])
     if not isinstance(misconceptions, list) or not all(isinstance(m, dict) for m in misconceptions):
         r.bad("misconceptions", "must be a list of tables ([[misconceptions]])")
@@ -182,6 +188,9 @@ def _build(
         loss=loss,
         learning_rate=lr,
         update_biases=update_biases,
+        weight_decay=rule.weight_decay,
+        momentum=rule.momentum,
+        velocities=rule.velocities,
         matrices=r.matrices if not isinstance(data.get("weights"), dict) else {},
     )
     return Lesson(
@@ -201,4 +210,5 @@ def _build(
         misconceptions=tuple(misconceptions),
         file=file,
         training=training,
+        summary_updates=summary_updates,
     )

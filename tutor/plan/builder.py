@@ -9,7 +9,7 @@ from operator import itemgetter
 from tutor.activations import LOSSES
 from tutor.formula import Diff, Formula, Given, Num, Ref, product, total
 from tutor.lesson.model import Weight
-from tutor.names import label_for
+from tutor.names import label_for, velocity_name
 from tutor.plan.steps import PHASE_HIDDEN, PHASE_OUTPUT, PHASE_UPDATE, Plan, Step
 
 
@@ -37,6 +37,8 @@ class Builder:
                 if any(a > b for a, b in zip(keys, keys[1:], strict=False)):
                     lst[:] = [w for _, w in sorted(zip(keys, lst, strict=True), key=itemgetter(0))]
         self.eta = Given("eta", self.net.learning_rate, "η")
+        self.decay = Given("lambda", self.net.weight_decay, "λ") if self.net.weight_decay else None
+        self.mu = Given("mu", self.net.momentum, "μ") if self.net.momentum is not None else None
 
     # --- bookkeeping
     def add(
@@ -103,6 +105,13 @@ class Builder:
             groups.setdefault(b, []).append(u)
         return groups
 
+    def old_velocity(self, param: str) -> Formula:
+        """The velocity of ``param`` before the step: a given when the lesson lists it (and
+        the diagram shows it), otherwise the literal 0."""
+        if param in self.net.velocities:
+            return Given(velocity_name(param), self.net.velocities[param])
+        return Num(0.0)
+
     # --- pieces shared by both backward forms
     def dE_dout_output(self, k: int) -> Ref:
         o = self.net.output_units[k]
@@ -154,7 +163,18 @@ class Builder:
         li, r, c = self.plan.compiled.weight_index[w.name]
         grad = self.trace.grad_W[li][r, c]
         new = self.trace.new.W[li][r, c]
-        self._gradient(w.name, formula, grad, phase, meaning, involves, unit, (w.value, new))
+        if self.decay is not None:
+            formula = total(formula, product(self.decay, Given(w.name, w.value)))
+            meaning += (
+                f" The weight-decay term (λ/2)·{w.name}² of {self.total} adds λ · {w.name} to "
+                f"the gradient."
+            )
+        velocity = None
+        if self.trace.velocity is not None:
+            velocity = float(self.trace.velocity.W[li][r, c])
+        self._gradient(
+            w.name, formula, grad, phase, meaning, involves, unit, (w.value, new), velocity
+        )
 
     def bias_gradient(self, name: str, units: list[str], terms: list[Formula]) -> None:
         """∂E_total/∂b (one term per unit that adds b) and the update of b."""
@@ -176,6 +196,7 @@ class Builder:
             (name, *units),
             None,
             (bias[1], self.trace.new.b[li - 1][j]),
+            None if self.trace.velocity is None else float(self.trace.velocity.b[li - 1][j]),
         )
 
     def _gradient(
@@ -188,9 +209,11 @@ class Builder:
         involves: tuple[str, ...],
         unit: str | None,
         update: tuple[float, float],
+        velocity: float | None = None,
     ) -> None:
         """The gradient step of a weight (``unit``: the unit it feeds) or a bias (None), and
-        its update from ``update``'s old value to its new one."""
+        its update from ``update``'s old value to its new one (with momentum, through its new
+        ``velocity``)."""
         old, new = update
         grad = self.add(
             f"d{self.total}/d{name}",
@@ -204,14 +227,30 @@ class Builder:
             param=name,
         )
         what = "the bias" if unit is None else "the weight"
+        step_by, words = grad, f"its gradient: new_{name} = {name} − η · ∂{self.total}/∂{name}"
+        if self.mu is not None and velocity is not None:
+            v_old = velocity_name(name)
+            step_by = self.add(
+                f"new_{v_old}",
+                total(product(self.mu, self.old_velocity(name)), grad),
+                velocity,
+                PHASE_UPDATE,
+                "velocity",
+                f"With momentum the step follows a velocity, not the bare gradient: the old "
+                f"velocity {v_old} shrinks by μ = {self.net.momentum:g} and the gradient "
+                f"∂{self.total}/∂{name} is added: new_{v_old} = μ · {v_old} + ∂{self.total}/∂{name}.",
+                (name,),
+                param=name,
+            )
+            words = f"its new velocity: new_{name} = {name} − η · new_{v_old}"
         self.add(
             f"new_{name}",
-            Diff(Given(name, old), product(self.eta, grad)),
+            Diff(Given(name, old), product(self.eta, step_by)),
             new,
             PHASE_UPDATE,
             "update",
-            f"Gradient descent moves {what} {name} a small step against its gradient: "
-            f"new_{name} = {name} − η · ∂{self.total}/∂{name}, with η = {self.net.learning_rate:g}.",
+            f"Gradient descent moves {what} {name} a small step against {words}, with "
+            f"η = {self.net.learning_rate:g}.",
             (name,),
             param=name,
         )

@@ -90,10 +90,12 @@ def count(b: Builder) -> int:
     net = b.net
     L = len(net.layers) - 1
     n = sum(2 * len(layer.units) for layer in net.layers[1:]) + len(net.output_units) + 1
+    n += 1 if net.weight_decay else 0  # the decay term
+    per_update = 3 if net.momentum is not None else 2  # gradient, (velocity,) new value
     for li in range(L, 0, -1):
         layer = net.layers[li]
         n += len(layer.units) * (1 if li == L and shortcut(b) else 3)
-        n += 2 * len(b.weights_in_layer.get(li, []))
+        n += per_update * len(b.weights_in_layer.get(li, []))
         if net.update_biases:
-            n += 2 * len(b.bias_units(li))
+            n += per_update * len(b.bias_units(li))
     return n

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tutor.formula import Formula, Given, Num, Ref, product, total
+from tutor.formula import Formula, Given, Num, Ref, Square, product, total
+from tutor.names import DECAY_TERM
 from tutor.plan.builder import Builder
 from tutor.plan.steps import PHASE_ERROR, PHASE_FORWARD
 
@@ -93,12 +94,29 @@ def errors(b: Builder) -> None:
                 error=name,
             )
         )
+    decay_words = ""
+    if b.decay is not None:
+        squares = total(*(Square(Given(w.name, w.value)) for w in b.net.weights))
+        refs.append(
+            b.add(
+                DECAY_TERM,
+                product(Num(0.5, "½"), b.decay, squares),
+                b.trace.penalty,
+                PHASE_ERROR,
+                "penalty",
+                f"{DECAY_TERM} is the L2 weight-decay term: half of λ = "
+                f"{b.net.weight_decay:g} times the sum of every weight squared (biases are "
+                f"not decayed). It penalises large weights.",
+                tuple(w.name for w in b.net.weights),
+            )
+        )
+        decay_words = f", and the weight-decay term {DECAY_TERM}"
     b.add(
         b.total,
         total(*refs),
         b.trace.total,
         PHASE_ERROR,
         "total",
-        f"{b.total} is the whole network's error: add the errors of all outputs.",
+        f"{b.total} is the whole network's error: add the errors of all outputs{decay_words}.",
         tuple(b.net.output_units),
     )

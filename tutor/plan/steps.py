@@ -22,7 +22,6 @@ PHASE_FORWARD, PHASE_ERROR, PHASE_OUTPUT, PHASE_HIDDEN, PHASE_UPDATE = (
     "hidden layer",
     "update",
 )
-HISTORY = 20  # further updates the summary's loss curve shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +128,10 @@ class Plan:
             self._paths[k] = self.compiled.path_gradient(self.trace, k)
         return self._paths[k]
 
-    def loss_history(self, iterations: int = HISTORY) -> list[float]:
-        """E_total before each of a number of further updates (index 1 = the second forward pass)."""
-        return self.compiled.loss_history(iterations)
+    def loss_history(self, iterations: int | None = None) -> list[float]:
+        """E_total before each of the lesson's further updates (``[summary] updates``, 20 by
+        default; index 1 = the second forward pass)."""
+        return self.compiled.loss_history(iterations or self.lesson.summary_updates)
 
     def training_history(self) -> list[float] | None:
         """The loss summed over the lesson's training set, epoch by epoch (None without one)."""
