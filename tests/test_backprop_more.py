@@ -277,3 +277,88 @@ def test_answers_may_use_erf_tanh_lambda_and_mu():
     verdict = Grader(gelu).grade("out_h1", f"{s}*(1+erf({s}/sqrt(2)))/2")
     assert verdict.verdict == "correct"
     assert math.isfinite(s)
+
+
+# --- iterations ---------------------------------------------------------------------------
+
+
+def test_two_iterations_ask_the_second_pass_from_the_new_weights():
+    plan = build_plan(load_lesson(LESSONS / "two-updates.toml"))
+    ids = [s.id for s in plan]
+    assert ids.index("new_w3") < ids.index("sum_h1#2")  # the whole first pass comes first
+    assert len(ids) == 2 * ids.index("sum_h1#2")  # and the second is the same length
+    assert plan["sum_h1#2"].depends_on == ("new_w1", "new_w2")
+    assert plan["new_w3#2"].depends_on == ("new_w3", "dE_total/dw3#2")
+    assert plan["E_total#2"].value < plan["E_total"].value  # the loss falls
+    assert plan["E_total#2"].value == pytest.approx(plan.loss_history()[1], rel=1e-12)
+    assert plan["sum_h1#2"].phase_title == "Forward pass (pass 2)"
+
+
+def test_a_slip_in_the_first_update_is_carried_into_the_second_pass():
+    plan = build_plan(load_lesson(LESSONS / "two-updates.toml"))
+    grader = Grader(plan)
+    mine = {"new_w1": plan["new_w1"].value + 0.05, "new_w2": plan["new_w2"].value}
+    wrong_sum = 0.8 * mine["new_w1"] + 0.2 * mine["new_w2"] + 0.1
+    verdict = grader.grade("sum_h1#2", f"{wrong_sum:.6f}", mine)
+    assert verdict.verdict == "carried", verdict
+    # and the old weights are named
+    verdict = grader.grade("sum_h1#2", "0.26")
+    assert verdict.diagnosis == "old_weights"
+
+
+def test_tagged_step_ids_can_be_typed_as_names():
+    plan = build_plan(load_lesson(LESSONS / "two-updates.toml"))
+    grader = Grader(plan)
+    env = {s.id: s.value for s in plan if plan.index(s.id) < plan.index("out_h1#2")}
+    assert grader.grade("out_h1#2", "1/(1+exp(-sum_h1#2))", env).verdict == "correct"
+    env = {s.id: s.value for s in plan if plan.index(s.id) < plan.index("new_w3#2")}
+    answer = "new_w3 - eta*dE_total/dw3#2"
+    assert grader.grade("new_w3#2", answer, env).verdict == "correct"
+    refused = grader.grade("out_h1#2", "1/(1+exp(-sum_o1#2))", env | {"sum_o1#2": 1.0})
+    assert refused.verdict != "correct"
+
+
+def test_iterations_with_momentum_carry_the_velocity():
+    text = (
+        (LESSONS / "decay-momentum.toml")
+        .read_text()
+        .replace("momentum = 0.9", "momentum = 0.9\niterations = 2")
+    )
+    lesson = parse_lesson(text)
+    plan = build_plan(lesson)
+    assert plan["new_v_w5#2"].depends_on == ("new_v_w5", "dE_total/dw5#2")
+    passes = reference(lesson)
+    assert plan["new_w5#2"].value == pytest.approx(passes[1].values["new_w5"], rel=1e-9)
+    assert plan["E_decay#2"].value == pytest.approx(passes[1].values["E_decay"], rel=1e-9)
+    assert plan["E_total#2"].value < plan["E_total"].value
+
+
+@pytest.mark.parametrize("form", ["paths", "delta"])
+def test_iterations_match_the_reference_in_both_forms(form):
+    text = (
+        (LESSONS / "tanh-sigmoid.toml")
+        .read_text()
+        .replace("[network]", "[network]\niterations = 3")
+    )
+    text = text.replace("[quiz]", f'[quiz]\nform = "{form}"', 1)
+    lesson = parse_lesson(text)
+    plan = build_plan(lesson)
+    assert plan.form == form
+    assert len(plan) == len(plan.complete())  # the δ form's count is right
+    for k, ref in enumerate(reference(lesson), start=1):
+        tag = "" if k == 1 else f"#{k}"
+        for sid, value in ref.values.items():
+            assert plan[sid + tag].value == pytest.approx(value, rel=1e-9, abs=1e-12), sid + tag
+
+
+def test_iterations_are_validated():
+    one(
+        SEED.replace("learning_rate = 0.6", "learning_rate = 0.6\niterations = 6", 1),
+        "network.iterations",
+        "between 1 and 5",
+    )
+    one(
+        SEED.replace("learning_rate = 0.6", "learning_rate = 0.6\niterations = 1.5", 1),
+        "network.iterations",
+        "whole number",
+    )

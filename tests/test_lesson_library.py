@@ -30,6 +30,7 @@ COURSE = {
     "leaky-softplus": 10,
     "gelu-exact": 11,
     "decay-momentum": 12,
+    "two-updates": 13,
 }
 
 LESSON_FILES = all_lesson_files()

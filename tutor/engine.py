@@ -317,8 +317,21 @@ class Compiled:
         """E_total (with the decay term) for other parameters: for the tests' references."""
         return total_error(self.spec, params, self.x, self.t, self.rule.decay)
 
-    def path_gradient(self, trace: Trace, k: int) -> tuple[Array, ...]:
-        return path_gradient(self.spec, self.params, trace, k)
+    def path_gradient(
+        self, trace: Trace, k: int, params: Params | None = None
+    ) -> tuple[Array, ...]:
+        return path_gradient(self.spec, params or self.params, trace, k)
+
+    def runs(self, iterations: int) -> tuple[Trace, ...]:
+        """The hand-worked iterations: each one's forward pass, backward pass and update,
+        from the parameters (and velocities) the one before left."""
+        traces = [self.run()]
+        rule = self.rule
+        for _ in range(iterations - 1):
+            last = traces[-1]
+            rule = Rule(rule.lr, rule.update_biases, rule.decay, rule.momentum, last.velocity)
+            traces.append(step(self.spec, last.new, self.x, self.t, rule))
+        return tuple(traces)
 
     def loss_history(self, iterations: int) -> list[float]:
         """E_total before each of ``iterations`` updates, and after the last one."""

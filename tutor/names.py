@@ -57,6 +57,26 @@ def velocity_name(param: str) -> str:
     return f"v_{param}"
 
 
+def pass_tag(k: int) -> str:
+    """The tag of the k-th hand-worked iteration's step ids (k from 1): none for the first,
+    ``#2`` for the second (``sum_h1#2``, ``dE_total/dw5#2``)."""
+    return "" if k <= 1 else f"#{k}"
+
+
+def example_tag(k: int) -> str:
+    """The tag of the k-th example of a mini-batch (k from 1): ``sum_h1[2]``."""
+    return f"[{k}]"
+
+
+def tag_words(tag: str) -> str:
+    """What a tag means, for headings: ``#2`` → ``pass 2``, ``[1]`` → ``example 1``."""
+    if tag.startswith("#"):
+        return f"pass {tag[1:]}"
+    if tag.startswith("["):
+        return f"example {tag[1:-1]}"
+    return ""
+
+
 def label_for(step_id: str) -> str:
     """The display label: ``dE_total/dw5`` → ``∂E_total/∂w5``, ``delta_o1`` → ``δ_o1``."""
     if "/" in step_id:

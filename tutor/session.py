@@ -384,7 +384,7 @@ class QuizSession:
                 if self.records[s.id].status in RIGHT and not self.records[s.id].misses
             ),
             "updates": [
-                (s.param, s.formula.children()[0].evaluate(), s.value)
+                (s.param + s.tag, s.formula.children()[0].evaluate(), s.value)
                 for s in self.plan
                 if s.kind == "update" and s.param
             ],

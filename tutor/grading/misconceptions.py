@@ -150,7 +150,7 @@ def _activation_forgotten(ctx: Context, step: Step) -> list[float]:
     act = ctx.activation(step.unit or "")
     if act.function is None and not act.layer_wide:  # out = sum: nothing to forget
         return []
-    return [ctx.env[f"sum_{step.unit}"]]
+    return [ctx.env[f"sum_{step.unit}{step.tag}"]]
 
 
 def _from_the_sum(tag: str) -> Values:
@@ -158,7 +158,7 @@ def _from_the_sum(tag: str) -> Values:
 
     def values(ctx: Context, step: Step) -> list[float]:
         mistake = ctx.activation(step.unit or "").mistakes.get(tag)
-        s = ctx.env.get(f"sum_{step.unit}")
+        s = ctx.env.get(f"sum_{step.unit}{step.tag}")
         return [] if mistake is None or s is None else [mistake(s)]
 
     return values
@@ -215,7 +215,10 @@ def _one_path(ctx: Context, step: Step) -> list[float]:
 
 
 def _updated_weights(ctx: Context, step: Step) -> list[float]:
-    """Replay the backward pass with weights already replaced by their new values."""
+    """Replay the backward pass with weights already replaced by their new values (in the
+    first hand-worked iteration: a later one reads its weights from update steps)."""
+    if step.tag.startswith("#"):
+        return []
     plan = ctx.plan
     here = plan.index(step.id)
     # only the steps this one depends on (its ancestors) need replaying, in plan order
@@ -280,7 +283,7 @@ def _own_slope(ctx: Context, step: Step) -> float | None:
     """The unit's own ∂out/∂sum from its output (out·(1 − out) for softmax's diagonal)."""
     unit = step.unit or ""
     act = ctx.activation(unit)
-    out = ctx.env.get(f"out_{unit}")
+    out = ctx.env.get(f"out_{unit}{step.tag}")
     if out is None or act.name not in ("sigmoid", "softmax", "tanh"):
         return None
     return 1.0 - out * out if act.name == "tanh" else out * (1.0 - out)
@@ -310,7 +313,7 @@ def _extra_slope(shortcut: bool) -> Values:
 def _sigmoid_for_softmax(ctx: Context, step: Step) -> list[float]:
     if ctx.activation(step.unit or "").name != "softmax":
         return []
-    s = ctx.env.get(f"sum_{step.unit}")
+    s = ctx.env.get(f"sum_{step.unit}{step.tag}")
     return [] if s is None else [1.0 / (1.0 + math.exp(-max(s, -700.0)))]
 
 
@@ -322,7 +325,7 @@ def _kink_slope_one(name: str) -> Values:
         if step.kind == "dout_dsum":
             unit = step.unit or ""
             act = ctx.activation(unit)
-            dead = act.name == name and ctx.env.get(f"sum_{unit}", 1.0) <= 0
+            dead = act.name == name and ctx.env.get(f"sum_{unit}{step.tag}", 1.0) <= 0
             return [1.0] if dead else []
         dead_slopes = {}
         for r in _slope_refs(ctx, step):
@@ -342,7 +345,7 @@ def _from_the_output(tag: str) -> Values:
 
     def values(ctx: Context, step: Step) -> list[float]:
         mistake = ctx.activation(step.unit or "").output_mistakes.get(tag)
-        out = ctx.env.get(f"out_{step.unit}")
+        out = ctx.env.get(f"out_{step.unit}{step.tag}")
         return [] if mistake is None or out is None else [mistake(out)]
 
     return values
@@ -376,8 +379,9 @@ def _velocity_parts(ctx: Context, step: Step) -> list[float]:
 
 def _total_for_part(ctx: Context, step: Step) -> list[float]:
     if step.kind == "error":
-        return [ctx.plan[ctx.plan.lesson.total_name].value] if len(ctx.net.output_units) > 1 else []
-    grad_id = f"d{ctx.plan.lesson.total_name}/d{step.param}"
+        total = ctx.plan[ctx.plan.lesson.total_name + step.tag].value
+        return [total] if len(ctx.net.output_units) > 1 else []
+    grad_id = f"d{ctx.plan.lesson.total_name}/d{step.param}{step.tag}"
     return [ctx.plan[grad_id].value] if grad_id in ctx.plan else []
 
 
@@ -398,7 +402,7 @@ def _derivative_wrong_variable(ctx: Context, step: Step) -> list[float]:
         w = next(x for x in ctx.net.weights if x.name == step.param)
         return [w.value]
     if step.kind == "dsum_dout":
-        return [ctx.env.get(f"out_{step.unit}", math.nan)]
+        return [ctx.env.get(f"out_{step.unit}{step.tag}", math.nan)]
     return []
 
 

@@ -83,6 +83,7 @@ class Network:
     update_biases: bool = False
     weight_decay: float = 0.0  # L2: the loss gains (λ/2)·Σw², each weight's gradient λ·w
     momentum: float | None = None  # μ; None: plain gradient descent
+    iterations: int = 1  # hand-worked forward passes and updates, one after the other
     #: each weight's or bias's velocity before the step (momentum; 0 when not given)
     velocities: Mapping[str, float] = field(default_factory=dict)
     #: target layer → its weight matrix (rows: that layer's units), when the lesson gave the
@@ -155,6 +156,7 @@ class Network:
             "learning_rate": self.learning_rate,
             "update_biases": self.update_biases,
             "weight_decay": self.weight_decay,
+            "iterations": self.iterations,
             "momentum": self.momentum,
             "velocity": dict(self.velocities),
         }

@@ -48,7 +48,14 @@ TOP_KEYS = {
     "velocity",
     "summary",
 }
-NETWORK_KEYS = {"loss", "learning_rate", "update_biases", "weight_decay", "momentum"}
+NETWORK_KEYS = {
+    "loss",
+    "learning_rate",
+    "update_biases",
+    "weight_decay",
+    "momentum",
+    "iterations",
+}
 
 
 def load_lesson(path: str | Path, lesson_id: str | None = None) -> Lesson:
@@ -190,6 +197,7 @@ def _build(
         update_biases=update_biases,
         weight_decay=rule.weight_decay,
         momentum=rule.momentum,
+        iterations=rule.iterations,
         velocities=rule.velocities,
         matrices=r.matrices if not isinstance(data.get("weights"), dict) else {},
     )

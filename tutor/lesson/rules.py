@@ -12,6 +12,7 @@ from tutor.lesson.model import Layer, Weight
 
 SUMMARY_KEYS = {"updates"}
 MAX_SUMMARY_UPDATES = 10_000
+MAX_ITERATIONS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class UpdateRule:
 
     weight_decay: float = 0.0
     momentum: float | None = None
+    iterations: int = 1
     velocities: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -40,6 +42,7 @@ def read_rule(
             0 <= x < 1, "network.momentum", "must be a number from 0 up to (not including) 1 (μ)"
         ):
             momentum = x
+    iterations = r.integer(net.get("iterations", 1), "network.iterations", 1, MAX_ITERATIONS)
     velocities: dict[str, float] = {}
     if raw_velocity is not None:
         table = r.table(raw_velocity, "velocity")
@@ -56,7 +59,7 @@ def read_rule(
             x = r.number(value, where)
             if x is not None:
                 velocities[name] = x
-    return UpdateRule(decay, momentum, velocities)
+    return UpdateRule(decay, momentum, iterations or 1, velocities)
 
 
 def read_summary(r: Reader, raw: Any) -> int:

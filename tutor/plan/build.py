@@ -21,24 +21,28 @@ MAX_PATH_WEIGHTS = 64  # paths multiply: the article's form is kept to small net
 def build_plan(lesson: Lesson) -> Plan:
     """The lesson's plan, from one run of the engine on its network."""
     compiled = compile_network(lesson.network)
-    plan = Plan(lesson, compiled, compiled.run(), choose_form(lesson))
+    traces = compiled.runs(lesson.network.iterations)
+    plan = Plan(lesson, compiled, traces[0], choose_form(lesson), traces)
     builder = Builder(plan)
     plan.source = _steps(builder)
     if plan.form == "delta":
-        plan.length = delta.count(builder)
+        plan.length = delta.count(builder) * len(traces)
     return plan
 
 
 def _steps(b: Builder) -> Iterator[None]:
-    """The whole plan as a generator: each yield leaves a few more steps in it."""
-    yield from forward(b)
-    errors(b)
-    yield
-    if b.plan.form == "paths":
-        paths.backward(b)
+    """The whole plan as a generator: each yield leaves a few more steps in it. With
+    ``iterations = 2`` the second iteration's steps follow the first's, tagged ``#2``."""
+    for iteration in range(len(b.plan.traces)):
+        b.begin_iteration(iteration)
+        yield from forward(b)
+        errors(b)
         yield
-    else:
-        yield from delta.backward(b)
+        if b.plan.form == "paths":
+            paths.backward(b)
+            yield
+        else:
+            yield from delta.backward(b)
 
 
 def choose_form(lesson: Lesson) -> str:

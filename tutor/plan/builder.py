@@ -9,7 +9,7 @@ from operator import itemgetter
 from tutor.activations import LOSSES
 from tutor.formula import Diff, Formula, Given, Num, Ref, product, total
 from tutor.lesson.model import Weight
-from tutor.names import label_for, velocity_name
+from tutor.names import label_for, pass_tag, velocity_name
 from tutor.plan.steps import PHASE_HIDDEN, PHASE_OUTPUT, PHASE_UPDATE, Plan, Step
 
 
@@ -39,6 +39,23 @@ class Builder:
         self.eta = Given("eta", self.net.learning_rate, "η")
         self.decay = Given("lambda", self.net.weight_decay, "λ") if self.net.weight_decay else None
         self.mu = Given("mu", self.net.momentum, "μ") if self.net.momentum is not None else None
+        self.iteration = 0  # the hand-worked iteration being laid out (0: the first)
+        self.tag = ""  # its step ids' tag
+
+    def begin_iteration(self, iteration: int) -> None:
+        """Lay out the steps of another hand-worked iteration: its own trace and tag, the
+        weights read from the updates of the one before."""
+        self.iteration = iteration
+        self.tag = pass_tag(iteration + 1)
+        self.trace = self.plan.traces[iteration]
+
+    def param(self, name: str, value: float) -> Formula:
+        """A weight's or bias's value in this iteration: the lesson's given in the first, the
+        previous iteration's update step (``new_w5``) in a later one, when it was updated."""
+        new = f"new_{name}{pass_tag(self.iteration)}"
+        if self.iteration and new in self.plan.index_of:
+            return self.ref_id(new)
+        return Given(name, value)
 
     # --- bookkeeping
     def add(
@@ -54,7 +71,9 @@ class Builder:
         param: str | None = None,
         error: str | None = None,
     ) -> Ref:
-        """Add a step (once: a step reached along a second path is the same step)."""
+        """Add a step (once: a step reached along a second path is the same step), with this
+        iteration's tag on its id."""
+        step_id += self.tag
         if step_id not in self.plan.index_of:
             quiz = self.lesson.quiz
             self.plan.append(
@@ -72,12 +91,17 @@ class Builder:
                     unit=unit,
                     param=param,
                     error=error,
+                    tag=self.tag,
                 )
             )
-        return self.ref(step_id)
+        return self.ref_id(step_id)
 
     def ref(self, step_id: str) -> Ref:
-        s = self.plan[step_id]
+        """An earlier step of this iteration, by its id without the tag."""
+        return self.ref_id(step_id + self.tag)
+
+    def ref_id(self, full_id: str) -> Ref:
+        s = self.plan[full_id]
         return Ref(s.id, s.label, s.value)
 
     def pos(self, unit: str) -> tuple[int, int]:
@@ -108,6 +132,8 @@ class Builder:
     def old_velocity(self, param: str) -> Formula:
         """The velocity of ``param`` before the step: a given when the lesson lists it (and
         the diagram shows it), otherwise the literal 0."""
+        if self.iteration:
+            return self.ref_id(f"new_{velocity_name(param)}{pass_tag(self.iteration)}")
         if param in self.net.velocities:
             return Given(velocity_name(param), self.net.velocities[param])
         return Num(0.0)
@@ -164,7 +190,7 @@ class Builder:
         grad = self.trace.grad_W[li][r, c]
         new = self.trace.new.W[li][r, c]
         if self.decay is not None:
-            formula = total(formula, product(self.decay, Given(w.name, w.value)))
+            formula = total(formula, product(self.decay, self.param(w.name, w.value)))
             meaning += (
                 f" The weight-decay term (λ/2)·{w.name}² of {self.total} adds λ · {w.name} to "
                 f"the gradient."
@@ -173,7 +199,7 @@ class Builder:
         if self.trace.velocity is not None:
             velocity = float(self.trace.velocity.W[li][r, c])
         self._gradient(
-            w.name, formula, grad, phase, meaning, involves, unit, (w.value, new), velocity
+            w.name, formula, grad, phase, meaning, involves, unit, w.value, new, velocity
         )
 
     def bias_gradient(self, name: str, units: list[str], terms: list[Formula]) -> None:
@@ -195,7 +221,8 @@ class Builder:
             f"error signal at the sum it feeds.{shared}",
             (name, *units),
             None,
-            (bias[1], self.trace.new.b[li - 1][j]),
+            bias[1],
+            self.trace.new.b[li - 1][j],
             None if self.trace.velocity is None else float(self.trace.velocity.b[li - 1][j]),
         )
 
@@ -208,13 +235,14 @@ class Builder:
         meaning: str,
         involves: tuple[str, ...],
         unit: str | None,
-        update: tuple[float, float],
+        given: float,
+        new: float,
         velocity: float | None = None,
     ) -> None:
         """The gradient step of a weight (``unit``: the unit it feeds) or a bias (None), and
-        its update from ``update``'s old value to its new one (with momentum, through its new
-        ``velocity``)."""
-        old, new = update
+        its update to ``new`` from its value in this iteration (the lesson's ``given`` one in
+        the first); with momentum, through its new ``velocity``."""
+        old = self.param(name, given)
         grad = self.add(
             f"d{self.total}/d{name}",
             formula,
@@ -245,7 +273,7 @@ class Builder:
             words = f"its new velocity: new_{name} = {name} − η · new_{v_old}"
         self.add(
             f"new_{name}",
-            Diff(Given(name, old), product(self.eta, step_by)),
+            Diff(old, product(self.eta, step_by)),
             new,
             PHASE_UPDATE,
             "update",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tutor.formula import Diff, Given, Num, Ref, product, total
+from tutor.formula import Diff, Num, Ref, product, total
 from tutor.plan.builder import Builder
 from tutor.plan.steps import PHASE_HIDDEN
 
@@ -71,7 +71,7 @@ def backward(b: Builder) -> Iterator[None]:
 def dE_dout_hidden(b: Builder, u: str) -> Ref:
     li, j = b.pos(u)
     outgoing = b.weights_from.get(u, [])
-    terms = [product(b.ref(f"delta_{v.target}"), Given(v.name, v.value)) for v in outgoing]
+    terms = [product(b.ref(f"delta_{v.target}"), b.param(v.name, v.value)) for v in outgoing]
     return b.add(
         f"d{b.total}/dout_{u}",
         total(*terms) if terms else Num(0.0),

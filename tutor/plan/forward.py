@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tutor.formula import Formula, Given, Num, Ref, Square, product, total
+from tutor.formula import Formula, Num, Ref, Square, product, total
 from tutor.names import DECAY_TERM
 from tutor.plan.builder import Builder
 from tutor.plan.steps import PHASE_ERROR, PHASE_FORWARD
@@ -30,11 +30,11 @@ def add_sum(b: Builder, u: str) -> None:
     li, j = b.pos(u)
     incoming = b.weights_into.get(u, [])
     terms: list[Formula] = [
-        product(b.source_term(w.source), Given(w.name, w.value)) for w in incoming
+        product(b.source_term(w.source), b.param(w.name, w.value)) for w in incoming
     ]
     bias = b.net.bias_of(u)
     if bias:
-        terms.append(Given(*bias))
+        terms.append(b.param(*bias))
     involves = (
         tuple(w.source for w in incoming)
         + (u,)
@@ -42,6 +42,11 @@ def add_sum(b: Builder, u: str) -> None:
         + ((bias[0],) if bias else ())
     )
     bias_words = f", then add the bias {bias[0]}" if bias else ""
+    if b.iteration:
+        bias_words += (
+            f". This is pass {b.iteration + 1}: the weights are the new values from the update "
+            f"before (new_…), not the lesson's first ones"
+        )
     b.add(
         f"sum_{u}",
         total(*terms) if terms else Num(0.0),
@@ -96,7 +101,7 @@ def errors(b: Builder) -> None:
         )
     decay_words = ""
     if b.decay is not None:
-        squares = total(*(Square(Given(w.name, w.value)) for w in b.net.weights))
+        squares = total(*(Square(b.param(w.name, w.value)) for w in b.net.weights))
         refs.append(
             b.add(
                 DECAY_TERM,

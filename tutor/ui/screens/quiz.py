@@ -30,7 +30,7 @@ from tutor.formula import ASCII, UNICODE
 from tutor.grading.breakdown import as_rich, breakdown
 from tutor.grading.hints import hints_upto
 from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, Verdict
-from tutor.names import PHASE_TITLES, label_for
+from tutor.names import label_for
 from tutor.opening import Opening, welcome_back
 from tutor.plan.steps import Step
 from tutor.progress.records import DONE, REVEALED, TODO
@@ -302,7 +302,7 @@ class QuizScreen(TutorScreen):
             body = Text("Exam: no hints, no method text.", style="dim")
             self.show_panel(self.label_of(step.id), body)
             return
-        title = PHASE_TITLES.get(step.phase, step.phase)
+        title = step.phase_title
         self.show_panel(title, Text(self.text(step.meaning), style="dim"))
 
     # --- events
