@@ -203,3 +203,47 @@ def reference(lesson) -> list[Pass]:
         passes.append(rec)
         params = new
     return passes
+
+
+def batch_reference(lesson) -> dict[str, float]:
+    """A mini-batch lesson's every value by step id: each example's (tagged ``[k]``), the
+    batch loss ``E_batch``, its gradients ``dE_batch/dθ`` (the mean or sum of the examples',
+    with the decay term once) and the updates."""
+    net = lesson.network
+    params = {w.name: w.value for w in net.weights}
+    for name, _, value in net.bias_params():
+        params[name] = value
+    values: dict[str, float] = {}
+    n = len(net.batch)
+    scale = 1.0 / n if net.batch_reduction == "mean" else 1.0
+    batch_total: V = V(0.0)
+    leaves: list[dict[str, V]] = []
+    for k, (x, t) in enumerate(net.batch, start=1):
+        total, p, rec = forward_pass(lesson, params, x, t)
+        rec.values[lesson.total_name] = total.data
+        total.backward()
+        for sid, v in rec.values.items():
+            values[f"{sid}[{k}]"] = v
+        for name, leaf in p.items():
+            values[f"d{lesson.total_name}/d{name}[{k}]"] = leaf.grad
+        leaves.append(p)
+        batch_total = batch_total + total * scale
+    values["E_batch"] = batch_total.data
+    updated = {w.name for w in net.weights} | (
+        {b for b, _, _ in net.bias_params()} if net.update_biases else set()
+    )
+    for name in updated:
+        grad = sum(values[f"d{lesson.total_name}/d{name}[{k}]"] for k in range(1, n + 1))
+        grad *= scale
+        if net.weight_decay and name in {w.name for w in net.weights}:
+            grad += net.weight_decay * params[name]
+        values[f"dE_batch/d{name}"] = grad
+        if net.momentum is not None:
+            grad = net.momentum * net.velocities.get(name, 0.0) + grad
+            values[f"new_v_{name}"] = grad
+        values[f"new_{name}"] = params[name] - net.learning_rate * grad
+    if net.weight_decay:
+        decay = 0.5 * net.weight_decay * sum(params[w.name] ** 2 for w in net.weights)
+        values["E_decay"] = decay
+        values["E_batch"] += decay
+    return values

@@ -34,6 +34,15 @@ def _outgoing(net: Network) -> dict[str, list[Weight]]:
     return cached[1]
 
 
+def current_values(values: Mapping[str, float], tag: str) -> Mapping[str, float]:
+    """The values the drawing shows while a step tagged ``tag`` is asked: that iteration's or
+    example's (``out_h1[2]`` drawn as h1's value), none of another one's."""
+    if not tag:
+        return values
+    n = len(tag)
+    return {k[:-n]: v for k, v in values.items() if k.endswith(tag)}
+
+
 def network_rows(
     net: Network,
     known: Mapping[str, float],
@@ -85,8 +94,20 @@ def network_rows(
             text = f"{u} {value}"
             if not one_bias and names is not None and values is not None:
                 text += f"  {names[j]}={fmt_given(values[j])}{_velocity(net, names[j])}"
+            if li == 0 and net.batch:  # a mini-batch: each example's value of the input
+                text = f"{u}[1] {value}"
             lines.append((text, "reverse bold" if u in highlight else ""))
-            if last:
+            if li == 0 and net.batch:
+                lines.extend(
+                    (f"{u}[{k}] {fmt_given(x[j])}", "")
+                    for k, (x, _) in enumerate(net.batch[1:], start=2)
+                )
+            if last and net.batch:
+                lines.extend(
+                    (f"  target_{u}[{k}] {fmt_given(t[j])}", "dim")
+                    for k, (_, t) in enumerate(net.batch, start=1)
+                )
+            elif last:
                 lines.append((f"  target_{u} {fmt_given(net.targets[j])}", "dim"))
             outgoing = outgoing_of.get(u, [])
             cells = [

@@ -10,7 +10,7 @@ the plan can read any value back by name. Nothing here knows about steps or text
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -191,6 +191,41 @@ def step(
     )
 
 
+def batch_step(
+    spec: Spec, params: Params, X: Array, T: Array, rule: Rule, mean: bool
+) -> tuple[tuple[Trace, ...], Trace]:
+    """One update on a mini-batch: each example's forward and backward pass (its own loss,
+    no decay, no update), and the batch's trace: the loss and the gradients as the mean (or
+    the sum) of the examples', the decay term added once, and the update with them. The
+    batch trace's activations are the first example's."""
+    plain = Rule(rule.lr, rule.update_biases)
+    examples = tuple(step(spec, params, x, t, plain) for x, t in zip(X, T, strict=True))
+    scale = 1.0 / len(examples) if mean else 1.0
+    grad_W = tuple(
+        scale * sum((e.grad_W[li] for e in examples), np.zeros_like(W))
+        for li, W in enumerate(params.W)
+    )
+    group = scale * sum((e.grad_bias_groups for e in examples), np.zeros(spec.n_bias_groups))
+    penalty = _penalty(spec, params, rule.decay)
+    if rule.decay:
+        grad_W = tuple(
+            g + rule.decay * W * m for g, W, m in zip(grad_W, params.W, spec.masks, strict=True)
+        )
+    new, velocity = apply_update(spec, params, grad_W, group, rule)
+    totals = np.array([e.total for e in examples])
+    batch = replace(
+        examples[0],
+        errors=totals,
+        total=float(scale * totals.sum()) + penalty,
+        grad_W=grad_W,
+        grad_bias_groups=group,
+        new=new,
+        penalty=penalty,
+        velocity=velocity,
+    )
+    return examples, batch
+
+
 def _penalty(spec: Spec, params: Params, decay: float) -> float:
     """(λ/2)·Σw² over the weights (not the biases)."""
     if not decay:
@@ -276,6 +311,10 @@ class Compiled:
         self.bias_group = bias_group  # bias name -> group id
         self.x = np.array(net.inputs, dtype=float)
         self.t = np.array(net.targets, dtype=float)
+        #: a mini-batch's inputs and targets, one row per example (empty: one example)
+        self.X = np.array([x for x, _ in net.batch], dtype=float)
+        self.T = np.array([t for _, t in net.batch], dtype=float)
+        self.mean = net.batch_reduction == "mean"
         self.lr = net.learning_rate
         self.update_biases = net.update_biases
         self.rule = Rule(
@@ -311,11 +350,28 @@ class Compiled:
         }
 
     def run(self) -> Trace:
-        return step(self.spec, self.params, self.x, self.t, self.rule)
+        """The training step: on the one example, or on the mini-batch (its batch trace)."""
+        return self._step(self.params, self.rule)
+
+    def _step(self, params: Params, rule: Rule) -> Trace:
+        if len(self.X):
+            return batch_step(self.spec, params, self.X, self.T, rule, self.mean)[1]
+        return step(self.spec, params, self.x, self.t, rule)
+
+    def batch_run(self) -> tuple[tuple[Trace, ...], Trace]:
+        """The mini-batch's per-example traces and its batch trace."""
+        return batch_step(self.spec, self.params, self.X, self.T, self.rule, self.mean)
 
     def total_error(self, params: Params) -> float:
-        """E_total (with the decay term) for other parameters: for the tests' references."""
-        return total_error(self.spec, params, self.x, self.t, self.rule.decay)
+        """E_total (with the decay term) for other parameters, or the batch loss: for the
+        summary's curve and the tests' references."""
+        if not len(self.X):
+            return total_error(self.spec, params, self.x, self.t, self.rule.decay)
+        data = sum(
+            total_error(self.spec, params, x, t) for x, t in zip(self.X, self.T, strict=True)
+        )
+        scale = 1.0 / len(self.X) if self.mean else 1.0
+        return scale * data + _penalty(self.spec, params, self.rule.decay)
 
     def path_gradient(
         self, trace: Trace, k: int, params: Params | None = None
@@ -330,18 +386,18 @@ class Compiled:
         for _ in range(iterations - 1):
             last = traces[-1]
             rule = Rule(rule.lr, rule.update_biases, rule.decay, rule.momentum, last.velocity)
-            traces.append(step(self.spec, last.new, self.x, self.t, rule))
+            traces.append(self._step(last.new, rule))
         return tuple(traces)
 
     def loss_history(self, iterations: int) -> list[float]:
         """E_total before each of ``iterations`` updates, and after the last one."""
         params, rule, history = self.params, self.rule, []
         for _ in range(iterations):
-            trace = step(self.spec, params, self.x, self.t, rule)
+            trace = self._step(params, rule)
             history.append(trace.total)
             params = trace.new
             rule = Rule(rule.lr, rule.update_biases, rule.decay, rule.momentum, trace.velocity)
-        history.append(total_error(self.spec, params, self.x, self.t, rule.decay))
+        history.append(self.total_error(params))
         return history
 
     def training_history(self, training: Training, points: int = 40) -> list[float]:

@@ -42,11 +42,14 @@ PHASE_TITLES = {
     "output layer": "Backward pass: output layer",
     "hidden layer": "Backward pass: hidden layer",
     "update": "Updates",
+    "batch": "Batch: loss, gradients and updates",
 }
 
 
 #: the step id of the L2 weight-decay term of the loss
 DECAY_TERM = "E_decay"
+#: the step id of a mini-batch's loss (the mean or the sum of its examples' E_total)
+BATCH_LOSS = "E_batch"
 #: the given names of the weight-decay strength and the momentum
 LAMBDA_NAMES = ("lambda", "λ")
 MU_NAMES = ("mu", "μ")

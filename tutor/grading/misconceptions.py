@@ -105,6 +105,7 @@ class Context:
             "total": self.plan.lesson.total_name,
             "eta": f"{self.net.learning_rate:g}",
             "label": step.label,
+            "reduction": self.net.batch_reduction,
         }
 
 
@@ -369,6 +370,32 @@ def _decay_doubled(ctx: Context, step: Step) -> list[float]:
     return []
 
 
+def _batch_parts(ctx: Context, step: Step) -> tuple[list[float], float, float]:
+    """A batch step's per-example values, the 1/n it applies (1 for a sum) and what it adds
+    once (the decay term)."""
+    examples = [ctx.env[r] for r in step.depends_on if r.endswith("]")]
+    scale = 1.0 / len(examples) if ctx.net.batch_reduction == "mean" else 1.0
+    once = ctx.eval(step) - scale * math.fsum(examples)
+    return examples, scale, once
+
+
+def _batch_reduction_swapped(ctx: Context, step: Step) -> list[float]:
+    """The sum where the lesson asks the mean (1/n forgotten), or the mean where it asks the
+    sum (a 1/n too many)."""
+    examples, scale, once = _batch_parts(ctx, step)
+    total = math.fsum(examples)
+    return [total + once] if scale < 1 else [total / len(examples) + once]
+
+
+def _one_example(ctx: Context, step: Step) -> list[float]:
+    """Only one example's value, with or without the 1/n."""
+    examples, scale, once = _batch_parts(ctx, step)
+    out = [v * scale + once for v in examples]
+    if scale < 1:
+        out += [v + once for v in examples]
+    return out
+
+
 def _velocity_parts(ctx: Context, step: Step) -> list[float]:
     """The new velocity as the gradient alone (old velocity forgotten) or as old velocity
     plus gradient (μ forgotten)."""
@@ -539,6 +566,22 @@ LIBRARY: tuple[Misconception, ...] = (
         "Twice the weight-decay part: the term is (λ/2)·w², whose derivative is λ · w (the ½ "
         "cancels the power rule's 2).",
         _decay_doubled,
+    ),
+    Misconception(
+        "batch_reduction",
+        "Mean and sum of the batch mixed up",
+        ("batch_loss", "batch_grad"),
+        "Check the 1/n: this lesson's batch loss is the {reduction} of the examples' losses, "
+        "and the batch gradient is the same {reduction} of their gradients.",
+        _batch_reduction_swapped,
+    ),
+    Misconception(
+        "one_example",
+        "Only one example of the batch",
+        ("batch_loss", "batch_grad"),
+        "That is one example's share only. Every example of the batch contributes: combine "
+        "all of them ({reduction}).",
+        _one_example,
     ),
     Misconception(
         "velocity_parts",

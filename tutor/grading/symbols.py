@@ -23,6 +23,9 @@ def givens(network: Network) -> dict[str, float]:
     """The numbers a lesson gives, by the names its formulas use: inputs (the input units'
     names), weights, biases, ``target_<output unit>`` and the learning rate ``eta``."""
     values = dict(zip(network.input_units, network.inputs, strict=True))
+    for k, (x, t) in enumerate(network.batch, start=1):  # a mini-batch's i1[1], target_o1[2]
+        values.update((f"{u}[{k}]", v) for u, v in zip(network.input_units, x, strict=True))
+        values.update((f"target_{u}[{k}]", v) for u, v in zip(network.output_units, t, strict=True))
     values.update((w.name, w.value) for w in network.weights)
     values.update((name, value) for name, _, value in network.bias_params())
     values.update(

@@ -84,6 +84,9 @@ class Network:
     weight_decay: float = 0.0  # L2: the loss gains (λ/2)·Σw², each weight's gradient λ·w
     momentum: float | None = None  # μ; None: plain gradient descent
     iterations: int = 1  # hand-worked forward passes and updates, one after the other
+    #: a mini-batch: each example's (inputs, targets); ``inputs``/``targets`` are the first's
+    batch: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
+    batch_reduction: str = "mean"  # the batch loss is the "mean" or the "sum" of the examples
     #: each weight's or bias's velocity before the step (momentum; 0 when not given)
     velocities: Mapping[str, float] = field(default_factory=dict)
     #: target layer → its weight matrix (rows: that layer's units), when the lesson gave the
@@ -157,6 +160,18 @@ class Network:
             "update_biases": self.update_biases,
             "weight_decay": self.weight_decay,
             "iterations": self.iterations,
+            "batch": {
+                "reduction": self.batch_reduction,
+                "examples": [
+                    {
+                        "inputs": dict(zip(self.input_units, x, strict=True)),
+                        "targets": dict(zip(self.output_units, t, strict=True)),
+                    }
+                    for x, t in self.batch
+                ],
+            }
+            if self.batch
+            else None,
             "momentum": self.momentum,
             "velocity": dict(self.velocities),
         }
@@ -260,4 +275,5 @@ class Lesson:
     def first_step(self) -> str:
         """The id of the plan's first step (the first hidden unit's sum), known without
         building the plan: the app shows its prompt before the engine has run."""
-        return f"sum_{self.network.layers[1].units[0]}"
+        tag = "[1]" if self.network.batch else ""  # a mini-batch starts with its first example
+        return f"sum_{self.network.layers[1].units[0]}{tag}"

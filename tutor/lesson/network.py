@@ -10,7 +10,7 @@ from typing import Any
 from tutor.activations import ACTIVATIONS, LOSSES
 from tutor.lesson.fields import NAME_RE, Reader, clip
 from tutor.lesson.model import Layer, Weight
-from tutor.names import DECAY_TERM
+from tutor.names import BATCH_LOSS, DECAY_TERM
 
 MAX_LAYERS = 16
 MAX_UNITS = 4096
@@ -379,6 +379,7 @@ def check_namespace(
     errors: tuple[str, ...],
     total: str,
     decay: bool = False,
+    batch: bool = False,
 ) -> None:
     owners: dict[str, str] = {}
 
@@ -400,6 +401,12 @@ def check_namespace(
                 claim(b, f"bias {b}", f"layers[{li}].bias")
     for e in (*errors, total):
         claim(e, f"error {e}", "errors")
+    if batch and BATCH_LOSS in owners:
+        r.bad(
+            "batch",
+            f"the batch loss's step is called {BATCH_LOSS}, which is "
+            f"already the name of {owners[BATCH_LOSS]}; rename that",
+        )
     if decay and DECAY_TERM in owners:
         r.bad(
             "network.weight_decay",

@@ -17,7 +17,7 @@ from tutor.activations import LOSSES
 from tutor.lesson.fields import Reader
 from tutor.lesson.model import Lesson, LessonError, Network, Problem
 from tutor.lesson.network import check_loss, check_namespace, read_layers, read_unit_values
-from tutor.lesson.rules import read_rule, read_summary
+from tutor.lesson.rules import read_batch, read_rule, read_summary
 from tutor.lesson.sections import (
     read_errors,
     read_hints,
@@ -47,6 +47,7 @@ TOP_KEYS = {
     "training",
     "velocity",
     "summary",
+    "batch",
 }
 NETWORK_KEYS = {
     "loss",
@@ -165,13 +166,26 @@ def _build(
     layers, weights = read_layers(r, data)
     if not layers:
         return None
-    inputs = read_unit_values(r, data.get("inputs"), "inputs", layers[0].units)
-    targets = read_unit_values(r, data.get("targets"), "targets", layers[-1].units)
+    raw_iterations = net.get("iterations", 1)
+    batch, reduction = read_batch(
+        r, data.get("batch"), data, layers, raw_iterations if isinstance(raw_iterations, int) else 1
+    )
+    inputs: tuple[float, ...] | None
+    targets: tuple[float, ...] | None
+    if batch:
+        inputs, targets = batch[0]
+        for _, example_targets in batch[1:]:
+            check_loss(r, loss, layers, example_targets)
+    elif "batch" not in data:
+        inputs = read_unit_values(r, data.get("inputs"), "inputs", layers[0].units)
+        targets = read_unit_values(r, data.get("targets"), "targets", layers[-1].units)
+    else:
+        inputs = targets = None
     check_loss(r, loss, layers, targets)
 
     error_names, total_name = read_errors(r, data.get("errors"), layers[-1].units)
     decay_asked = isinstance(net.get("weight_decay"), (int, float)) and bool(net["weight_decay"])
-    check_namespace(r, layers, weights, error_names, total_name, decay_asked)
+    check_namespace(r, layers, weights, error_names, total_name, decay_asked, bool(batch))
     quiz = read_quiz(r, data.get("quiz", {}))
     hints = read_hints(r, data.get("hints", {}))
     variants = read_variants(r, data.get("variants"), layers, weights)
@@ -198,6 +212,8 @@ def _build(
         weight_decay=rule.weight_decay,
         momentum=rule.momentum,
         iterations=rule.iterations,
+        batch=batch,
+        batch_reduction=reduction,
         velocities=rule.velocities,
         matrices=r.matrices if not isinstance(data.get("weights"), dict) else {},
     )

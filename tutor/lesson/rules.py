@@ -9,10 +9,15 @@ from typing import Any
 
 from tutor.lesson.fields import Reader
 from tutor.lesson.model import Layer, Weight
+from tutor.lesson.network import read_unit_values
 
 SUMMARY_KEYS = {"updates"}
 MAX_SUMMARY_UPDATES = 10_000
 MAX_ITERATIONS = 5
+MAX_BATCH = 8  # examples worked by hand
+REDUCTIONS = ("mean", "sum")
+
+Example = tuple[tuple[float, ...], tuple[float, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,48 @@ def read_rule(
             if x is not None:
                 velocities[name] = x
     return UpdateRule(decay, momentum, iterations or 1, velocities)
+
+
+def read_batch(
+    r: Reader, raw: Any, data: Mapping[str, Any], layers: list[Layer], iterations: int
+) -> tuple[tuple[Example, ...], str]:
+    """``[batch]``: ``examples = [{inputs = [...], targets = [...]}, ...]`` (2 to 8, in place
+    of the top-level inputs and targets) and ``reduction = "mean" | "sum"``."""
+    if raw is None or not layers:
+        return (), "mean"
+    table = r.table(raw, "batch")
+    if table is None:
+        return (), "mean"
+    r.keys(table, "batch", {"examples", "reduction"})
+    reduction = table.get("reduction")
+    if reduction is None:
+        r.bad("batch.reduction", 'missing: say whether the batch loss is the "mean" or the "sum"')
+    else:
+        reduction = r.choice(reduction, "batch.reduction", REDUCTIONS, "reduction")
+    for key in ("inputs", "targets"):
+        if key in data:
+            r.bad(key, "a lesson with [batch] gives its inputs and targets in batch.examples")
+    if iterations > 1:
+        r.bad("network.iterations", "a [batch] lesson works one update (iterations = 1)")
+    examples = table.get("examples")
+    if not isinstance(examples, list) or not 2 <= len(examples) <= MAX_BATCH:
+        r.bad(
+            "batch.examples",
+            f"must be a list of 2 to {MAX_BATCH} {{inputs = [...], targets = [...]}}",
+        )
+        return (), reduction or "mean"
+    got: list[Example] = []
+    for k, ex in enumerate(examples):
+        where = f"batch.examples[{k}]"
+        if not isinstance(ex, dict):
+            r.bad(where, "must be a table {inputs = [...], targets = [...]}")
+            continue
+        r.keys(ex, where, {"inputs", "targets"})
+        x = read_unit_values(r, ex.get("inputs"), f"{where}.inputs", layers[0].units)
+        t = read_unit_values(r, ex.get("targets"), f"{where}.targets", layers[-1].units)
+        if x is not None and t is not None:
+            got.append((x, t))
+    return tuple(got), reduction or "mean"
 
 
 def read_summary(r: Reader, raw: Any) -> int:

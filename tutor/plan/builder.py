@@ -5,12 +5,16 @@ its update). The parts themselves are in ``forward``, ``paths`` and ``delta``.""
 from __future__ import annotations
 
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from tutor.activations import LOSSES
 from tutor.formula import Diff, Formula, Given, Num, Ref, product, total
 from tutor.lesson.model import Weight
-from tutor.names import label_for, pass_tag, velocity_name
+from tutor.names import example_tag, label_for, pass_tag, velocity_name
 from tutor.plan.steps import PHASE_HIDDEN, PHASE_OUTPUT, PHASE_UPDATE, Plan, Step
+
+if TYPE_CHECKING:
+    from numpy import ndarray
 
 
 class Builder:
@@ -37,10 +41,31 @@ class Builder:
                 if any(a > b for a, b in zip(keys, keys[1:], strict=False)):
                     lst[:] = [w for _, w in sorted(zip(keys, lst, strict=True), key=itemgetter(0))]
         self.eta = Given("eta", self.net.learning_rate, "η")
+        self.grad_kind = "grad"  # "batch_grad" for a mini-batch's own gradients
         self.decay = Given("lambda", self.net.weight_decay, "λ") if self.net.weight_decay else None
         self.mu = Given("mu", self.net.momentum, "μ") if self.net.momentum is not None else None
         self.iteration = 0  # the hand-worked iteration being laid out (0: the first)
         self.tag = ""  # its step ids' tag
+        self.example: int | None = None  # the mini-batch's example being laid out
+        self.updates = True  # gradients come with their updates (not in a batch's examples)
+        self.inputs, self.targets = self.net.inputs, self.net.targets
+
+    def begin_example(self, k: int) -> None:
+        """Lay out the k-th example of a mini-batch (from 0): its forward pass, its own loss
+        and its own gradients, with ids and inputs tagged ``[k+1]``; no decay, no update."""
+        self.example, self.updates = k, False
+        self.tag = example_tag(k + 1)
+        self.trace = self.plan.examples[k]
+        self.inputs, self.targets = self.net.batch[k]
+
+    def begin_batch(self) -> None:
+        """Lay out the mini-batch's own steps: its loss, gradients and updates."""
+        self.example, self.updates, self.tag = None, True, ""
+        self.trace = self.plan.trace
+
+    def path_gradient(self, k: int) -> tuple[ndarray, ...]:
+        """The k-th output's error alone, in the iteration or example being laid out."""
+        return self.plan.path_gradient(k, self.iteration, self.example)
 
     def begin_iteration(self, iteration: int) -> None:
         """Lay out the steps of another hand-worked iteration: its own trace and tag, the
@@ -111,12 +136,14 @@ class Builder:
         """What a unit sends forward: its input value, or out_<unit>."""
         li, j = self.pos(unit)
         if li == 0:
-            return Given(unit, self.net.inputs[j])
+            name = unit if self.example is None else unit + self.tag
+            return Given(name, self.inputs[j])
         return self.ref(f"out_{unit}")
 
     def target(self, k: int) -> Given:
         unit = self.net.output_units[k]
-        return Given(f"target_{unit}", self.net.targets[k])
+        name = f"target_{unit}" if self.example is None else f"target_{unit}{self.tag}"
+        return Given(name, self.targets[k])
 
     def phase_of(self, layer_index: int) -> str:
         return PHASE_OUTPUT if layer_index == len(self.net.layers) - 1 else PHASE_HIDDEN
@@ -189,7 +216,7 @@ class Builder:
         li, r, c = self.plan.compiled.weight_index[w.name]
         grad = self.trace.grad_W[li][r, c]
         new = self.trace.new.W[li][r, c]
-        if self.decay is not None:
+        if self.decay is not None and self.updates:
             formula = total(formula, product(self.decay, self.param(w.name, w.value)))
             meaning += (
                 f" The weight-decay term (λ/2)·{w.name}² of {self.total} adds λ · {w.name} to "
@@ -198,7 +225,7 @@ class Builder:
         velocity = None
         if self.trace.velocity is not None:
             velocity = float(self.trace.velocity.W[li][r, c])
-        self._gradient(
+        self.gradient_step(
             w.name, formula, grad, phase, meaning, involves, unit, w.value, new, velocity
         )
 
@@ -212,7 +239,7 @@ class Builder:
             if len(units) > 1
             else ""
         )
-        self._gradient(
+        self.gradient_step(
             name,
             total(*terms) if terms else Num(0.0),
             self.trace.grad_bias_groups[self.plan.compiled.bias_group[name]],
@@ -226,7 +253,7 @@ class Builder:
             None if self.trace.velocity is None else float(self.trace.velocity.b[li - 1][j]),
         )
 
-    def _gradient(
+    def gradient_step(
         self,
         name: str,
         formula: Formula,
@@ -248,12 +275,14 @@ class Builder:
             formula,
             value,
             phase,
-            "grad",
+            self.grad_kind,
             meaning,
             involves,
             unit=unit,
             param=name,
         )
+        if not self.updates:  # a batch's example: the batch's gradient makes the update
+            return
         what = "the bias" if unit is None else "the weight"
         step_by, words = grad, f"its gradient: new_{name} = {name} − η · ∂{self.total}/∂{name}"
         if self.mu is not None and velocity is not None:

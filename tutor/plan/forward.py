@@ -93,14 +93,14 @@ def errors(b: Builder) -> None:
                 PHASE_ERROR,
                 "error",
                 f"{name} is output {o}'s share of the error: compare out_{o} with its target "
-                f"{b.net.targets[k]:g} under the {b.loss.words} loss.",
+                f"{b.targets[k]:g} under the {b.loss.words} loss.",
                 (o,),
                 unit=o,
                 error=name,
             )
         )
     decay_words = ""
-    if b.decay is not None:
+    if b.decay is not None and b.updates:
         squares = total(*(Square(b.param(w.name, w.value)) for w in b.net.weights))
         refs.append(
             b.add(

@@ -102,7 +102,7 @@ def hidden_weight(b: Builder, w: Weight) -> None:
                 b.add(
                     f"d{e_name}/d{w.name}",
                     product(*chain),
-                    b.plan.path_gradient(k, b.iteration)[li][r, c],
+                    b.path_gradient(k)[li][r, c],
                     PHASE_HIDDEN,
                     "path",
                     f"The share of the gradient that reaches {w.name} from {e_name} alone: "

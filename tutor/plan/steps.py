@@ -72,10 +72,13 @@ class Plan:
         self.lesson, self.compiled, self.trace, self.form = lesson, compiled, trace, form
         #: one trace per hand-worked iteration (the first is ``trace``)
         self.traces = traces or (trace,)
+        #: a mini-batch's per-example traces (``trace`` is then the batch's)
+        self.examples: tuple[Trace, ...] = ()
         self.steps: list[Step] = []  # the steps made so far, in order
         self.index_of: dict[str, int] = {}
         self.source: Iterator[None] | None = None
         self.length: int | None = None  # known in advance for the δ form
+        #: (output, iteration) → per-layer gradients of that output's error (examples: −1 − k)
         self._paths: dict[tuple[int, int], tuple[ndarray, ...]] = {}
 
     def append(self, step: Step) -> None:
@@ -139,14 +142,20 @@ class Plan:
         """Every step's engine value by id (makes every step)."""
         return {s.id: s.value for s in self.complete()}
 
-    def path_gradient(self, k: int, iteration: int = 0) -> tuple[ndarray, ...]:
+    def path_gradient(
+        self, k: int, iteration: int = 0, example: int | None = None
+    ) -> tuple[ndarray, ...]:
         """Per layer, the gradients of the k-th output's error alone (the paths form), in the
-        given hand-worked iteration (0: the first)."""
-        if (k, iteration) not in self._paths:
-            params = self.compiled.params if iteration == 0 else self.traces[iteration - 1].new
-            trace = self.traces[iteration]
-            self._paths[k, iteration] = self.compiled.path_gradient(trace, k, params)
-        return self._paths[k, iteration]
+        given hand-worked iteration (0: the first) or example of a mini-batch."""
+        key = (k, iteration if example is None else -1 - example)
+        if key not in self._paths:
+            if example is not None:
+                params, trace = self.compiled.params, self.examples[example]
+            else:
+                params = self.compiled.params if iteration == 0 else self.traces[iteration - 1].new
+                trace = self.traces[iteration]
+            self._paths[key] = self.compiled.path_gradient(trace, k, params)
+        return self._paths[key]
 
     def loss_history(self, iterations: int | None = None) -> list[float]:
         """E_total before each of the lesson's further updates (``[summary] updates``, 20 by

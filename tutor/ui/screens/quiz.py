@@ -25,7 +25,7 @@ from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
-from tutor.drawing import diagram_room
+from tutor.drawing import current_values, diagram_room
 from tutor.formula import ASCII, UNICODE
 from tutor.grading.breakdown import as_rich, breakdown
 from tutor.grading.hints import hints_upto
@@ -257,9 +257,8 @@ class QuizScreen(TutorScreen):
             lesson.title, s.position(), s.score, self.mode, self.ascii_only, self.status_extra(s)
         )
         highlight = set(step.involves) if step else set()
-        self.diagram().show(
-            lesson.network, s.learner_values(), highlight, lesson.quiz.decimals, self.ascii_only
-        )
+        known = current_values(s.learner_values(), step.tag if step else "")
+        self.diagram().show(lesson.network, known, highlight, lesson.quiz.decimals, self.ascii_only)
         # only steps the learner has reached are made yet (a lazy plan), so plan.steps suffices
         records = s.records
         rows = [
