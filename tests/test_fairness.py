@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from netgen import networks
@@ -394,3 +395,73 @@ def test_rounding_never_carries_a_tiny_value_across_zero():
     verdict = grader.grade("dE_total/dout_o1", "-5.0e-5", mine)  # worked right, but below zero
     assert verdict.verdict == "incorrect" and verdict.diagnosis == "rounding_too_coarse"
     assert "across zero" in verdict.message
+
+
+# --- cases the property tests found over issue 20's options (pinned) ---------------------
+
+_TANH_NEAR_ZERO = (
+    'title = "random"\ninputs = [-1.359375, 0.28125]\ntargets = [0.0, 0.0]\n[network]\n'
+    'loss = "half_sse"\nlearning_rate = 0.5\nupdate_biases = false\n[quiz]\nform = "auto"\n'
+    '[[layers]]\nunits = 2\n[[layers]]\nunits = 3\nprefix = "h1_"\nactivation = "softplus"\n'
+    'bias = { names = ["b1_0", "b1_1", "b1_2"], values = [0.0, -1.1875, -0.01171875] }\n'
+    "weights = [[0.75, -1.5], [-0.9296875, 0.8125], [-1.29296875, 0.0]]\n[[layers]]\n"
+    'units = 2\nprefix = "o"\nactivation = "tanh"\n'
+    'bias = { names = ["b2_0", "b2_1"], values = [1.5, 0.0] }\n'
+    "weights = [[0.421875, 1.5, -1.5], [0.0, 0.0, 0.0]]\n"
+)
+_DEAD_BIAS_TWICE = (
+    'title = "random"\ninputs = [-0.5, 0.0, 0.0]\ntargets = [0.0, 0.0]\n[network]\n'
+    'loss = "binary_cross_entropy"\nlearning_rate = 0.5\nupdate_biases = true\niterations = 2\n'
+    '[quiz]\nform = "auto"\n[[layers]]\nunits = 3\n[[layers]]\nunits = 2\nprefix = "h1_"\n'
+    'activation = "relu"\nbias = { names = ["b1_0", "b1_1"], values = [0.0, 0.0] }\n'
+    'weights = [[-1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]\n[[layers]]\nunits = 2\nprefix = "h2_"\n'
+    'activation = "relu"\nbias = { names = ["b2_0", "b2_1"], values = [0.0, 1.5] }\n'
+    'weights = [[0.0, 0.0], [1.0, 0.0]]\n[[layers]]\nunits = 2\nprefix = "o"\n'
+    'activation = "sigmoid"\nbias = { names = ["b3_0", "b3_1"], values = [0.0, 0.0] }\n'
+    "weights = [[0.0, 0.0], [0.0, 1.0]]\n"
+)
+
+
+def _rounded_work(text: str, decimals: int) -> list[tuple[str, str]]:
+    """The rounded-work property for one lesson: the steps not accepted, with the answer."""
+    from tutor.numfmt import fmt_value
+
+    plan = build_plan(parse_lesson(text.replace("[quiz]", f"[quiz]\ndecimals = {decimals}")))
+    grader = Grader(plan)
+    mine: dict[str, float] = {}
+    refused = []
+    for step in plan:
+        env = {ref: mine.get(ref, plan[ref].value) for ref in step.depends_on}
+        shown = fmt_value(step.formula.evaluate(env), decimals, ascii_minus=True)
+        mine[step.id] = float(shown)
+        if step.asked and grader.grade(step.id, shown, mine).verdict not in (CORRECT, CARRIED):
+            refused.append((step.id, shown))
+            mine[step.id] = step.value
+    return refused
+
+
+@pytest.mark.parametrize("text", [_TANH_NEAR_ZERO, _DEAD_BIAS_TWICE], ids=["tanh", "iterations"])
+def test_rounded_work_onto_a_trivial_value_is_accepted(text):
+    assert _rounded_work(text, 2) == []
+
+
+def test_an_error_hidden_below_tolerance_is_carried_through_a_batch():
+    text = (
+        'title = "random"\n[network]\nloss = "half_sse"\nlearning_rate = 0.5\n'
+        'update_biases = false\n[quiz]\nform = "auto"\n[[layers]]\nunits = 3\n[[layers]]\n'
+        'units = 2\nprefix = "h1_"\nactivation = "gelu"\n'
+        'bias = { names = ["b1_0", "b1_1"], values = [0.0, 0.0] }\n'
+        "weights = [[0.0, 0.0, 0.0], [0.421875, -1.125, 1.0]]\n[[layers]]\nunits = 2\n"
+        'prefix = "h2_"\nactivation = "gelu"\n'
+        'bias = { names = ["b2_0", "b2_1"], values = [0.0, -0.96875] }\n'
+        'weights = [[-1.0, 0.0], [0.0, -1.0]]\n[[layers]]\nunits = 1\nprefix = "o"\n'
+        'activation = "sigmoid"\nbias = { names = ["b3_0"], values = [0.0] }\n'
+        'weights = [[-1.0, 0.125]]\n[batch]\nreduction = "mean"\nexamples = [\n'
+        "  { inputs = [1.0, 0.0, -0.75], targets = [0.0] },\n"
+        "  { inputs = [1.0, 1.0, -1.25], targets = [0.0] },\n]\n"
+    )
+    plan = build_plan(parse_lesson(text))
+    first = next(s for s in plan if s.asked)
+    mine = consistent_work(plan, first, -1.0)
+    verdict = Grader(plan).grade("dE_batch/dw_h1_2_i3", repr(mine["dE_batch/dw_h1_2_i3"]), mine)
+    assert verdict.verdict in (CARRIED, CORRECT), verdict
