@@ -497,3 +497,18 @@ def test_batch_keys_have_clear_messages(old, new, where, fragment):
         assert old in text
         text = text.replace(old, new, 1)
     one(text, where, fragment)
+
+
+def test_the_diagram_draws_the_current_iteration_or_example():
+    from tutor.drawing import current_values, diagram_text, network_rows
+
+    values = {"out_h1": 0.25, "out_h1[2]": 0.75, "out_h1#2": 0.5}
+    assert current_values(values, "") is values
+    assert current_values(values, "[2]") == {"out_h1": 0.75}
+    assert current_values(values, "#2") == {"out_h1": 0.5}
+    net = load_lesson(BATCH).network
+    text = diagram_text(net, 5)
+    for k, (x, t) in enumerate(net.batch, start=1):
+        assert f"x1[{k}] {x[0]:g}" in text and f"target_y[{k}] {t[0]:g}" in text
+    rows = network_rows(net, current_values({"out_h1[2]": 0.46755}, "[2]"), set(), 5)
+    assert "h1 0.46755" in "\n".join("".join(c for c, _ in r) for r in rows)

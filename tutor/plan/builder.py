@@ -77,9 +77,10 @@ class Builder:
     def param(self, name: str, value: float) -> Formula:
         """A weight's or bias's value in this iteration: the lesson's given in the first, the
         previous iteration's update step (``new_w5``) in a later one, when it was updated."""
-        new = f"new_{name}{pass_tag(self.iteration)}"
-        if self.iteration and new in self.plan.index_of:
-            return self.ref_id(new)
+        if self.iteration:  # the first iteration (every big lesson) needs no look-up
+            new = f"new_{name}{pass_tag(self.iteration)}"
+            if new in self.plan.index_of:
+                return self.ref_id(new)
         return Given(name, value)
 
     # --- bookkeeping

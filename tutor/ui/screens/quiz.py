@@ -472,7 +472,7 @@ class QuizScreen(TutorScreen):
         lesson = s.plan.lesson  # a variant's numbers, not the file's
         screen = GraphScreen(
             lesson.network,
-            s.learner_values(),
+            current_values(s.learner_values(), step.tag if step else ""),
             set(step.involves) if step else set(),
             lesson.quiz.decimals,
             step=self.label_of(step.id) if step else None,
