@@ -512,3 +512,16 @@ def test_the_diagram_draws_the_current_iteration_or_example():
         assert f"x1[{k}] {x[0]:g}" in text and f"target_y[{k}] {t[0]:g}" in text
     rows = network_rows(net, current_values({"out_h1[2]": 0.46755}, "[2]"), set(), 5)
     assert "h1 0.46755" in "\n".join("".join(c for c, _ in r) for r in rows)
+
+
+def test_the_summary_names_the_batch_loss():
+    from tutor.session import QuizSession
+    from tutor.ui.screens.summary import summary_text
+
+    data = QuizSession(build_plan(load_lesson(BATCH))).summary()
+    assert data["loss_name"] == "E_batch"
+    assert data["loss_history"][0] == pytest.approx(build_plan(load_lesson(BATCH))["E_batch"].value)
+    text = summary_text("batch", data, 5).plain
+    assert "E_batch, first forward pass" in text and "After 20 updates" in text
+    data = QuizSession(build_plan(load_lesson(LESSONS / "decay-momentum.toml"))).summary()
+    assert "After 40 updates" in summary_text("decay", data, 5).plain

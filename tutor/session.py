@@ -389,6 +389,8 @@ class QuizSession:
                 if s.kind == "update" and s.param
             ],
             "loss_history": history,
+            # what the curve follows: a mini-batch's loss, or the lesson's total error
+            "loss_name": "E_batch" if self.plan.lesson.network.batch else "E_total",
             "training_epochs": self.plan.lesson.training.epochs if self.plan.lesson.training else 0,
         }
 
