@@ -525,3 +525,12 @@ def test_the_summary_names_the_batch_loss():
     assert "E_batch, first forward pass" in text and "After 20 updates" in text
     data = QuizSession(build_plan(load_lesson(LESSONS / "decay-momentum.toml"))).summary()
     assert "After 40 updates" in summary_text("decay", data, 5).plain
+
+
+def test_the_delta_forms_count_includes_decay_momentum_and_iterations():
+    text = (LESSONS / "decay-momentum.toml").read_text()
+    text = text.replace("decimals = 5", 'decimals = 5\nform = "delta"')
+    text = text.replace("momentum = 0.9", "momentum = 0.9\nupdate_biases = true\niterations = 2")
+    plan = build_plan(parse_lesson(text))
+    counted = plan.length
+    assert plan.form == "delta" and counted == len(plan.complete()) == 84
