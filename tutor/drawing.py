@@ -34,6 +34,15 @@ def _outgoing(net: Network) -> dict[str, list[Weight]]:
     return cached[1]
 
 
+def current_values(values: Mapping[str, float], tag: str) -> Mapping[str, float]:
+    """The values the drawing shows while a step tagged ``tag`` is asked: that iteration's or
+    example's (``out_h1[2]`` drawn as h1's value), none of another one's."""
+    if not tag:
+        return values
+    n = len(tag)
+    return {k[:-n]: v for k, v in values.items() if k.endswith(tag)}
+
+
 def network_rows(
     net: Network,
     known: Mapping[str, float],
@@ -64,12 +73,16 @@ def network_rows(
         head, given = layer.name, ""
         if li == 0:
             given = f"η={fmt_given(net.learning_rate)}"
+            if net.weight_decay:
+                given += f" λ={fmt_given(net.weight_decay)}"
+            if net.momentum is not None:
+                given += f" μ={fmt_given(net.momentum)}"
         names, values = layer.bias_names, layer.bias_values
         one_bias = names is not None and values is not None and len(set(names)) == 1
         if li:
             given = f"({layer.activation_record.symbol})"
             if one_bias and names and values:  # one bias for the layer: said once
-                given += f" {names[0]}={fmt_given(values[0])}"
+                given += f" {names[0]}={fmt_given(values[0])}{_velocity(net, names[0])}"
         if stacked:  # every column has the second line, so that the units stay level
             lines += [(head, "bold"), (given, "bold")]
         else:
@@ -87,13 +100,28 @@ def network_rows(
                 value = "?"
             text = f"{u} {value}"
             if not one_bias and names is not None and values is not None:
-                text += f"  {names[j]}={fmt_given(values[j])}"  # each unit's own bias
+                text += f"  {names[j]}={fmt_given(values[j])}{_velocity(net, names[j])}"
+            if li == 0 and net.batch:  # a mini-batch: each example's value of the input
+                text = f"{u}[1] {value}"
             lines.append((text, "reverse bold" if u in highlight else ""))
-            if last:
+            if li == 0 and net.batch:
+                lines.extend(
+                    (f"{u}[{k}] {fmt_given(x[j])}", "")
+                    for k, (x, _) in enumerate(net.batch[1:], start=2)
+                )
+            if last and net.batch:
+                lines.extend(
+                    (f"{indent}target_{u}[{k}] {fmt_given(t[j])}", "dim")
+                    for k, (_, t) in enumerate(net.batch, start=1)
+                )
+            elif last:
                 lines.append((f"{indent}target_{u} {fmt_given(net.targets[j])}", "dim"))
             outgoing = outgoing_of.get(u, [])
             cells = [
-                (f"{w.name} {fmt_given(w.value)}{arrow}{w.target}", w.name in highlight)
+                (
+                    f"{w.name} {fmt_given(w.value)}{_velocity(net, w.name)}{arrow}{w.target}",
+                    w.name in highlight,
+                )
                 for w in outgoing[:MAX_SHOWN_WEIGHTS]
             ]
             step = 2 if li in paired else 1
@@ -120,6 +148,13 @@ def network_rows(
         cells_.pop()  # no padding after the last column: a line is cut only for what it shows
         rows.append(tuple(cells_))
     return rows
+
+
+def _velocity(net: Network, param: str) -> str:
+    """`` v_w5=0.05``: a parameter's velocity before the step, when the lesson gives one."""
+    if param not in net.velocities:
+        return ""
+    return f" v_{param}={fmt_given(net.velocities[param])}"
 
 
 Fit = tuple[frozenset[int], int]  # (columns listing two weights a line, squeeze)

@@ -13,7 +13,6 @@ from textual.widgets import Footer
 from tutor.drawing import diagram_room
 from tutor.formula import ASCII, UNICODE
 from tutor.grading.breakdown import as_rich, breakdown
-from tutor.names import PHASE_TITLES
 from tutor.plan.steps import Plan
 from tutor.textmode import to_ascii
 from tutor.ui.messages import ShowLessons
@@ -80,7 +79,7 @@ class ReviewScreen(TutorScreen):
             Text(meaning + "\n", style="italic"),
             as_rich(breakdown(self.plan, step.id, style=style)),
         )
-        phase = PHASE_TITLES.get(step.phase, step.phase)
+        phase = step.phase_title
         self.query_one(InfoPanel).show(
             f"{phase}: step {self.index + 1} of {len(self.plan)}", body, self.ascii_only
         )

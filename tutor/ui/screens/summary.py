@@ -60,9 +60,10 @@ def summary_text(title: str, data: dict[str, Any], decimals: int) -> Text:
     if len(hist) > 1:
         first, second = hist[0], hist[1]
         drop = (first - second) / first * 100 if first else 0.0
-        out.append("\nE_total, first forward pass:  ")
+        name = data.get("loss_name", "E_total")
+        out.append(f"\n{name}, first forward pass:  ")
         out.append(fmt_value(first, decimals), style="bold")
-        out.append("\nE_total, second forward pass: ")
+        out.append(f"\n{name}, second forward pass: ")
         out.append(fmt_value(second, decimals), style="bold")
         if second < first:
             out.append(f"   (the update lowered the error by {drop:.2f}%)", style="green")
@@ -120,7 +121,9 @@ class SummaryScreen(TutorScreen):
             )
             chart = Text("training… (a moment)", style="dim")
         else:
-            caption = "Loss curve (E_total) over further updates on this example:"
+            name = self.data.get("loss_name", "E_total")
+            what = "batch" if name == "E_batch" else "example"
+            caption = f"Loss curve ({name}) over further updates on this {what}:"
             chart = loss_chart(self.data["loss_history"], ascii_only=self.ascii_only)
         if self.ascii_only:
             text = Text(to_ascii(text.plain))
