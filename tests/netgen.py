@@ -6,7 +6,16 @@ import json
 
 from hypothesis import strategies as st
 
-ELEMENTWISE = ("sigmoid", "tanh", "relu", "linear")
+ELEMENTWISE = (
+    "sigmoid",
+    "tanh",
+    "relu",
+    "linear",
+    "leaky_relu",
+    "softplus",
+    "gelu",
+    "gelu_tanh",
+)
 
 
 def lesson_toml(
@@ -21,15 +30,27 @@ def lesson_toml(
     lr: float = 0.5,
     update_biases: bool = True,
     form: str = "auto",
+    network_extra: str = "",
+    tail: str = "",
 ) -> str:
+    """``network_extra``: more lines for [network]; ``tail``: more tables at the end (a
+    [batch] there replaces the top-level inputs and targets)."""
+    top = (
+        []
+        if "[batch]" in tail
+        else [
+            f"inputs = {json.dumps(inputs)}",
+            f"targets = {json.dumps(targets)}",
+        ]
+    )
     lines = [
         'title = "random"',
-        f"inputs = {json.dumps(inputs)}",
-        f"targets = {json.dumps(targets)}",
+        *top,
         "[network]",
         f'loss = "{loss}"',
         f"learning_rate = {lr!r}",
         f"update_biases = {json.dumps(update_biases)}",
+        *([network_extra] if network_extra else []),
         "[quiz]",
         f'form = "{form}"',
     ]
@@ -46,6 +67,8 @@ def lesson_toml(
             f"bias = {{ names = {json.dumps(names)}, values = {json.dumps(biases[li - 1])} }}"
         )
         lines.append(f"weights = {json.dumps(weights[li - 1])}")
+    if tail:
+        lines.append(tail)
     return "\n".join(lines) + "\n"
 
 
@@ -82,6 +105,39 @@ def networks(
     else:
         targets = [draw(small) for _ in range(sizes[-1])]
     update = draw(st.booleans())
+    # issue 20's options: weight decay, momentum with a velocity, two iterations, a batch
+    extra = draw(st.sampled_from(("none", "none", "decay", "momentum", "iterations", "batch")))
+    network_extra, tail = "", ""
+    if extra == "decay":
+        network_extra = f"weight_decay = {draw(st.sampled_from((0.01, 0.1, 0.5)))}"
+    elif extra == "momentum":
+        first = "o1" if n_hidden == 0 else "h1_1"
+        network_extra = "momentum = 0.9"
+        tail = f"[velocity]\nw_{first}_i1 = {draw(small)!r}"
+    elif extra == "iterations":
+        network_extra = "iterations = 2"
+    elif extra == "batch":
+        second = [draw(small) for _ in range(sizes[0])]
+        reduction = draw(st.sampled_from(("mean", "sum")))
+        examples = [
+            {"inputs": inputs, "targets": targets},
+            {"inputs": second, "targets": list(reversed(targets))},
+        ]
+        rows = ",\n".join(
+            f"  {{ inputs = {json.dumps(e['inputs'])}, targets = {json.dumps(e['targets'])} }}"
+            for e in examples
+        )
+        tail = f'[batch]\nreduction = "{reduction}"\nexamples = [\n{rows},\n]'
     return lesson_toml(
-        sizes, hidden_act, out_act, loss, weights, biases, inputs, targets, update_biases=update
+        sizes,
+        hidden_act,
+        out_act,
+        loss,
+        weights,
+        biases,
+        inputs,
+        targets,
+        update_biases=update,
+        network_extra=network_extra,
+        tail=tail,
     )

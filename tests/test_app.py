@@ -15,6 +15,7 @@ from apphelpers import (
 from conftest import LESSONS
 from textual.widgets import Input
 
+from tutor.catalog import catalogue
 from tutor.progress.records import StepRecord
 from tutor.ui.screens.picker import PickerScreen
 from tutor.ui.screens.quiz import AnswerGraded, QuizScreen
@@ -135,9 +136,30 @@ async def test_whole_lesson_reaches_the_summary(tmp_path):
         assert "E_total, first forward pass:  0.24909" in text
         assert "second forward pass: 0.24072" in text
         assert "Revealed: none" in text
+        assert "Next in the course: classic-2-2-2" in text  # the course's next lesson
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
-        assert "done" in screen_text(app)
+        text = screen_text(app)
+        row = next(line for line in text.splitlines() if "sigmoid-2-2-2 " in line)
+        assert "done" in row and row.split()[-1] == "53"  # its progress and its score
+        nxt = next(line for line in text.splitlines() if "classic-2-2-2 " in line)
+        assert nxt.split()[0] == "▶"  # the lesson to take next is marked...
+        table = app.screen.query_one("#lessons")
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == (
+            "classic-2-2-2"  # ...and under the cursor
+        )
+        count = len(catalogue()[0])
+        assert f"1 of {count} done" in text and "next: classic-2-2-2" in text
+
+
+async def test_summary_opens_the_next_lesson_with_n(tmp_path):
+    app = make_app(tmp_path, mode="exam")  # whatever the mode, the next lesson is learnt
+    async with run(app, size=(80, 24)) as pilot:
+        await answer_steps(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, SummaryScreen))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuizScreen))
+        assert app.lesson.id == "classic-2-2-2" and app.mode == "learn"
 
 
 async def test_resume_opens_at_first_unanswered_step_and_restart(tmp_path):

@@ -17,6 +17,7 @@ from tutor.catalog import open_lesson
 from tutor.lesson.reader import load_lesson, parse_lesson
 from tutor.opening import Opening
 from tutor.progress.store import ProgressStore
+from tutor.ui.screens.picker import PickerScreen
 
 LESSON = load_lesson(LESSONS / "sigmoid-2-2-2.toml")
 EXAM_SEED = 4242
@@ -143,6 +144,21 @@ async def test_learn_asked_during_an_exam_says_why_on_the_feedback_line(tmp_path
         assert "Learn mode on sigmoid-2-2-2 opens again when your exam on it ends" in said
         assert "Here is your exam" in said and "Welcome back" in said
         assert not app._notifications  # no toast over the answer box
+
+
+async def test_learn_chosen_in_the_picker_during_an_exam_says_why_on_the_picker(tmp_path, drawn):
+    app = make_app(tmp_path, mode="exam")
+    async with run(app, size=(80, 24)) as pilot:
+        await answer(pilot, "123")
+    app = make_app(tmp_path, lesson=None, mode="learn")
+    async with run(app, size=(80, 24)) as pilot:
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("enter")  # sigmoid-2-2-2, under the cursor: its exam is unfinished
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)  # it stays, and says why where one reads
+        said = str(app.screen.query_one("#lesson-intro").render())
+        assert "exam" in said and "Choose exam mode (m)" in said
+        assert not app._notifications
 
 
 # --- the command line

@@ -25,17 +25,21 @@ def test_the_sizes_checked_include_the_minimum():
 def test_tutor_check_finds_every_given_in_the_diagram(lesson_id):
     plan = open_lesson(read(lesson_id), None)
     lesson = plan.lesson
-    steps = [(s.id, s.formula.givens()) for s in plan]
+    steps = [(s.id, s.formula.givens(), s.involves) for s in plan]
     assert unseen_givens(lesson.network, lesson.quiz.decimals, steps) == []
 
 
-@pytest.mark.parametrize("mode", ["learn", "drill", "exam"])
+@pytest.mark.parametrize(
+    "mode, ascii_only", [("learn", False), ("drill", False), ("exam", False), ("learn", True)]
+)
 @pytest.mark.parametrize("lesson_id", LESSON_IDS)
-async def test_every_given_of_the_current_step_is_on_screen(tmp_path, lesson_id, mode):
+async def test_every_given_of_the_current_step_is_on_screen(tmp_path, lesson_id, mode, ascii_only):
     les = read(lesson_id)
     seed = 3 if mode == "drill" and les.variants is not None else None
     for width, height in SIZES:
-        app = make_app(tmp_path / f"{width}", lesson_id, mode=mode, seed=seed)
+        app = make_app(
+            tmp_path / f"{width}", lesson_id, mode=mode, seed=seed, ascii_only=ascii_only
+        )
         async with run(app, size=(width, height)) as pilot:
             session = app.session
             total = session.total_asked
@@ -47,7 +51,9 @@ async def test_every_given_of_the_current_step_is_on_screen(tmp_path, lesson_id,
                     await pilot.pause()
                     text = screen_text(app)
                     missing = [
-                        f"{g.name}" for g in step.formula.givens() if not given_shown(g, text)
+                        f"{g.name}"
+                        for g in step.formula.givens()
+                        if not given_shown(g, text, ascii_only)
                     ]
                     assert not missing, (
                         f"{lesson_id} {mode} {width}x{height} {step.id}: {missing}\n{text}"
@@ -80,3 +86,25 @@ async def test_the_history_shows_answers_and_values_to_the_decimals_asked(tmp_pa
             assert value in text, f"{key} {value}\n{text}"
             if session.records[key].answer:
                 assert session.records[key].answer in text, f"{key}\n{text}"
+
+
+@pytest.mark.parametrize("lesson_id", LESSON_IDS)
+async def test_review_shows_every_given_in_ascii_at_each_size(tmp_path, lesson_id):
+    """Review mode fits its drawing as the quiz does: deep-2-3-2-1 cut `b3=0.3` and
+    `target_o1` off the right edge in ASCII mode."""
+    for width, height in SIZES:
+        app = make_app(tmp_path / f"{width}", lesson_id, mode="review", ascii_only=True)
+        async with run(app, size=(width, height)) as pilot:
+            await wait_for(pilot, lambda a=app: type(a.screen).__name__ == "ReviewScreen")
+            screen = app.screen
+            steps = list(screen.plan)
+            every = max(1, len(steps) // MAX_CHECKED)
+            for k, step in enumerate(steps):
+                if k % every == 0 or k == len(steps) - 1:
+                    await pilot.pause()
+                    text = screen_text(app).split("\n" + "-" * 20)[0]  # the drawing alone
+                    missing = [
+                        g.name for g in step.formula.givens() if not given_shown(g, text, True)
+                    ]
+                    assert not missing, f"{lesson_id} {width}x{height} {step.id}: {missing}\n{text}"
+                screen.action_next()

@@ -27,6 +27,11 @@ COURSE = {
     "deep-2-3-2-1": 6,
     "per-unit-bias": 7,
     "logistic-bce": 8,
+    "leaky-softplus": 10,
+    "gelu-exact": 11,
+    "decay-momentum": 12,
+    "two-updates": 13,
+    "batch-of-two": 14,
 }
 
 LESSON_FILES = all_lesson_files()
@@ -57,7 +62,7 @@ def test_gradients_agree_with_central_differences(path):
         np.testing.assert_allclose(mine, fd, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(trace.grad_bias_groups, gb, rtol=1e-5, atol=1e-7)
     # the plan's gradient steps are the engine's gradients, by name
-    total = plan.lesson.total_name
+    total = "E_batch" if plan.lesson.network.batch else plan.lesson.total_name
     for name, (li, r, col) in c.weight_index.items():
         step = plan[f"d{total}/d{name}"]
         assert step.value == pytest.approx(gW[li][r, col], rel=1e-5, abs=1e-7), name

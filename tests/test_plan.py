@@ -30,7 +30,8 @@ def assert_formulas_match(plan):
 def assert_required_steps(plan):
     ids = {s.id for s in plan}
     net = plan.lesson.network
-    assert plan.lesson.total_name in ids
+    # a mini-batch's loss is E_batch; each example's E_total is tagged [k]
+    assert ("E_batch" if net.batch else plan.lesson.total_name) in ids
     for w in net.weights:
         assert f"new_{w.name}" in ids
     if net.update_biases:

@@ -459,8 +459,9 @@ def test_an_answer_after_the_log_was_damaged_under_the_session_is_kept(tmp_path)
 def test_one_vocabulary_of_done_steps(tmp_path):
     """The session, the reports and the lesson picker count 'done' the same way: from the one
     list of step states in tutor.progress.records."""
+    from tutor.catalog import read
     from tutor.progress.records import STATUSES, tally
-    from tutor.progress.report import picker_progress
+    from tutor.progress.report import standing
 
     steps = {f"s_{status}": {"status": status, "attempts": 1} for status in STATUSES}
     order = list(steps)
@@ -471,8 +472,8 @@ def test_one_vocabulary_of_done_steps(tmp_path):
     store = ProgressStore(tmp_path)
     saved = store.lesson_state("sigmoid-2-2-2")
     saved["steps"], saved["total"] = steps, 53
-    assert picker_progress(store, "sigmoid-2-2-2") == f"{t.done}/53"
-    assert picker_progress(store, "classic-2-2-2") == "new"
+    assert standing(store, read("sigmoid-2-2-2")).word == f"{t.done}/53"
+    assert standing(store, read("classic-2-2-2")).word == "new"
 
 
 def test_exported_csv_cells_never_run_as_formulas(tmp_path):
@@ -500,3 +501,33 @@ def test_exported_csv_cells_never_run_as_formulas(tmp_path):
                 float(cell)  # only a plain number may start like a formula
     answers = list(csv.DictReader(io.StringIO(tutor("export", "--attempts", env=env).stdout)))
     assert "-0.41" in [a["input"] for a in answers]
+
+
+def test_course_path_recommends_the_lesson_under_way_then_the_first_new_one(tmp_path):
+    """The next lesson: one started and not finished comes before one not started; a
+    finished lesson never; the lesson just finished never; None when all are done."""
+    from tutor.catalog import read
+    from tutor.progress.report import course_path
+
+    lessons = [read(x) for x in ("sigmoid-2-2-2", "classic-2-2-2", "tanh-sigmoid")]
+    store = ProgressStore(tmp_path)
+    path = course_path(store, lessons)
+    assert path.next() == "sigmoid-2-2-2" and path.share == 0 and path.finished == 0
+    assert path.next(after="sigmoid-2-2-2") == "classic-2-2-2"
+
+    def done(lesson_id: str, n: int, total: int) -> None:
+        saved = store.lesson_state(lesson_id)
+        saved["total"] = total
+        saved["steps"] = {f"s{k}": {"status": "correct", "attempts": 1} for k in range(n)}
+
+    done("sigmoid-2-2-2", 53, 53)
+    done("tanh-sigmoid", 10, 40)
+    path = course_path(store, lessons)
+    assert [s.word for s in path.standings] == ["done", "new", "10/40"]
+    assert path.next() == "tanh-sigmoid"  # under way, before the new one
+    assert path.next(after="tanh-sigmoid") == "classic-2-2-2"
+    assert path.finished == 1 and path.share == pytest.approx((1 + 0 + 0.25) / 3)
+    assert path.standings[0].score == "53" and path.standings[1].score == ""
+    done("classic-2-2-2", 5, 5)
+    done("tanh-sigmoid", 40, 40)
+    assert course_path(store, lessons).next() is None

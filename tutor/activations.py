@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from tutor.formula import (
@@ -27,12 +28,15 @@ from tutor.formula import (
     Function,
     Neg,
     Num,
+    Power,
     Product,
     Quot,
     Softmax,
     Square,
     Sum,
 )
+from tutor.formula import TANH as TANH_FN
+from tutor.numfmt import fmt_given
 
 if TYPE_CHECKING:
     from numpy import ndarray as Array
@@ -61,11 +65,87 @@ SIGMOID = Function(
     wrap=POWER,
     prec=PRODUCT,
 )
-TANH = Function("tanh", math.tanh)
+TANH = TANH_FN
 RELU = Function("relu", lambda x: max(0.0, x), "max(0, {x})", "max(0, {x})")
 STEP = Function(
     "step", lambda x: 1.0 if x > 0 else 0.0, "(1 if {x} > 0 else 0)", "(1 if {x} > 0 else 0)"
 )
+
+
+def softplus_of(x: float) -> float:
+    """ln(1 + e^x) without overflow: x + ln(1 + e^−x) for positive x."""
+    return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
+
+
+SOFTPLUS = Function("softplus", softplus_of, "ln(1 + e^({x}))", "ln(1 + exp({x}))", prec=PRODUCT)
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+GELU_CUBIC = 0.044715  # the cubic term of the tanh approximation (Hendrycks and Gimpel)
+
+
+def normal_cdf(x: float) -> float:
+    """Φ(x), the standard normal's cumulative distribution, through erf."""
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def normal_pdf(x: float) -> float:
+    """φ(x) = e^(−x²/2)/√(2π)."""
+    return math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi) if abs(x) < 1e154 else 0.0
+
+
+PHI = Function("Φ", normal_cdf, "Φ({x})", "(1 + erf({x}/sqrt(2)))/2", prec=PRODUCT)
+PDF = Function("φ", normal_pdf, "φ({x})", "exp(-({x})^2/2)/sqrt(2*3.14159265358979)", prec=PRODUCT)
+
+
+def _gelu_exact_out(s: Formula) -> Formula:
+    """out = sum · Φ(sum)."""
+    return Product((s, Call(PHI, s)))
+
+
+def _gelu_exact_slope(out: Formula, s: Formula) -> Formula:
+    """d(sum · Φ(sum))/dsum = Φ(sum) + sum · φ(sum): the product rule."""
+    return Sum((Call(PHI, s), Product((s, Call(PDF, s)))))
+
+
+def _gelu_tanh_inner(s: Formula) -> Formula:
+    """√(2/π) · (sum + 0.044715 · sum³), the tanh form's argument."""
+    return Product(
+        (
+            Num(SQRT_2_OVER_PI, "√(2/π)"),
+            Sum((s, Product((Num(GELU_CUBIC), Power(s, 3.0))))),
+        )
+    )
+
+
+def _gelu_tanh_out(s: Formula) -> Formula:
+    """out = ½ · sum · (1 + tanh(√(2/π) · (sum + 0.044715 · sum³)))."""
+    return Product((Num(0.5, "½"), s, Sum((Num(1.0), Call(TANH_FN, _gelu_tanh_inner(s))))))
+
+
+def _gelu_tanh_slope(out: Formula, s: Formula) -> Formula:
+    """½ · (1 + t) + ½ · sum · (1 − t²) · √(2/π) · (1 + 3 · 0.044715 · sum²), t the tanh."""
+    t = Call(TANH_FN, _gelu_tanh_inner(s))
+    return Sum(
+        (
+            Product((Num(0.5, "½"), Sum((Num(1.0), t)))),
+            Product(
+                (
+                    Num(0.5, "½"),
+                    s,
+                    Diff(Num(1.0), Square(t)),
+                    Num(SQRT_2_OVER_PI, "√(2/π)"),
+                    Sum((Num(1.0), Product((Num(3 * GELU_CUBIC), Square(s))))),
+                )
+            ),
+        )
+    )
+
+
+def gelu_exact_of(x: float) -> float:
+    return x * normal_cdf(x)
+
+
+def gelu_tanh_of(x: float) -> float:
+    return 0.5 * x * (1.0 + math.tanh(SQRT_2_OVER_PI * (x + GELU_CUBIC * x**3)))
 
 
 # --- array forms, for the engine ---------------------------------------------------------
@@ -171,6 +251,58 @@ def _ones(z: Array, a: Array) -> Array:
     return np.ones_like(z)
 
 
+def _softplus(z: Array) -> Array:
+    """ln(1 + e^z), stable for large |z| (logaddexp)."""
+    import numpy as np
+
+    return np.logaddexp(0.0, np.asarray(z, dtype=float))
+
+
+def _erf(z: Array) -> Array:
+    """erf elementwise, from math.erf (NumPy has none; lessons are small)."""
+    import numpy as np
+
+    return np.vectorize(math.erf, otypes=[float])(np.asarray(z, dtype=float))
+
+
+def _gelu_exact(z: Array) -> Array:
+    z = _as_floats(z)
+    return z * 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
+
+
+def _gelu_exact_slope_of(z: Array, a: Array) -> Array:
+    import numpy as np
+
+    z = _as_floats(z)
+    with np.errstate(over="ignore", under="ignore"):
+        pdf = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+    return 0.5 * (1.0 + _erf(z / math.sqrt(2.0))) + z * pdf
+
+
+def _gelu_tanh(z: Array) -> Array:
+    import numpy as np
+
+    z = _as_floats(z)
+    with np.errstate(over="ignore"):
+        return 0.5 * z * (1.0 + np.tanh(SQRT_2_OVER_PI * (z + GELU_CUBIC * z**3)))
+
+
+def _gelu_tanh_slope_of(z: Array, a: Array) -> Array:
+    import numpy as np
+
+    z = _as_floats(z)
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = np.tanh(SQRT_2_OVER_PI * (z + GELU_CUBIC * z**3))
+        inner = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_CUBIC * z * z)
+        return np.nan_to_num(0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * inner)
+
+
+def _as_floats(z: Array) -> Array:
+    import numpy as np
+
+    return np.asarray(z, dtype=float)
+
+
 def _log(a: Array) -> Array:
     import numpy as np
 
@@ -209,14 +341,85 @@ class Activation:
     reciprocal_one_minus_out: Callable[[Array], Array] | None = None
     #: misconception tag → the mistaken value it gives, from the unit's sum
     mistakes: Mapping[str, Callable[[float], float]] = field(default_factory=dict)
+    #: misconception tag → the mistaken value it gives, from the unit's output
+    output_mistakes: Mapping[str, Callable[[float], float]] = field(default_factory=dict)
+    #: out = expand(sum), written out of formula nodes (GELU); None: Call(function, sum)
+    expand: Callable[[Formula], Formula] | None = None
+    #: False for a piecewise-linear slope (0, 1 or a given constant): no "trivial" slopes
+    smooth: bool = True
+    #: the slope where sum ≤ 0, for a piecewise-linear unit with a kink at 0 (ReLU: 0)
+    kink_slope: float | None = None
+    #: the lesson's layer key for this activation's one parameter, its default and range
+    parameter: str | None = None
+    parameter_default: float = 0.0
+    parameter_range: tuple[float, float, str] = (0.0, 0.0, "")
+    #: the record with a given parameter (leaky ReLU's slope)
+    make: Callable[[float], Activation] | None = None
 
     def out_formula(self, j: int, sums: tuple[Formula, ...]) -> Formula:
         """out of the j-th unit of a layer whose sums are ``sums``."""
         if self.layer_wide:
             return Softmax(j, sums)
+        if self.expand is not None:
+            return self.expand(sums[j])
         if self.function is None:
             return sums[j]
         return Call(self.function, sums[j])
+
+    def with_parameter(self, value: float | None) -> Activation:
+        """This activation with the lesson's parameter (itself when it takes none)."""
+        if self.make is None or value is None:
+            return self
+        return self.make(value)
+
+
+@lru_cache(maxsize=64)
+def leaky_relu(alpha: float) -> Activation:
+    """Leaky ReLU with slope ``alpha`` for negative sums: out = sum if sum > 0 else α·sum."""
+    a = fmt_given(alpha)
+    out = Function(
+        "leaky_relu",
+        lambda x: x if x > 0 else alpha * x,
+        f"max({a} · {{x}}, {{x}})",
+        f"max({a}*{{x}}, {{x}})",
+        wrap=POWER,
+    )
+    slope = Function(
+        "leaky_step",
+        lambda x: 1.0 if x > 0 else alpha,
+        f"(1 if {{x}} > 0 else {a})",
+        f"(1 if {{x}} > 0 else {a})",
+    )
+
+    def forward(z: Array) -> Array:
+        import numpy as np
+
+        z = np.asarray(z, dtype=float)
+        return np.where(z > 0, z, alpha * z)
+
+    def slope_of(z: Array, a_: Array) -> Array:
+        import numpy as np
+
+        return np.where(np.asarray(z) > 0, 1.0, alpha)
+
+    return Activation(
+        "leaky_relu",
+        "lrelu",
+        forward,
+        slope_of,
+        out,
+        lambda o, s: Call(slope, s),
+        f"pass it through a leaky ReLU: keep it if positive, otherwise multiply it by {a}",
+        f"a leaky ReLU's slope is 1 where sum > 0 and {a} (its negative_slope) elsewhere",
+        negative_slope=f"A leaky ReLU's slope is 1 or {a}, never negative.",
+        smooth=False,
+        kink_slope=alpha,
+        parameter="negative_slope",
+        parameter_default=0.01,
+        parameter_range=(0.0, 1.0, "must be a number greater than 0 and less than 1"),
+        make=leaky_relu,
+        mistakes={"leaky_slope_zero": lambda s: 0.0 if s <= 0 else math.nan},
+    )
 
 
 def _never(out: Formula, s: Formula) -> Formula:
@@ -272,6 +475,8 @@ ACTIVATIONS: dict[str, Activation] = {
             "ReLU's slope is 1 where sum > 0 and 0 elsewhere",
             range=(0.0, math.inf, "ReLU never gives a negative output."),
             negative_slope="ReLU's slope is 1 or 0, never negative.",
+            smooth=False,
+            kink_slope=0.0,
         ),
         Activation(
             "linear",
@@ -283,6 +488,61 @@ ACTIVATIONS: dict[str, Activation] = {
             "pass it on unchanged (a linear unit)",
             "a linear unit's slope is 1",
             negative_slope="A linear unit's slope is always 1.",
+            smooth=False,
+        ),
+        leaky_relu(0.01),
+        Activation(
+            "softplus",
+            "softplus",
+            _softplus,
+            lambda z, a: sigmoid(z),
+            SOFTPLUS,
+            lambda out, s: Call(SIGMOID, s),
+            "smooth it with softplus, ln(1 + e^x): close to 0 for very negative sums, close "
+            "to the sum itself for large ones",
+            "softplus's slope is the sigmoid of its sum, σ(sum) = 1/(1 + e^(−sum))",
+            range=(
+                0.0,
+                math.inf,
+                "softplus never gives a negative output (ln of a number above 1).",
+            ),
+            negative_slope="softplus only rises: its slope σ(sum) lies between 0 and 1.",
+            output_mistakes={"slope_at_output": sigmoid_of},
+            mistakes={"slope_as_sigmoid_slope": lambda s: sigmoid_of(s) * (1.0 - sigmoid_of(s))},
+        ),
+        Activation(
+            "gelu",
+            "gelu",
+            _gelu_exact,
+            _gelu_exact_slope_of,
+            Function("gelu", gelu_exact_of),
+            _gelu_exact_slope,
+            "weigh it by how likely a standard normal value lies below it (GELU, exact form): "
+            "sum · Φ(sum), with Φ(x) = (1 + erf(x/√2))/2",
+            "out = sum · Φ(sum) is a product, so by the product rule the slope is "
+            "Φ(sum) + sum · φ(sum), with φ(x) = e^(−x²/2)/√(2π)",
+            range=(-0.17, math.inf, "A GELU's output is never below about −0.17."),
+            expand=_gelu_exact_out,
+            mistakes={"gelu_product_rule": normal_cdf},
+        ),
+        Activation(
+            "gelu_tanh",
+            "gelu~",
+            _gelu_tanh,
+            _gelu_tanh_slope_of,
+            Function("gelu_tanh", gelu_tanh_of),
+            _gelu_tanh_slope,
+            "apply GELU in its tanh form: ½ · sum · (1 + tanh(√(2/π) · (sum + 0.044715 · sum³)))",
+            "the tanh form of GELU is ½ · sum · (1 + t), a product: its slope is ½ · (1 + t) "
+            "plus ½ · sum times the slope of t, where t is the tanh and t's slope is "
+            "(1 − t²) · √(2/π) · (1 + 3 · 0.044715 · sum²)",
+            range=(-0.18, math.inf, "A GELU's output is never below about −0.17."),
+            expand=_gelu_tanh_out,
+            mistakes={
+                "gelu_product_rule": lambda s: (
+                    0.5 * (1.0 + math.tanh(SQRT_2_OVER_PI * (s + GELU_CUBIC * s**3)))
+                )
+            },
         ),
         Activation(
             "softmax",

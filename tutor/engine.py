@@ -10,12 +10,12 @@ the plan can read any value back by name. Nothing here knows about steps or text
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 
-from tutor.activations import ACTIVATIONS, LOSSES
+from tutor.activations import LOSSES, Activation
 from tutor.lesson.model import Network, Training
 
 Array = np.ndarray
@@ -26,6 +26,7 @@ class Spec:
     """The shape of a network: activations per layer (after the input), loss and masks."""
 
     activations: tuple[str, ...]
+    records: tuple[Activation, ...]  # the same, with each layer's parameter (leaky slope)
     loss: str
     masks: tuple[Array, ...]  # bool (n_l, n_{l-1}) for each layer after the input
     bias_groups: tuple[Array, ...]  # int group id per unit (−1 = no bias); ids are global
@@ -54,6 +55,21 @@ class Trace:
     grad_W: tuple[Array, ...]
     grad_bias_groups: Array  # per bias (a shared bias is one group)
     new: Params
+    penalty: float = 0.0  # the L2 weight-decay term (λ/2)·Σw², part of total
+    velocity: Params | None = None  # the new velocities, with momentum
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """How gradients become updates: the learning rate, L2 weight decay λ (the loss gains
+    (λ/2)·Σw², each weight's gradient λ·w; biases are not decayed) and momentum μ with the
+    velocities before this step (v ← μ·v + ∂E/∂θ, θ ← θ − η·v; None: plain descent)."""
+
+    lr: float
+    update_biases: bool
+    decay: float = 0.0
+    momentum: float | None = None
+    velocity: Params | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,15 +80,15 @@ def forward(spec: Spec, params: Params, x: Array) -> tuple[list[Array], list[Arr
     """z and a per layer."""
     a = [np.asarray(x, dtype=float)]
     zs = []
-    for W, b, mask, act in zip(params.W, params.b, spec.masks, spec.activations, strict=True):
+    for W, b, mask, act in zip(params.W, params.b, spec.masks, spec.records, strict=True):
         z = (W * mask) @ a[-1] + b
         zs.append(z)
-        a.append(ACTIVATIONS[act].forward(z))
+        a.append(act.forward(z))
     return zs, a
 
 
 def _per_output_loss(spec: Spec, zs: Sequence[Array], acts: Sequence[Array], t: Array) -> Array:
-    return LOSSES[spec.loss].per_output(zs[-1], acts[-1], t, ACTIVATIONS[spec.activations[-1]])
+    return LOSSES[spec.loss].per_output(zs[-1], acts[-1], t, spec.records[-1])
 
 
 def backward(
@@ -95,7 +111,7 @@ def backward(
     delta: list[Array] = [np.empty(0)] * L
     g = g_out
     for li in range(L - 1, -1, -1):
-        act = ACTIVATIONS[spec.activations[li]]
+        act = spec.records[li]
         dE_da[li] = g
         a = acts[li + 1]
         if li == L - 1 and t is not None and act.name in LOSSES[spec.loss].shortcut:
@@ -132,38 +148,123 @@ def _others(v: Array) -> Array:
     return rest
 
 
-def step(spec: Spec, params: Params, x: Array, t: Array, lr: float, update_biases: bool) -> Trace:
-    """One forward pass, one backward pass and one update."""
+def step(
+    spec: Spec,
+    params: Params,
+    x: Array,
+    t: Array,
+    lr: float | Rule,
+    update_biases: bool = False,
+) -> Trace:
+    """One forward pass, one backward pass and one update (``lr``: the learning rate, or the
+    whole update rule)."""
+    rule = lr if isinstance(lr, Rule) else Rule(lr, update_biases)
     t = np.asarray(t, dtype=float)
     zs, acts = forward(spec, params, x)
     errors = _per_output_loss(spec, zs, acts, t)
-    g_out = LOSSES[spec.loss].gradient(zs[-1], acts[-1], t, ACTIVATIONS[spec.activations[-1]])
+    g_out = LOSSES[spec.loss].gradient(zs[-1], acts[-1], t, spec.records[-1])
     dE_da, da_dz, delta = backward(spec, params, zs, acts, g_out, t)
     grad_W = _weight_gradients(spec, delta, acts)
     group_grad = np.zeros(spec.n_bias_groups)
     for d, groups in zip(delta, spec.bias_groups, strict=True):
         has = groups >= 0
         np.add.at(group_grad, groups[has], d[has])
-    new_W = tuple(W - lr * gW for W, gW in zip(params.W, grad_W, strict=True))
-    if update_biases and spec.n_bias_groups:
-        new_b = tuple(
-            np.where(groups >= 0, b - lr * group_grad[np.maximum(groups, 0)], b)
-            for b, groups in zip(params.b, spec.bias_groups, strict=True)
+    penalty = _penalty(spec, params, rule.decay)
+    if rule.decay:
+        grad_W = tuple(
+            gW + rule.decay * W * m for gW, W, m in zip(grad_W, params.W, spec.masks, strict=True)
         )
-    else:
-        new_b = params.b
+    new, velocity = apply_update(spec, params, grad_W, group_grad, rule)
     return Trace(
         z=tuple(zs),
         a=tuple(acts),
         errors=errors,
-        total=float(errors.sum()),
+        total=float(errors.sum()) + penalty,
         dE_da=tuple(dE_da),
         da_dz=tuple(da_dz),
         delta=tuple(delta),
         grad_W=grad_W,
         grad_bias_groups=group_grad,
-        new=Params(new_W, new_b),
+        new=new,
+        penalty=penalty,
+        velocity=velocity,
     )
+
+
+def batch_step(
+    spec: Spec, params: Params, X: Array, T: Array, rule: Rule, mean: bool
+) -> tuple[tuple[Trace, ...], Trace]:
+    """One update on a mini-batch: each example's forward and backward pass (its own loss,
+    no decay, no update), and the batch's trace: the loss and the gradients as the mean (or
+    the sum) of the examples', the decay term added once, and the update with them. The
+    batch trace's activations are the first example's."""
+    plain = Rule(rule.lr, rule.update_biases)
+    examples = tuple(step(spec, params, x, t, plain) for x, t in zip(X, T, strict=True))
+    scale = 1.0 / len(examples) if mean else 1.0
+    grad_W = tuple(
+        scale * sum((e.grad_W[li] for e in examples), np.zeros_like(W))
+        for li, W in enumerate(params.W)
+    )
+    group = scale * sum((e.grad_bias_groups for e in examples), np.zeros(spec.n_bias_groups))
+    penalty = _penalty(spec, params, rule.decay)
+    if rule.decay:
+        grad_W = tuple(
+            g + rule.decay * W * m for g, W, m in zip(grad_W, params.W, spec.masks, strict=True)
+        )
+    new, velocity = apply_update(spec, params, grad_W, group, rule)
+    totals = np.array([e.total for e in examples])
+    batch = replace(
+        examples[0],
+        errors=totals,
+        total=float(scale * totals.sum()) + penalty,
+        grad_W=grad_W,
+        grad_bias_groups=group,
+        new=new,
+        penalty=penalty,
+        velocity=velocity,
+    )
+    return examples, batch
+
+
+def _penalty(spec: Spec, params: Params, decay: float) -> float:
+    """(λ/2)·Σw² over the weights (not the biases)."""
+    if not decay:
+        return 0.0
+    return (
+        0.5
+        * decay
+        * float(sum(np.sum((W * m) ** 2) for W, m in zip(params.W, spec.masks, strict=True)))
+    )
+
+
+def apply_update(
+    spec: Spec, params: Params, grad_W: Sequence[Array], group_grad: Array, rule: Rule
+) -> tuple[Params, Params | None]:
+    """The new weights and biases (and velocities, with momentum) from the gradients."""
+    grad_b = tuple(
+        np.where(groups >= 0, group_grad[np.maximum(groups, 0)], 0.0)
+        if spec.n_bias_groups
+        else np.zeros_like(b)
+        for b, groups in zip(params.b, spec.bias_groups, strict=True)
+    )
+    velocity: Params | None = None
+    step_W, step_b = tuple(grad_W), grad_b
+    if rule.momentum is not None:
+        old = rule.velocity or Params(
+            tuple(np.zeros_like(W) for W in params.W), tuple(np.zeros_like(b) for b in params.b)
+        )
+        step_W = tuple(rule.momentum * v + g for v, g in zip(old.W, grad_W, strict=True))
+        step_b = tuple(rule.momentum * v + g for v, g in zip(old.b, grad_b, strict=True))
+        velocity = Params(step_W, step_b if rule.update_biases else old.b)
+    new_W = tuple(W - rule.lr * s for W, s in zip(params.W, step_W, strict=True))
+    if rule.update_biases and spec.n_bias_groups:
+        new_b = tuple(
+            np.where(groups >= 0, b - rule.lr * s, b)
+            for b, s, groups in zip(params.b, step_b, spec.bias_groups, strict=True)
+        )
+    else:
+        new_b = params.b
+    return Params(new_W, new_b), velocity
 
 
 def _weight_gradients(
@@ -174,9 +275,11 @@ def _weight_gradients(
     )
 
 
-def total_error(spec: Spec, params: Params, x: Array, t: Array) -> float:
+def total_error(spec: Spec, params: Params, x: Array, t: Array, decay: float = 0.0) -> float:
+    """E_total, with the weight-decay term when ``decay`` is given."""
     zs, acts = forward(spec, params, x)
-    return float(_per_output_loss(spec, zs, acts, np.asarray(t, float)).sum())
+    data = float(_per_output_loss(spec, zs, acts, np.asarray(t, float)).sum())
+    return data + _penalty(spec, params, decay)
 
 
 def path_gradient(spec: Spec, params: Params, trace: Trace, k: int) -> tuple[Array, ...]:
@@ -208,8 +311,33 @@ class Compiled:
         self.bias_group = bias_group  # bias name -> group id
         self.x = np.array(net.inputs, dtype=float)
         self.t = np.array(net.targets, dtype=float)
+        #: a mini-batch's inputs and targets, one row per example (empty: one example)
+        self.X = np.array([x for x, _ in net.batch], dtype=float)
+        self.T = np.array([t for _, t in net.batch], dtype=float)
+        self.mean = net.batch_reduction == "mean"
         self.lr = net.learning_rate
         self.update_biases = net.update_biases
+        self.rule = Rule(
+            net.learning_rate,
+            net.update_biases,
+            net.weight_decay,
+            net.momentum,
+            self._velocities() if net.momentum is not None else None,
+        )
+
+    def _velocities(self) -> Params:
+        """The lesson's velocities before the step, laid out as the parameters are."""
+        vW = [np.zeros_like(W) for W in self.params.W]
+        vb = [np.zeros_like(b) for b in self.params.b]
+        given = self.net.velocities
+        for w in self.net.weights:
+            if w.name in given:
+                li, r, c = self.weight_index[w.name]
+                vW[li][r, c] = given[w.name]
+        for li, layer in enumerate(self.net.layers[1:]):
+            for j, name in enumerate(layer.bias_names or ()):
+                vb[li][j] = given.get(name, 0.0)
+        return Params(tuple(vW), tuple(vb))
 
     @cached_property
     def weight_index(self) -> dict[str, tuple[int, int, int]]:
@@ -222,19 +350,54 @@ class Compiled:
         }
 
     def run(self) -> Trace:
-        return step(self.spec, self.params, self.x, self.t, self.lr, self.update_biases)
+        """The training step: on the one example, or on the mini-batch (its batch trace)."""
+        return self._step(self.params, self.rule)
 
-    def path_gradient(self, trace: Trace, k: int) -> tuple[Array, ...]:
-        return path_gradient(self.spec, self.params, trace, k)
+    def _step(self, params: Params, rule: Rule) -> Trace:
+        if len(self.X):
+            return batch_step(self.spec, params, self.X, self.T, rule, self.mean)[1]
+        return step(self.spec, params, self.x, self.t, rule)
+
+    def batch_run(self) -> tuple[tuple[Trace, ...], Trace]:
+        """The mini-batch's per-example traces and its batch trace."""
+        return batch_step(self.spec, self.params, self.X, self.T, self.rule, self.mean)
+
+    def total_error(self, params: Params) -> float:
+        """E_total (with the decay term) for other parameters, or the batch loss: for the
+        summary's curve and the tests' references."""
+        if not len(self.X):
+            return total_error(self.spec, params, self.x, self.t, self.rule.decay)
+        data = sum(
+            total_error(self.spec, params, x, t) for x, t in zip(self.X, self.T, strict=True)
+        )
+        scale = 1.0 / len(self.X) if self.mean else 1.0
+        return scale * data + _penalty(self.spec, params, self.rule.decay)
+
+    def path_gradient(
+        self, trace: Trace, k: int, params: Params | None = None
+    ) -> tuple[Array, ...]:
+        return path_gradient(self.spec, params or self.params, trace, k)
+
+    def runs(self, iterations: int) -> tuple[Trace, ...]:
+        """The hand-worked iterations: each one's forward pass, backward pass and update,
+        from the parameters (and velocities) the one before left."""
+        traces = [self.run()]
+        rule = self.rule
+        for _ in range(iterations - 1):
+            last = traces[-1]
+            rule = Rule(rule.lr, rule.update_biases, rule.decay, rule.momentum, last.velocity)
+            traces.append(self._step(last.new, rule))
+        return tuple(traces)
 
     def loss_history(self, iterations: int) -> list[float]:
         """E_total before each of ``iterations`` updates, and after the last one."""
-        params, history = self.params, []
+        params, rule, history = self.params, self.rule, []
         for _ in range(iterations):
-            trace = step(self.spec, params, self.x, self.t, self.lr, self.update_biases)
+            trace = self._step(params, rule)
             history.append(trace.total)
             params = trace.new
-        history.append(total_error(self.spec, params, self.x, self.t))
+            rule = Rule(rule.lr, rule.update_biases, rule.decay, rule.momentum, trace.velocity)
+        history.append(self.total_error(params))
         return history
 
     def training_history(self, training: Training, points: int = 40) -> list[float]:
@@ -245,6 +408,7 @@ class Compiled:
         epochs = training.epochs
         marks = set(np.linspace(0, epochs, num=min(points, epochs + 1), dtype=int).tolist())
         spec, params = self.spec, self.params
+        rule = Rule(self.lr, self.update_biases, self.rule.decay)
 
         def total() -> float:
             return sum(total_error(spec, params, x, t) for x, t in zip(X, T, strict=True))
@@ -252,7 +416,7 @@ class Compiled:
         history = [total()]
         for epoch in range(1, epochs + 1):
             for x, t in zip(X, T, strict=True):
-                params = step(spec, params, x, t, self.lr, self.update_biases).new
+                params = step(spec, params, x, t, rule).new
             if epoch in marks:
                 history.append(total())
         return history
@@ -298,6 +462,7 @@ def compile_network(net: Network) -> Compiled:
             groups.append(np.array(ids, dtype=int))
     spec = Spec(
         activations=tuple(layer.activation_record.name for layer in net.layers[1:]),
+        records=tuple(layer.activation_record for layer in net.layers[1:]),
         loss=net.loss,
         masks=tuple(masks),
         bias_groups=tuple(groups),

@@ -317,6 +317,39 @@ class Square(Formula):
         return f"{base}^2" if ctx.style.ascii else f"{base}²"
 
 
+class Power(Formula):
+    """A formula raised to a constant power: ``x³``, ``x^0.5``."""
+
+    __slots__ = ("arg", "exponent")
+
+    def __init__(self, arg: Formula, exponent: float) -> None:
+        self.arg = arg
+        self.exponent = exponent
+
+    prec = POWER
+
+    def children(self) -> tuple[Formula, ...]:
+        return (self.arg,)
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        v = self.arg._eval(env, givens)
+        try:
+            return math.pow(v, self.exponent)
+        except (OverflowError, ValueError):
+            return math.nan if v < 0 else math.inf
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        base = self.arg._wrapped(ctx, ATOM)
+        exponent = fmt_given(self.exponent, ascii_minus=ctx.style.ascii)
+        superscript = _SUPERSCRIPTS.get(exponent)
+        if ctx.style.ascii or superscript is None:
+            return f"{base}^{exponent}" if exponent[:1] not in "-−" else f"{base}^({exponent})"
+        return f"{base}{superscript}"
+
+
+_SUPERSCRIPTS = {"2": "²", "3": "³", "4": "⁴"}
+
+
 def safe_exp(x: float) -> float:
     """e^x, and inf rather than OverflowError past about 709."""
     return math.exp(x) if x < 709 else math.inf
@@ -346,6 +379,8 @@ class Function:
 
 EXP = Function("exp", safe_exp, "e^({x})", "exp({x})")
 LN = Function("ln", safe_ln)
+TANH = Function("tanh", math.tanh)
+ERF = Function("erf", math.erf)
 
 
 class Call(Formula):

@@ -129,6 +129,10 @@ def graph_rows(
         head_lines = [head]
         if li == 0:
             head.append((" " + t(f"η={fmt_given(net.learning_rate)}"), ""))
+            if net.weight_decay:
+                head.append((" " + t(f"λ={fmt_given(net.weight_decay)}"), ""))
+            if net.momentum is not None:
+                head.append((" " + t(f"μ={fmt_given(net.momentum)}"), ""))
         else:
             head.append((" " + t(f"({layer.activation_record.symbol})"), "bold"))
             if one_bias and names and values:

@@ -18,7 +18,7 @@ from tutor import drill
 from tutor.grading.grade import Grader
 from tutor.grading.hints import MAX_LEVEL, auto_level, hint
 from tutor.grading.verdict import CARRIED, Verdict
-from tutor.plan.steps import HISTORY, Plan, Step
+from tutor.plan.steps import Plan, Step
 from tutor.progress.interface import ProgressNotSaved
 from tutor.progress.records import (
     CREDIT_MODES,
@@ -363,7 +363,7 @@ class QuizSession:
         mistakes: Counter[str] = Counter()
         for s in asked:
             mistakes.update(self.records[s.id].diagnoses)
-        history = self.plan.loss_history(HISTORY)
+        history = self.plan.loss_history()
         return {
             "mode": self.mode,
             "score": self.score,
@@ -384,11 +384,13 @@ class QuizSession:
                 if self.records[s.id].status in RIGHT and not self.records[s.id].misses
             ),
             "updates": [
-                (s.param, s.formula.children()[0].evaluate(), s.value)
+                (s.param + s.tag, s.formula.children()[0].evaluate(), s.value)
                 for s in self.plan
                 if s.kind == "update" and s.param
             ],
             "loss_history": history,
+            # what the curve follows: a mini-batch's loss, or the lesson's total error
+            "loss_name": "E_batch" if self.plan.lesson.network.batch else "E_total",
             "training_epochs": self.plan.lesson.training.epochs if self.plan.lesson.training else 0,
         }
 

@@ -12,11 +12,11 @@ from tutor.textmode import json_text, markdown_text, safe_text
 
 
 def section(step: Step, current: str | None) -> str:
-    """The heading a step goes under: an update stays in the section that computed its
+    """The heading a step goes under (with its iteration or example): an update stays in the section that computed its
     gradient, so headings do not flip back and forth between weights."""
     if step.phase == "update" and current is not None:
         return current
-    return step.phase
+    return step.phase_title
 
 
 def step_lines(plan: Plan, step: Step, env: dict[str, float], style: Style) -> list[str]:

@@ -191,13 +191,14 @@ def cmd_roster_list(folder: Path, fmt: str) -> int:
     if not rows:
         print("No students yet: tutor class roster add NAME --key FILE")
         return EXIT_OK
-    print(f"{'NAME':<32} {'KEYS':>4}  CODE")
+    width = max(len("NAME"), *(len(r["student"]) for r in rows))
+    print(f"{'NAME':<{width}} {'KEYS':>4}  CODE")
     for r in rows:
         code = ""
         if r["code"] is not None:
             used = f"used {_local(r['enrolled'])}" if r["enrolled"] else "not used yet"
             code = f"{r['code']} ({used})"
-        print(f"{r['student']:<32} {r['keys']:>4}  {code}")
+        print(f"{r['student']:<{width}} {r['keys']:>4}  {code}".rstrip())
     return EXIT_OK
 
 
@@ -221,12 +222,14 @@ def cmd_students(folder: Path, fmt: str) -> int:
         return EXIT_OK
     on = sum(s["online"] for s in found)
     print(f"{len(found)} student{'s' * (len(found) != 1)} on the roster, {on} on now.")
-    print(f"{'NAME':<20} {'LOGIN BY':<18} {'ON NOW':<12} {'LAST LOGIN':<17} FINISHED")
+    width = max(len("NAME"), *(len(s["student"]) for s in found))  # names: 32 at most
+    print(f"{'NAME':<{width}} {'LOGIN BY':<18} {'ON NOW':<12} {'LAST LOGIN':<17} FINISHED")
     for s in found:
         now = f"since {_local(s['online_since'], '%H:%M')}" if s["online"] else "-"
         last = _local(s["last_login"]) if s["last_login"] else "never"
         print(
-            f"{s['student']:<20} {s['status']:<18} {now:<12} {last:<17} {s['finished']}/{s['of']}"
+            f"{s['student']:<{width}} {s['status']:<18} {now:<12} {last:<17} "
+            f"{s['finished']}/{s['of']}"
         )
     return EXIT_OK
 

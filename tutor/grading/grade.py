@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import replace
 
-from tutor.formula import Given
+from tutor.formula import Given, Ref
 from tutor.grading.misconceptions import Candidate, Context, candidates
 from tutor.grading.parse import (
     ACCEPTED_HELP,
@@ -33,17 +33,22 @@ COARSE_BAND = 0.05  # "too coarse" only for answers within 5% of the value
 TRIVIAL_UNITS = 10  # on a trivial value: this many units of the last place, this much closer
 
 
-def trivial_points(plan: Plan, step: Step) -> tuple[float, ...]:
+def trivial_points(
+    plan: Plan, step: Step, learner: Mapping[str, float] | None = None
+) -> tuple[float, ...]:
     """The values of ``step`` a learner could write down without working: 0 for a product or
     a difference (any factor of 0 makes it 0); for an output, also the activation at a zero
     sum and the ends of its range (saturation); for a smooth activation's slope, 0 and 1; for
-    an update, the old value (a gradient of 0). A sum needs working whatever it comes to, and
+    an update, the old value (a gradient of 0; in a later iteration the learner's own
+    previous value, from ``learner``). A sum needs working whatever it comes to, and
     a ReLU's slope is 0 or 1 by the sign of its sum, so neither has trivial values."""
     if step.kind == "sum":
         return ()
     if step.kind == "update":
-        old = next((c for c in step.formula.children() if isinstance(c, Given)), None)
-        return () if old is None else (old.value,)
+        old = next((c for c in step.formula.children() if isinstance(c, Given | Ref)), None)
+        if old is None or math.isclose(step.value, old.value, rel_tol=1e-12, abs_tol=1e-15):
+            return ()  # a gradient of exactly 0: keeping the old value is the work
+        return (old.evaluate(learner),)
     points = [0.0]
     net = plan.lesson.network
     if step.kind == "out" and step.unit:
@@ -55,13 +60,13 @@ def trivial_points(plan: Plan, step: Step) -> tuple[float, ...]:
         if act.range is not None:
             points.extend(p for p in act.range[:2] if math.isfinite(p))
     elif step.kind == "dout_dsum" and step.unit:
-        if net.activation_of(step.unit).name in ("relu", "linear"):
+        if not net.activation_of(step.unit).smooth:
             return ()
         points.append(1.0)
     return tuple(points)
 
 
-def trivial(plan: Plan, step: Step, x: float) -> bool:
+def trivial(plan: Plan, step: Step, x: float, learner: Mapping[str, float] | None = None) -> bool:
     """True when ``x`` sits on one of the step's trivial values and the right value does not.
 
     Such a value, typed early or reached by carrying, would let later steps be answered
@@ -78,7 +83,7 @@ def trivial(plan: Plan, step: Step, x: float) -> bool:
     band = TRIVIAL_UNITS * unit * (1 + 1e-9)
     return any(
         abs(x - p) <= band and abs(x - p) * TRIVIAL_UNITS < abs(v - p)
-        for p in trivial_points(plan, step)
+        for p in trivial_points(plan, step, learner)
     )
 
 
@@ -230,16 +235,37 @@ class Grader:
         """The learner's values for the steps this formula reads, minus degenerate ones.
 
         An earlier answer that sits on a trivial value (:func:`trivial`) is ignored, so that
-        typing 0 or 0.0001 early can never make later steps trivial.
+        typing 0 or 0.0001 early can never make later steps trivial, unless it is the learner's
+        own rounding of their working (σ of their sum 0.02 is 0.505, typed 0.50 at two
+        decimals), or only the rounding of right answers brought it there: those were earned.
         """
         env: dict[str, float] = {}
         for ref in step.depends_on:
             if ref not in learner or not math.isfinite(learner[ref]):
                 continue
-            if trivial(self.plan, self.plan[ref], learner[ref]):
+            earlier = self.plan[ref]
+            if trivial(self.plan, earlier, learner[ref], learner) and not (
+                self._worked(earlier, learner) or self.rounding_only(ref, learner, {})
+            ):
                 continue
             env[ref] = learner[ref]
         return env
+
+    def _worked(self, step: Step, learner: Mapping[str, float]) -> bool:
+        """Whether the learner's value of ``step`` is their own earlier values worked through
+        its formula (within its tolerance), and that result is not itself trivial."""
+        env = self.usable_earlier(step, learner)
+        if not env:
+            return False
+        try:
+            value = step.formula.evaluate(env)
+        except (ArithmeticError, ValueError):
+            return False
+        return (
+            math.isfinite(value)
+            and self.tolerance(step).accepts(learner[step.id], value)
+            and not trivial(self.plan, step, value, env)
+        )
 
     def _carried(
         self, step: Step, text: str, x: float, tol: Tolerance, learner: Mapping[str, float]
@@ -253,11 +279,19 @@ class Grader:
             return None
         if not math.isfinite(value) or not tol.accepts(x, value):
             return None
-        if trivial(self.plan, step, value):
-            return None  # a result that needs no working earns no credit
         wrong = tuple(
             r for r in env if not self.tolerance(self.plan[r]).accepts(env[r], self.plan[r].value)
         )
+        if trivial(self.plan, step, value, env) and not all(
+            self.rounding_only(r, learner, {}) for r in env
+        ):
+            # a result that needs no working earns no credit, unless only the rounding of
+            # answers accepted as right brought it there (nothing to game)
+            return None
+        if not wrong and not self.rounding_explains(step, value):
+            # accepted earlier values can still hold an earlier error too small for them to
+            # show (a batch gradient averages two such): that is carried, not rounding
+            wrong = self.wrong_ancestors(step, learner)
         if not wrong and not self.rounding_explains(step, value):
             return Verdict(
                 step.id,
@@ -294,6 +328,48 @@ class Grader:
             carried_expected=value,
             carried_from=wrong,
         )
+
+    def rounding_only(self, step_id: str, learner: Mapping[str, float], memo: dict) -> bool:
+        """Whether the learner's value of a step differs from the tutor's only by the rounding
+        of right answers: it is accepted, or it is its formula worked on earlier values that
+        are themselves rounding only (an accepted sum of 0.0152 typed from rounded outputs
+        as −0.0014)."""
+        if step_id in memo:
+            return bool(memo[step_id])
+        memo[step_id] = False  # no cycles in a plan; a guard all the same
+        step = self.plan[step_id]
+        x = learner.get(step_id)
+        tol = self.tolerance(step)
+        ok = x is None or tol.accepts(x, step.value)
+        if not ok and step.depends_on:
+            refs = step.depends_on
+            if all(self.rounding_only(r, learner, memo) for r in refs):
+                env = {r: learner.get(r, self.plan[r].value) for r in refs}
+                try:
+                    ok = tol.accepts(x, step.formula.evaluate(env))  # type: ignore[arg-type]
+                except (ArithmeticError, ValueError):
+                    ok = False
+        memo[step_id] = ok
+        return ok
+
+    def wrong_ancestors(
+        self, step: Step, learner: Mapping[str, float], limit: int = 5000
+    ) -> tuple[str, ...]:
+        """The earlier steps, however far back, whose learner's value was not accepted (the
+        search stops after ``limit`` steps: a huge lesson's chains are long)."""
+        seen: set[str] = set()
+        stack = list(step.depends_on)
+        wrong: list[str] = []
+        while stack and len(seen) < limit:
+            ref = stack.pop()
+            if ref in seen:
+                continue
+            seen.add(ref)
+            earlier = self.plan[ref]
+            if ref in learner and not self.tolerance(earlier).accepts(learner[ref], earlier.value):
+                wrong.append(ref)
+            stack.extend(earlier.depends_on)
+        return tuple(sorted(wrong, key=self.plan.index))
 
     def rounding_explains(self, step: Step, value: float) -> bool:
         """Whether rounding accepted earlier answers can account for ``value``: always, except

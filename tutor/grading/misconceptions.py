@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tutor.activations import LOSSES, Activation
-from tutor.formula import Given, Sum
+from tutor.formula import Diff, Sum
 from tutor.lesson.model import Problem
 from tutor.plan.steps import Plan, Step
 
@@ -105,6 +105,7 @@ class Context:
             "total": self.plan.lesson.total_name,
             "eta": f"{self.net.learning_rate:g}",
             "label": step.label,
+            "reduction": self.net.batch_reduction,
         }
 
 
@@ -150,7 +151,7 @@ def _activation_forgotten(ctx: Context, step: Step) -> list[float]:
     act = ctx.activation(step.unit or "")
     if act.function is None and not act.layer_wide:  # out = sum: nothing to forget
         return []
-    return [ctx.env[f"sum_{step.unit}"]]
+    return [ctx.env[f"sum_{step.unit}{step.tag}"]]
 
 
 def _from_the_sum(tag: str) -> Values:
@@ -158,7 +159,7 @@ def _from_the_sum(tag: str) -> Values:
 
     def values(ctx: Context, step: Step) -> list[float]:
         mistake = ctx.activation(step.unit or "").mistakes.get(tag)
-        s = ctx.env.get(f"sum_{step.unit}")
+        s = ctx.env.get(f"sum_{step.unit}{step.tag}")
         return [] if mistake is None or s is None else [mistake(s)]
 
     return values
@@ -180,9 +181,13 @@ def _sign_flipped(ctx: Context, step: Step) -> list[float]:
 
 
 def _update_parts(ctx: Context, step: Step) -> tuple[float, float]:
-    grad_ref = next(r for r in step.formula.refs())
-    old = next(c for c in step.formula.children() if isinstance(c, Given)).value
-    return old, ctx.env[grad_ref]
+    """(the old value, what η multiplies): the update is ``old − η · g``, where the old
+    value is a given (or, in a later iteration, the previous update's step) and g the
+    gradient's or the new velocity's step."""
+    f = step.formula
+    assert isinstance(f, Diff), "an update is old − η · step"
+    old = f.left.evaluate(ctx.env)
+    return old, ctx.env[f.right.refs()[-1]]
 
 
 def _update_added(ctx: Context, step: Step) -> list[float]:
@@ -197,13 +202,24 @@ def _rate_forgotten(ctx: Context, step: Step) -> list[float]:
 
 def _one_path(ctx: Context, step: Step) -> list[float]:
     f = step.formula
+    decay = 0.0  # a weight-decay term λ · w is not a path: kept with each path
+    if (
+        isinstance(f, Sum)
+        and ctx.net.weight_decay
+        and any(g.name == "lambda" for g in f.terms[-1].givens())
+    ):
+        decay = f.terms[-1].evaluate(ctx.env)
+        f = f.terms[0] if len(f.terms) == 2 else Sum(f.terms[:-1])
     if not isinstance(f, Sum) or len(f.terms) < 2:
         return []
-    return [t.evaluate(ctx.env) for t in f.terms]
+    return [t.evaluate(ctx.env) + decay for t in f.terms]
 
 
 def _updated_weights(ctx: Context, step: Step) -> list[float]:
-    """Replay the backward pass with weights already replaced by their new values."""
+    """Replay the backward pass with weights already replaced by their new values (in the
+    first hand-worked iteration: a later one reads its weights from update steps)."""
+    if step.tag.startswith("#"):
+        return []
     plan = ctx.plan
     here = plan.index(step.id)
     # only the steps this one depends on (its ancestors) need replaying, in plan order
@@ -254,7 +270,9 @@ def _slope_forgotten(ctx: Context, step: Step) -> list[float]:
     """The chain without one activation slope (each tried), and without all of them. A ReLU's
     slope is 1 or 0, so leaving it out is ``relu_slope_one`` or no mistake at all."""
     slopes = [
-        r for r in _slope_refs(ctx, step) if ctx.activation(ctx.plan[r].unit or "").name != "relu"
+        r
+        for r in _slope_refs(ctx, step)
+        if ctx.activation(ctx.plan[r].unit or "").kink_slope is None
     ]
     out = [_with(ctx, step, {r: 1.0}) for r in slopes]
     if len(slopes) > 1:
@@ -266,7 +284,7 @@ def _own_slope(ctx: Context, step: Step) -> float | None:
     """The unit's own ∂out/∂sum from its output (out·(1 − out) for softmax's diagonal)."""
     unit = step.unit or ""
     act = ctx.activation(unit)
-    out = ctx.env.get(f"out_{unit}")
+    out = ctx.env.get(f"out_{unit}{step.tag}")
     if out is None or act.name not in ("sigmoid", "softmax", "tanh"):
         return None
     return 1.0 - out * out if act.name == "tanh" else out * (1.0 - out)
@@ -296,28 +314,101 @@ def _extra_slope(shortcut: bool) -> Values:
 def _sigmoid_for_softmax(ctx: Context, step: Step) -> list[float]:
     if ctx.activation(step.unit or "").name != "softmax":
         return []
-    s = ctx.env.get(f"sum_{step.unit}")
+    s = ctx.env.get(f"sum_{step.unit}{step.tag}")
     return [] if s is None else [1.0 / (1.0 + math.exp(-max(s, -700.0)))]
 
 
-def _relu_slope_one(ctx: Context, step: Step) -> list[float]:
-    """A ReLU whose sum is not positive given the slope 1 instead of 0."""
-    if step.kind == "dout_dsum":
-        unit = step.unit or ""
-        dead = ctx.activation(unit).name == "relu" and ctx.env.get(f"sum_{unit}", 1.0) <= 0
-        return [1.0] if dead else []
-    dead_slopes = {
-        r: 1.0
-        for r in _slope_refs(ctx, step)
-        if ctx.activation(ctx.plan[r].unit or "").name == "relu" and ctx.env[r] == 0
-    }
-    return [_with(ctx, step, dead_slopes)] if dead_slopes else []
+def _kink_slope_one(name: str) -> Values:
+    """A unit with a kink at 0 (ReLU, leaky ReLU: activation ``name``) whose sum is not
+    positive given the slope 1 instead of its slope there (0, or the leak)."""
+
+    def values(ctx: Context, step: Step) -> list[float]:
+        if step.kind == "dout_dsum":
+            unit = step.unit or ""
+            act = ctx.activation(unit)
+            dead = act.name == name and ctx.env.get(f"sum_{unit}{step.tag}", 1.0) <= 0
+            return [1.0] if dead else []
+        dead_slopes = {}
+        for r in _slope_refs(ctx, step):
+            act = ctx.activation(ctx.plan[r].unit or "")
+            if act.name == name and ctx.env[r] == act.kink_slope:
+                dead_slopes[r] = 1.0
+        return [_with(ctx, step, dead_slopes)] if dead_slopes else []
+
+    return values
+
+
+_relu_slope_one = _kink_slope_one("relu")
+
+
+def _from_the_output(tag: str) -> Values:
+    """The value of the activation's own mistake ``tag``, computed from the unit's output."""
+
+    def values(ctx: Context, step: Step) -> list[float]:
+        mistake = ctx.activation(step.unit or "").output_mistakes.get(tag)
+        out = ctx.env.get(f"out_{step.unit}{step.tag}")
+        return [] if mistake is None or out is None else [mistake(out)]
+
+    return values
+
+
+def _decay_forgotten(ctx: Context, step: Step) -> list[float]:
+    """A weight's gradient without its λ · w term."""
+    if not ctx.net.weight_decay or step.kind != "grad" or step.unit is None:
+        return []
+    return [ctx.eval(step, {"lambda": 0.0})]
+
+
+def _decay_doubled(ctx: Context, step: Step) -> list[float]:
+    """The decay term without its ½ (so λ·Σw²), or a gradient with 2·λ·w."""
+    if not ctx.net.weight_decay:
+        return []
+    if step.kind == "penalty":
+        return [2.0 * ctx.eval(step)]
+    if step.kind == "grad" and step.unit is not None:
+        return [ctx.eval(step, {"lambda": 2.0 * ctx.net.weight_decay})]
+    return []
+
+
+def _batch_parts(ctx: Context, step: Step) -> tuple[list[float], float, float]:
+    """A batch step's per-example values, the 1/n it applies (1 for a sum) and what it adds
+    once (the decay term)."""
+    examples = [ctx.env[r] for r in step.depends_on if r.endswith("]")]
+    scale = 1.0 / len(examples) if ctx.net.batch_reduction == "mean" else 1.0
+    once = ctx.eval(step) - scale * math.fsum(examples)
+    return examples, scale, once
+
+
+def _batch_reduction_swapped(ctx: Context, step: Step) -> list[float]:
+    """The sum where the lesson asks the mean (1/n forgotten), or the mean where it asks the
+    sum (a 1/n too many)."""
+    examples, scale, once = _batch_parts(ctx, step)
+    total = math.fsum(examples)
+    return [total + once] if scale < 1 else [total / len(examples) + once]
+
+
+def _one_example(ctx: Context, step: Step) -> list[float]:
+    """Only one example's value, with or without the 1/n."""
+    examples, scale, once = _batch_parts(ctx, step)
+    out = [v * scale + once for v in examples]
+    if scale < 1:
+        out += [v + once for v in examples]
+    return out
+
+
+def _velocity_parts(ctx: Context, step: Step) -> list[float]:
+    """The new velocity as the gradient alone (old velocity forgotten) or as old velocity
+    plus gradient (μ forgotten)."""
+    grad = ctx.env[step.formula.refs()[-1]]
+    old = step.formula.evaluate(ctx.env, {"mu": 1.0}) - grad
+    return [grad, old + grad]
 
 
 def _total_for_part(ctx: Context, step: Step) -> list[float]:
     if step.kind == "error":
-        return [ctx.plan[ctx.plan.lesson.total_name].value] if len(ctx.net.output_units) > 1 else []
-    grad_id = f"d{ctx.plan.lesson.total_name}/d{step.param}"
+        total = ctx.plan[ctx.plan.lesson.total_name + step.tag].value
+        return [total] if len(ctx.net.output_units) > 1 else []
+    grad_id = f"d{ctx.plan.lesson.total_name}/d{step.param}{step.tag}"
     return [ctx.plan[grad_id].value] if grad_id in ctx.plan else []
 
 
@@ -338,7 +429,7 @@ def _derivative_wrong_variable(ctx: Context, step: Step) -> list[float]:
         w = next(x for x in ctx.net.weights if x.name == step.param)
         return [w.value]
     if step.kind == "dsum_dout":
-        return [ctx.env.get(f"out_{step.unit}", math.nan)]
+        return [ctx.env.get(f"out_{step.unit}{step.tag}", math.nan)]
     return []
 
 
@@ -419,6 +510,86 @@ LIBRARY: tuple[Misconception, ...] = (
         "A ReLU whose sum is not positive has slope 0, not 1: it outputs 0 whatever small change "
         "its sum gets, so no gradient flows back through it.",
         _relu_slope_one,
+    ),
+    Misconception(
+        "leaky_slope_one",
+        "Leaky ReLU slope 1 on a negative sum",
+        ("dout_dsum", "path", "grad", "delta"),
+        "A leaky ReLU whose sum is not positive has the small slope given as its "
+        "negative_slope, not 1: below zero it multiplies the sum by that factor.",
+        _kink_slope_one("leaky_relu"),
+    ),
+    Misconception(
+        "leaky_slope_zero",
+        "Leaky ReLU taken as a plain ReLU",
+        ("dout_dsum",),
+        "That would be a plain ReLU. A leaky ReLU keeps a small slope below zero (its "
+        "negative_slope), so a little gradient still flows back through {unit}.",
+        _from_the_sum("leaky_slope_zero"),
+    ),
+    Misconception(
+        "slope_at_output",
+        "Slope taken at the output",
+        ("dout_dsum",),
+        "That is the slope evaluated at out_{unit}. The {act}'s slope is a function of the "
+        "sum: put sum_{unit} into it.",
+        _from_the_output("slope_at_output"),
+    ),
+    Misconception(
+        "slope_as_sigmoid_slope",
+        "Sigmoid's slope for softplus",
+        ("dout_dsum",),
+        "That is σ·(1 − σ), the sigmoid's own slope. Softplus's slope is the sigmoid itself, "
+        "σ(sum_{unit}), one derivative fewer.",
+        _from_the_sum("slope_as_sigmoid_slope"),
+    ),
+    Misconception(
+        "gelu_product_rule",
+        "Half of the product rule",
+        ("dout_dsum",),
+        "Only one half of the product rule: GELU's out is sum times a function of the sum, so "
+        "the slope has a second term, sum times that function's own slope.",
+        _from_the_sum("gelu_product_rule"),
+    ),
+    Misconception(
+        "decay_forgotten",
+        "Weight decay left out",
+        ("grad",),
+        "The weight-decay part is missing: the term (λ/2)·{param}² of {total} adds "
+        "λ · {param} to the gradient.",
+        _decay_forgotten,
+    ),
+    Misconception(
+        "decay_doubled",
+        "Weight decay's ½ dropped",
+        ("penalty", "grad"),
+        "Twice the weight-decay part: the term is (λ/2)·w², whose derivative is λ · w (the ½ "
+        "cancels the power rule's 2).",
+        _decay_doubled,
+    ),
+    Misconception(
+        "batch_reduction",
+        "Mean and sum of the batch mixed up",
+        ("batch_loss", "batch_grad"),
+        "Check the 1/n: this lesson's batch loss is the {reduction} of the examples' losses, "
+        "and the batch gradient is the same {reduction} of their gradients.",
+        _batch_reduction_swapped,
+    ),
+    Misconception(
+        "one_example",
+        "Only one example of the batch",
+        ("batch_loss", "batch_grad"),
+        "That is one example's share only. Every example of the batch contributes: combine "
+        "all of them ({reduction}).",
+        _one_example,
+    ),
+    Misconception(
+        "velocity_parts",
+        "Velocity half-made",
+        ("velocity",),
+        "With momentum the new velocity is μ · (the old velocity) + the gradient: both parts, "
+        "and only the old velocity is multiplied by μ.",
+        _velocity_parts,
     ),
     Misconception(
         "slope_forgotten",

@@ -102,6 +102,9 @@ _NAME_TRANSLATE: Final[dict[int, str]] = str.maketrans(
         "\U0001d715": "d",  # 𝜕 mathematical italic partial differential
         "\u03b4": "delta",  # δ
         "\u03b7": "eta",  # η
+        "\u03bb": "lambda",  # λ
+        "\u03bc": "mu",  # μ
+        "\u00b5": "mu",  # µ micro sign
     }
 )
 
@@ -111,6 +114,8 @@ _WORD_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # a step id with a slash, such as dE_total/dw5: one name when it is known (longest match first)
 _SLASHED_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*/[A-Za-z_][A-Za-z0-9_]*")
 _TAIL_RE: Final = re.compile(r"[A-Za-z0-9_.]+")
+# the tag of a later iteration's or a batch example's step id: sum_h1#2, E1[1]
+_STEP_TAG_RE: Final = re.compile(r"#[0-9]{1,3}|\[[0-9]{1,4}\]")
 _DIGITS_RE: Final = re.compile(r"[0-9]*")
 
 _CONSTANTS: Final[dict[str, float]] = {"e": math.e}
@@ -200,6 +205,8 @@ _FUNCTIONS: Final[dict[str, Callable[[float], float]]] = {
     "ln": _ln,
     "log": _log,
     "sqrt": _sqrt,
+    "tanh": math.tanh,
+    "erf": math.erf,
 }
 
 
@@ -259,8 +266,15 @@ def _word(text: str, i: int, names: _Names | None) -> tuple[_Token, int]:
     word, end = match.group(), match.end()
     if names is not None:
         slashed = _SLASHED_RE.match(text, i)
-        if slashed is not None and names.knows(slashed.group()):
-            word, end = slashed.group(), slashed.end()
+        # longest first: a slashed id with a tag, without, then the word with a tag
+        for base in ([slashed.group()] if slashed else []) + [word]:
+            tag = _STEP_TAG_RE.match(text, i + len(base))
+            if tag is not None and names.knows(base + tag.group()):
+                word, end = base + tag.group(), tag.end()
+                break
+            if base != word and names.knows(base):
+                word, end = base, i + len(base)
+                break
         if word in names.values:
             return _Token("name", word), end
         if word in names.refused:

@@ -40,7 +40,7 @@ def check_plan(plan: Plan) -> CheckReport:
             lesson.misconceptions, [s.id for s in plan], lesson.file
         )
     ]
-    givens = [(step.id, step.formula.givens()) for step in plan if step.asked]
+    givens = [(s.id, s.formula.givens(), s.involves) for s in plan if s.asked]
     report.failures += [
         f"{lesson.id}: {p} (the quiz's diagram)"
         for p in unseen_givens(lesson.network, lesson.quiz.decimals, givens)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from tutor.lesson.model import Network
+from tutor.names import LAMBDA_NAMES, MU_NAMES, velocity_name
 from tutor.plan.steps import Plan
 
 ETA_NAMES = ("eta", "η")
@@ -22,12 +23,23 @@ def givens(network: Network) -> dict[str, float]:
     """The numbers a lesson gives, by the names its formulas use: inputs (the input units'
     names), weights, biases, ``target_<output unit>`` and the learning rate ``eta``."""
     values = dict(zip(network.input_units, network.inputs, strict=True))
+    for k, (x, t) in enumerate(network.batch, start=1):  # a mini-batch's i1[1], target_o1[2]
+        values.update((f"{u}[{k}]", v) for u, v in zip(network.input_units, x, strict=True))
+        values.update((f"target_{u}[{k}]", v) for u, v in zip(network.output_units, t, strict=True))
     values.update((w.name, w.value) for w in network.weights)
     values.update((name, value) for name, _, value in network.bias_params())
     values.update(
         (f"target_{u}", t) for u, t in zip(network.output_units, network.targets, strict=True)
     )
     values.update((name, network.learning_rate) for name in ETA_NAMES)
+    if network.weight_decay:
+        values.update((name, network.weight_decay) for name in LAMBDA_NAMES)
+    if network.momentum is not None:
+        values.update((name, network.momentum) for name in MU_NAMES)
+        params = [w.name for w in network.weights]
+        if network.update_biases:
+            params += [name for name, _, _ in network.bias_params()]
+        values.update((velocity_name(p), network.velocities.get(p, 0.0)) for p in params)
     return values
 
 

@@ -17,7 +17,7 @@ MAX_ABS_NUMBER = 1e6
 MAX_TEXT = 20_000
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 #: Step ids start with these, so no unit, weight, bias or error may (it would shadow a step).
-RESERVED_PREFIXES = ("sum_", "out_", "new_", "delta_", "target_")
+RESERVED_PREFIXES = ("sum_", "out_", "new_", "delta_", "target_", "v_")
 
 KINDS = {
     bool: "true/false",

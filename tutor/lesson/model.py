@@ -46,11 +46,13 @@ class Layer:
     activation: str | None = None
     bias_names: tuple[str, ...] | None = None  # one per unit; a shared bias repeats its name
     bias_values: tuple[float, ...] | None = None
+    activation_parameter: float | None = None  # leaky ReLU's negative_slope
 
     @property
     def activation_record(self) -> Activation:
-        """Everything about this layer's activation (the input layer's is the identity)."""
-        return ACTIVATIONS[self.activation or "linear"]
+        """Everything about this layer's activation (the input layer's is the identity), with
+        the layer's parameter (a leaky ReLU's slope) filled in."""
+        return ACTIVATIONS[self.activation or "linear"].with_parameter(self.activation_parameter)
 
     @property
     def shared_bias(self) -> bool:
@@ -79,6 +81,14 @@ class Network:
     loss: str
     learning_rate: float
     update_biases: bool = False
+    weight_decay: float = 0.0  # L2: the loss gains (λ/2)·Σw², each weight's gradient λ·w
+    momentum: float | None = None  # μ; None: plain gradient descent
+    iterations: int = 1  # hand-worked forward passes and updates, one after the other
+    #: a mini-batch: each example's (inputs, targets); ``inputs``/``targets`` are the first's
+    batch: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
+    batch_reduction: str = "mean"  # the batch loss is the "mean" or the "sum" of the examples
+    #: each weight's or bias's velocity before the step (momentum; 0 when not given)
+    velocities: Mapping[str, float] = field(default_factory=dict)
     #: target layer → its weight matrix (rows: that layer's units), when the lesson gave the
     #: compact form: lets the engine skip per-weight work on big networks
     matrices: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -148,6 +158,22 @@ class Network:
             "loss": self.loss,
             "learning_rate": self.learning_rate,
             "update_biases": self.update_biases,
+            "weight_decay": self.weight_decay,
+            "iterations": self.iterations,
+            "batch": {
+                "reduction": self.batch_reduction,
+                "examples": [
+                    {
+                        "inputs": dict(zip(self.input_units, x, strict=True)),
+                        "targets": dict(zip(self.output_units, t, strict=True)),
+                    }
+                    for x, t in self.batch
+                ],
+            }
+            if self.batch
+            else None,
+            "momentum": self.momentum,
+            "velocity": dict(self.velocities),
         }
 
 
@@ -238,6 +264,7 @@ class Lesson:
     file: str = "<lesson>"  # how problems name the source
     seed: int | None = None  # the variant's seed, when the numbers were drawn
     training: Training | None = None  # a training set for the loss curve (XOR)
+    summary_updates: int = 20  # further updates the summary's loss curve shows
 
     @property
     def size(self) -> str:
@@ -248,4 +275,5 @@ class Lesson:
     def first_step(self) -> str:
         """The id of the plan's first step (the first hidden unit's sum), known without
         building the plan: the app shows its prompt before the engine has run."""
-        return f"sum_{self.network.layers[1].units[0]}"
+        tag = "[1]" if self.network.batch else ""  # a mini-batch starts with its first example
+        return f"sum_{self.network.layers[1].units[0]}{tag}"

@@ -10,11 +10,21 @@ from typing import Any
 from tutor.activations import ACTIVATIONS, LOSSES
 from tutor.lesson.fields import NAME_RE, Reader, clip
 from tutor.lesson.model import Layer, Weight
+from tutor.names import BATCH_LOSS, DECAY_TERM
 
 MAX_LAYERS = 16
 MAX_UNITS = 4096
 MAX_WEIGHTS = 250_000
-LAYER_KEYS = {"name", "units", "prefix", "activation", "bias", "weights", "weight_names"}
+LAYER_KEYS = {
+    "name",
+    "units",
+    "prefix",
+    "activation",
+    "bias",
+    "weights",
+    "weight_names",
+    *(a.parameter for a in ACTIVATIONS.values() if a.parameter),
+}
 
 
 def read_layers(r: Reader, data: dict[str, Any]) -> tuple[list[Layer], list[Weight]]:
@@ -43,9 +53,10 @@ def read_layers(r: Reader, data: dict[str, Any]) -> tuple[list[Layer], list[Weig
                 r.bad(f"{where}.units", f"unit name '{u}' is used twice")
             all_units.add(u)
         activation = None
+        parameter = None
         bias_names = bias_values = None
         if li == 0:
-            for key in ("activation", "bias", "weights", "weight_names"):
+            for key in sorted(LAYER_KEYS - {"name", "units", "prefix"}):
                 if key in raw:
                     r.bad(f"{where}.{key}", "the input layer has no " + key.replace("_", " "))
         else:
@@ -56,11 +67,12 @@ def read_layers(r: Reader, data: dict[str, Any]) -> tuple[list[Layer], list[Weig
                 activation = None
             elif ACTIVATIONS[activation].layer_wide and li != count - 1:
                 r.bad(f"{where}.activation", f"{activation} is allowed on the output layer only")
+            parameter = _read_parameter(r, raw, where, activation)
             if "bias" in raw:
                 bias_names, bias_values = _read_bias(r, raw["bias"], f"{where}.bias", units)
             if "weights" in raw and units and layers:
                 matrix_weights.extend(_read_matrix(r, raw, where, li, layers[-1].units, units))
-        layers.append(Layer(name, units, activation, bias_names, bias_values))
+        layers.append(Layer(name, units, activation, bias_names, bias_values, parameter))
     weights = _read_weight_table(r, data.get("weights"), layers)
     if matrix_weights and weights:
         r.bad("weights", "give weights either as a [weights] table or in the layers, not both")
@@ -71,6 +83,28 @@ def read_layers(r: Reader, data: dict[str, Any]) -> tuple[list[Layer], list[Weig
         r.bad("weights", "missing: give a [weights] table or a weights matrix in each layer")
     _check_connected(r, layers, weights)
     return layers, weights
+
+
+def _read_parameter(
+    r: Reader, raw: Mapping[str, Any], where: str, activation: str | None
+) -> float | None:
+    """The layer's activation parameter (``negative_slope`` of a leaky ReLU), if it has one;
+    a parameter key for another activation is an error."""
+    act = ACTIVATIONS.get(activation) if isinstance(activation, str) else None
+    for key in sorted(k for k in raw if k in LAYER_KEYS - _PLAIN_LAYER_KEYS):
+        if act is None or act.parameter != key:
+            if act is not None:
+                owner = next(a.name for a in ACTIVATIONS.values() if a.parameter == key)
+                r.bad(f"{where}.{key}", f"applies only to activation = '{owner}'")
+            continue
+        value = r.number(raw[key], f"{where}.{key}")
+        lo, hi, words = act.parameter_range
+        if value is not None and r.check(lo < value < hi, f"{where}.{key}", words):
+            return value
+    return None
+
+
+_PLAIN_LAYER_KEYS = {"name", "units", "prefix", "activation", "bias", "weights", "weight_names"}
 
 
 def _read_units(
@@ -339,7 +373,13 @@ def check_loss(
 
 
 def check_namespace(
-    r: Reader, layers: list[Layer], weights: list[Weight], errors: tuple[str, ...], total: str
+    r: Reader,
+    layers: list[Layer],
+    weights: list[Weight],
+    errors: tuple[str, ...],
+    total: str,
+    decay: bool = False,
+    batch: bool = False,
 ) -> None:
     owners: dict[str, str] = {}
 
@@ -361,3 +401,15 @@ def check_namespace(
                 claim(b, f"bias {b}", f"layers[{li}].bias")
     for e in (*errors, total):
         claim(e, f"error {e}", "errors")
+    if batch and BATCH_LOSS in owners:
+        r.bad(
+            "batch",
+            f"the batch loss's step is called {BATCH_LOSS}, which is "
+            f"already the name of {owners[BATCH_LOSS]}; rename that",
+        )
+    if decay and DECAY_TERM in owners:
+        r.bad(
+            "network.weight_decay",
+            f"the decay term's step is called {DECAY_TERM}, which is "
+            f"already the name of {owners[DECAY_TERM]}; rename that",
+        )

@@ -17,6 +17,7 @@ from tutor.activations import LOSSES
 from tutor.lesson.fields import Reader
 from tutor.lesson.model import Lesson, LessonError, Network, Problem
 from tutor.lesson.network import check_loss, check_namespace, read_layers, read_unit_values
+from tutor.lesson.rules import read_batch, read_rule, read_summary
 from tutor.lesson.sections import (
     read_errors,
     read_hints,
@@ -44,8 +45,18 @@ TOP_KEYS = {
     "variants",
     "misconceptions",
     "training",
+    "velocity",
+    "summary",
+    "batch",
 }
-NETWORK_KEYS = {"loss", "learning_rate", "update_biases"}
+NETWORK_KEYS = {
+    "loss",
+    "learning_rate",
+    "update_biases",
+    "weight_decay",
+    "momentum",
+    "iterations",
+}
 
 
 def load_lesson(path: str | Path, lesson_id: str | None = None) -> Lesson:
@@ -155,16 +166,32 @@ def _build(
     layers, weights = read_layers(r, data)
     if not layers:
         return None
-    inputs = read_unit_values(r, data.get("inputs"), "inputs", layers[0].units)
-    targets = read_unit_values(r, data.get("targets"), "targets", layers[-1].units)
+    raw_iterations = net.get("iterations", 1)
+    batch, reduction = read_batch(
+        r, data.get("batch"), data, layers, raw_iterations if isinstance(raw_iterations, int) else 1
+    )
+    inputs: tuple[float, ...] | None
+    targets: tuple[float, ...] | None
+    if batch:
+        inputs, targets = batch[0]
+        for _, example_targets in batch[1:]:
+            check_loss(r, loss, layers, example_targets)
+    elif "batch" not in data:
+        inputs = read_unit_values(r, data.get("inputs"), "inputs", layers[0].units)
+        targets = read_unit_values(r, data.get("targets"), "targets", layers[-1].units)
+    else:
+        inputs = targets = None
     check_loss(r, loss, layers, targets)
 
     error_names, total_name = read_errors(r, data.get("errors"), layers[-1].units)
-    check_namespace(r, layers, weights, error_names, total_name)
+    decay_asked = isinstance(net.get("weight_decay"), (int, float)) and bool(net["weight_decay"])
+    check_namespace(r, layers, weights, error_names, total_name, decay_asked, bool(batch))
     quiz = read_quiz(r, data.get("quiz", {}))
     hints = read_hints(r, data.get("hints", {}))
     variants = read_variants(r, data.get("variants"), layers, weights)
     training = read_training(r, data.get("training"), layers)
+    rule = read_rule(r, net, data.get("velocity"), layers, weights)
+    summary_updates = read_summary(r, data.get("summary"))
     misconceptions = data.get("misconceptions", [])
     if not isinstance(misconceptions, list) or not all(isinstance(m, dict) for m in misconceptions):
         r.bad("misconceptions", "must be a list of tables ([[misconceptions]])")
@@ -182,6 +209,12 @@ def _build(
         loss=loss,
         learning_rate=lr,
         update_biases=update_biases,
+        weight_decay=rule.weight_decay,
+        momentum=rule.momentum,
+        iterations=rule.iterations,
+        batch=batch,
+        batch_reduction=reduction,
+        velocities=rule.velocities,
         matrices=r.matrices if not isinstance(data.get("weights"), dict) else {},
     )
     return Lesson(
@@ -201,4 +234,5 @@ def _build(
         misconceptions=tuple(misconceptions),
         file=file,
         training=training,
+        summary_updates=summary_updates,
     )

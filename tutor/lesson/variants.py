@@ -48,6 +48,15 @@ def _draw(lesson: Lesson, rng: np.random.Generator) -> Network:
         return value
 
     inputs = tuple(pick(u, v.inputs, x) for u, x in zip(net.input_units, net.inputs, strict=True))
+    batch = net.batch
+    if batch:  # every example of a mini-batch is drawn afresh, the first one as above
+        rest = [
+            (
+                tuple(pick(u, v.inputs, x) for u, x in zip(net.input_units, xs, strict=True)),
+                _targets(replace(net, targets=ts), v.targets, v.round, rng, v.ranges),
+            )
+            for xs, ts in batch[1:]
+        ]
     weights = tuple(replace(w, value=pick(w.name, v.weights, w.value)) for w in net.weights)
     bias_values: dict[str, float] = {}
     layers: list[Layer] = []
@@ -60,6 +69,8 @@ def _draw(lesson: Lesson, rng: np.random.Generator) -> Network:
                 bias_values[name] = pick(name, v.biases, old)
         layers.append(replace(layer, bias_values=tuple(bias_values[n] for n in layer.bias_names)))
     targets = _targets(net, v.targets, v.round, rng, v.ranges)
+    if batch:
+        batch = ((inputs, targets), *rest)
     lr = pick("learning_rate", v.learning_rate, net.learning_rate)
     return replace(  # matrices={}: the drawn weights replace the file's matrix
         net,
@@ -68,6 +79,7 @@ def _draw(lesson: Lesson, rng: np.random.Generator) -> Network:
         inputs=inputs,
         targets=targets,
         learning_rate=lr,
+        batch=batch,
         matrices={},
     )
 

@@ -11,6 +11,7 @@ from tutor.engine import compile_network
 from tutor.lesson.model import Lesson, Problem
 from tutor.names import suggest
 from tutor.plan import delta, paths
+from tutor.plan.batch import batch_steps
 from tutor.plan.builder import Builder
 from tutor.plan.forward import errors, forward
 from tutor.plan.steps import Plan
@@ -21,16 +22,36 @@ MAX_PATH_WEIGHTS = 64  # paths multiply: the article's form is kept to small net
 def build_plan(lesson: Lesson) -> Plan:
     """The lesson's plan, from one run of the engine on its network."""
     compiled = compile_network(lesson.network)
-    plan = Plan(lesson, compiled, compiled.run(), choose_form(lesson))
+    if lesson.network.batch:
+        examples, batch = compiled.batch_run()
+        plan = Plan(lesson, compiled, batch, choose_form(lesson))
+        plan.examples = examples
+    else:
+        traces = compiled.runs(lesson.network.iterations)
+        plan = Plan(lesson, compiled, traces[0], choose_form(lesson), traces)
     builder = Builder(plan)
     plan.source = _steps(builder)
-    if plan.form == "delta":
-        plan.length = delta.count(builder)
+    if plan.form == "delta" and not lesson.network.batch:
+        plan.length = delta.count(builder) * len(plan.traces)
     return plan
 
 
 def _steps(b: Builder) -> Iterator[None]:
-    """The whole plan as a generator: each yield leaves a few more steps in it."""
+    """The whole plan as a generator: each yield leaves a few more steps in it. With
+    ``iterations = 2`` the second iteration's steps follow the first's, tagged ``#2``."""
+    if b.plan.examples:  # a mini-batch: each example, then the batch's own steps
+        for k in range(len(b.plan.examples)):
+            b.begin_example(k)
+            yield from _one_pass(b)
+        batch_steps(b)
+        yield  # the steps just made are seen before the generator ends
+        return
+    for iteration in range(len(b.plan.traces)):
+        b.begin_iteration(iteration)
+        yield from _one_pass(b)
+
+
+def _one_pass(b: Builder) -> Iterator[None]:
     yield from forward(b)
     errors(b)
     yield

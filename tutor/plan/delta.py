@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tutor.formula import Diff, Given, Num, Ref, product, total
+from tutor.formula import Diff, Num, Ref, product, total
 from tutor.plan.builder import Builder
 from tutor.plan.steps import PHASE_HIDDEN
 
@@ -71,7 +71,7 @@ def backward(b: Builder) -> Iterator[None]:
 def dE_dout_hidden(b: Builder, u: str) -> Ref:
     li, j = b.pos(u)
     outgoing = b.weights_from.get(u, [])
-    terms = [product(b.ref(f"delta_{v.target}"), Given(v.name, v.value)) for v in outgoing]
+    terms = [product(b.ref(f"delta_{v.target}"), b.param(v.name, v.value)) for v in outgoing]
     return b.add(
         f"d{b.total}/dout_{u}",
         total(*terms) if terms else Num(0.0),
@@ -90,10 +90,12 @@ def count(b: Builder) -> int:
     net = b.net
     L = len(net.layers) - 1
     n = sum(2 * len(layer.units) for layer in net.layers[1:]) + len(net.output_units) + 1
+    n += 1 if net.weight_decay else 0  # the decay term
+    per_update = 3 if net.momentum is not None else 2  # gradient, (velocity,) new value
     for li in range(L, 0, -1):
         layer = net.layers[li]
         n += len(layer.units) * (1 if li == L and shortcut(b) else 3)
-        n += 2 * len(b.weights_in_layer.get(li, []))
+        n += per_update * len(b.weights_in_layer.get(li, []))
         if net.update_biases:
-            n += 2 * len(b.bias_units(li))
+            n += per_update * len(b.bias_units(li))
     return n

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tutor.formula import Formula, Given, Num, Ref, product, total
+from tutor.formula import Formula, Num, Ref, Square, product, total
+from tutor.names import DECAY_TERM
 from tutor.plan.builder import Builder
 from tutor.plan.steps import PHASE_ERROR, PHASE_FORWARD
 
@@ -29,11 +30,11 @@ def add_sum(b: Builder, u: str) -> None:
     li, j = b.pos(u)
     incoming = b.weights_into.get(u, [])
     terms: list[Formula] = [
-        product(b.source_term(w.source), Given(w.name, w.value)) for w in incoming
+        product(b.source_term(w.source), b.param(w.name, w.value)) for w in incoming
     ]
     bias = b.net.bias_of(u)
     if bias:
-        terms.append(Given(*bias))
+        terms.append(b.param(*bias))
     involves = (
         tuple(w.source for w in incoming)
         + (u,)
@@ -41,6 +42,11 @@ def add_sum(b: Builder, u: str) -> None:
         + ((bias[0],) if bias else ())
     )
     bias_words = f", then add the bias {bias[0]}" if bias else ""
+    if b.iteration:
+        bias_words += (
+            f". This is pass {b.iteration + 1}: the weights are the new values from the update "
+            f"before (new_…), not the lesson's first ones"
+        )
     b.add(
         f"sum_{u}",
         total(*terms) if terms else Num(0.0),
@@ -87,18 +93,35 @@ def errors(b: Builder) -> None:
                 PHASE_ERROR,
                 "error",
                 f"{name} is output {o}'s share of the error: compare out_{o} with its target "
-                f"{b.net.targets[k]:g} under the {b.loss.words} loss.",
+                f"{b.targets[k]:g} under the {b.loss.words} loss.",
                 (o,),
                 unit=o,
                 error=name,
             )
         )
+    decay_words = ""
+    if b.decay is not None and b.updates:
+        squares = total(*(Square(b.param(w.name, w.value)) for w in b.net.weights))
+        refs.append(
+            b.add(
+                DECAY_TERM,
+                product(Num(0.5, "½"), b.decay, squares),
+                b.trace.penalty,
+                PHASE_ERROR,
+                "penalty",
+                f"{DECAY_TERM} is the L2 weight-decay term: half of λ = "
+                f"{b.net.weight_decay:g} times the sum of every weight squared (biases are "
+                f"not decayed). It penalises large weights.",
+                tuple(w.name for w in b.net.weights),
+            )
+        )
+        decay_words = f", and the weight-decay term {DECAY_TERM}"
     b.add(
         b.total,
         total(*refs),
         b.trace.total,
         PHASE_ERROR,
         "total",
-        f"{b.total} is the whole network's error: add the errors of all outputs.",
+        f"{b.total} is the whole network's error: add the errors of all outputs{decay_words}.",
         tuple(b.net.output_units),
     )

@@ -4,7 +4,7 @@ gradient of each path (∂E_k/∂w) asked on its own."""
 
 from __future__ import annotations
 
-from tutor.formula import Formula, Given, Num, Ref, product, total
+from tutor.formula import Formula, Num, Ref, product, total
 from tutor.lesson.model import Weight
 from tutor.plan.builder import Builder
 from tutor.plan.steps import PHASE_HIDDEN, PHASE_OUTPUT
@@ -69,10 +69,11 @@ def output_weight(b: Builder, w: Weight) -> None:
 
 def dsum_dout(b: Builder, v: Weight) -> Ref:
     """∂sum_o/∂out_h for the weight v: h → o, which is v itself."""
+    weight = b.param(v.name, v.value)
     return b.add(
         f"dsum_{v.target}/dout_{v.source}",
-        Given(v.name, v.value),
-        v.value,
+        weight,
+        weight.evaluate(),
         PHASE_HIDDEN,
         "dsum_dout",
         f"sum_{v.target} contains out_{v.source} only in the term out_{v.source}·{v.name}, "
@@ -101,7 +102,7 @@ def hidden_weight(b: Builder, w: Weight) -> None:
                 b.add(
                     f"d{e_name}/d{w.name}",
                     product(*chain),
-                    b.plan.path_gradient(k)[li][r, c],
+                    b.path_gradient(k)[li][r, c],
                     PHASE_HIDDEN,
                     "path",
                     f"The share of the gradient that reaches {w.name} from {e_name} alone: "

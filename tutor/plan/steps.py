@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tutor.formula import Formula
 from tutor.lesson.model import Lesson
+from tutor.names import PHASE_TITLES, tag_words
 
 if TYPE_CHECKING:
     from numpy import ndarray
@@ -22,7 +23,6 @@ PHASE_FORWARD, PHASE_ERROR, PHASE_OUTPUT, PHASE_HIDDEN, PHASE_UPDATE = (
     "hidden layer",
     "update",
 )
-HISTORY = 20  # further updates the summary's loss curve shows
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +42,17 @@ class Step:
     unit: str | None = None  # the unit this step is about
     param: str | None = None  # the weight or bias this step is about
     error: str | None = None  # the output error of a single path (∂E_k/∂w)
+    tag: str = ""  # "#2": the second hand-worked iteration; "[1]": the batch's first example
 
     @property
     def depends_on(self) -> tuple[str, ...]:
         return self.formula.refs()
+
+    @property
+    def phase_title(self) -> str:
+        """The phase as a heading, with the iteration or example it belongs to."""
+        title = PHASE_TITLES.get(self.phase, self.phase)
+        return f"{title} ({tag_words(self.tag)})" if self.tag else title
 
 
 class Plan:
@@ -54,13 +61,25 @@ class Plan:
     Steps are made as they are needed: a 784-128-10 network has 200,000 of them, and a
     learner starts at the first. ``source`` makes a few more each time it is advanced."""
 
-    def __init__(self, lesson: Lesson, compiled: Compiled, trace: Trace, form: str) -> None:
+    def __init__(
+        self,
+        lesson: Lesson,
+        compiled: Compiled,
+        trace: Trace,
+        form: str,
+        traces: tuple[Trace, ...] = (),
+    ) -> None:
         self.lesson, self.compiled, self.trace, self.form = lesson, compiled, trace, form
+        #: one trace per hand-worked iteration (the first is ``trace``)
+        self.traces = traces or (trace,)
+        #: a mini-batch's per-example traces (``trace`` is then the batch's)
+        self.examples: tuple[Trace, ...] = ()
         self.steps: list[Step] = []  # the steps made so far, in order
         self.index_of: dict[str, int] = {}
         self.source: Iterator[None] | None = None
         self.length: int | None = None  # known in advance for the δ form
-        self._paths: dict[int, tuple[ndarray, ...]] = {}
+        #: (output, iteration) → per-layer gradients of that output's error (examples: −1 − k)
+        self._paths: dict[tuple[int, int], tuple[ndarray, ...]] = {}
 
     def append(self, step: Step) -> None:
         self.index_of[step.id] = len(self.steps)
@@ -123,15 +142,25 @@ class Plan:
         """Every step's engine value by id (makes every step)."""
         return {s.id: s.value for s in self.complete()}
 
-    def path_gradient(self, k: int) -> tuple[ndarray, ...]:
-        """Per layer, the gradients of the k-th output's error alone (the paths form)."""
-        if k not in self._paths:
-            self._paths[k] = self.compiled.path_gradient(self.trace, k)
-        return self._paths[k]
+    def path_gradient(
+        self, k: int, iteration: int = 0, example: int | None = None
+    ) -> tuple[ndarray, ...]:
+        """Per layer, the gradients of the k-th output's error alone (the paths form), in the
+        given hand-worked iteration (0: the first) or example of a mini-batch."""
+        key = (k, iteration if example is None else -1 - example)
+        if key not in self._paths:
+            if example is not None:
+                params, trace = self.compiled.params, self.examples[example]
+            else:
+                params = self.compiled.params if iteration == 0 else self.traces[iteration - 1].new
+                trace = self.traces[iteration]
+            self._paths[key] = self.compiled.path_gradient(trace, k, params)
+        return self._paths[key]
 
-    def loss_history(self, iterations: int = HISTORY) -> list[float]:
-        """E_total before each of a number of further updates (index 1 = the second forward pass)."""
-        return self.compiled.loss_history(iterations)
+    def loss_history(self, iterations: int | None = None) -> list[float]:
+        """E_total before each of the lesson's further updates (``[summary] updates``, 20 by
+        default; index 1 = the second forward pass)."""
+        return self.compiled.loss_history(iterations or self.lesson.summary_updates)
 
     def training_history(self) -> list[float] | None:
         """The loss summed over the lesson's training set, epoch by epoch (None without one)."""

@@ -8,10 +8,11 @@ variant's or a drill's steps are the ones the learner was asked).
 from __future__ import annotations
 
 import getpass
+from dataclasses import dataclass
 from typing import Any
 
 from tutor.catalog import CannotOpen, open_lesson, read
-from tutor.lesson.model import Credit
+from tutor.lesson.model import Credit, Lesson
 from tutor.progress.interface import Progress
 from tutor.progress.records import tally
 
@@ -70,20 +71,83 @@ def lesson_rows(store: Progress, only: str | None = None) -> list[dict[str, Any]
     return rows
 
 
-def picker_progress(store: Progress, lesson_id: str) -> str:
-    """A lesson's progress in a word, for the lesson picker ('new', '12/53', 'done'), from
-    the saved state alone (opening every lesson to count its steps would slow the picker)."""
-    saved = store.lessons().get(lesson_id)
+@dataclass(frozen=True)
+class Standing:
+    """Where the learner is in one lesson (its own numbers, learn mode), from the saved
+    state alone: opening every lesson to count its steps would slow the picker."""
+
+    lesson_id: str
+    done: int = 0
+    total: int | None = None  # unknown until the lesson has been opened once
+    points: float = 0.0
+
+    @property
+    def started(self) -> bool:
+        return self.done > 0
+
+    @property
+    def finished(self) -> bool:
+        return self.total is not None and self.done >= self.total
+
+    @property
+    def share(self) -> float:
+        """How much of the lesson is done, 0 to 1."""
+        if self.finished:
+            return 1.0
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def word(self) -> str:
+        """'new', '12/53', 'done' (or '12 done' when the total is unknown)."""
+        if not self.started:
+            return "new"
+        if self.total is None:
+            return f"{self.done} done"
+        return "done" if self.finished else f"{self.done}/{self.total}"
+
+    @property
+    def score(self) -> str:
+        """The points earned so far, '' for a lesson not started."""
+        return f"{self.points:g}" if self.started else ""
+
+
+def standing(store: Progress, lesson: Lesson) -> Standing:
+    saved = store.lessons().get(lesson.id)
     if not isinstance(saved, dict) or not isinstance(saved.get("steps"), dict):
-        return "new"
+        return Standing(lesson.id)
     steps = saved["steps"]
-    t = tally(steps, steps)
-    if not t.done:
-        return "new"
+    mode = str(saved.get("mode", "learn"))
+    t = tally(steps, steps, mode, lesson.quiz.credit)
     total = saved.get("total")
-    if isinstance(total, int) and not isinstance(total, bool) and total > 0:
-        return "done" if t.done >= total else f"{t.done}/{total}"
-    return f"{t.done} done"
+    known = isinstance(total, int) and not isinstance(total, bool) and total > 0
+    return Standing(lesson.id, t.done, total if known else None, t.points)
+
+
+@dataclass(frozen=True)
+class CoursePath:
+    """The course as a path: each lesson's standing in course order, and what comes next."""
+
+    standings: list[Standing]
+
+    @property
+    def share(self) -> float:
+        """The course done, 0 to 1: each lesson counts the same, a started one in part."""
+        return sum(s.share for s in self.standings) / len(self.standings) if self.standings else 0
+
+    @property
+    def finished(self) -> int:
+        return sum(s.finished for s in self.standings)
+
+    def next(self, after: str | None = None) -> str | None:
+        """The lesson to take next: the first one started and not finished, else the first
+        not started; never ``after`` (the lesson just finished). None when all are done."""
+        open_ = [s for s in self.standings if not s.finished and s.lesson_id != after]
+        started = [s for s in open_ if s.started]
+        return (started or open_)[0].lesson_id if open_ else None
+
+
+def course_path(store: Progress, lessons: list[Lesson]) -> CoursePath:
+    return CoursePath([standing(store, lesson) for lesson in lessons])
 
 
 def export_data(store: Progress) -> dict[str, Any]:

@@ -138,10 +138,16 @@ class TutorApp(App[int]):
         self._show(self._picker())
 
     def on_lesson_finished(self, message: LessonFinished) -> None:
+        from tutor.catalog import catalogue
+        from tutor.progress.report import course_path
         from tutor.ui.screens.summary import SummaryScreen
 
         self.store.flush()
-        self._show(SummaryScreen(message.session, self.ascii_only))
+        lessons, _ = catalogue()
+        done = message.session.plan.lesson.id
+        next_id = course_path(self.store, lessons).next(after=done)
+        following = next((lesson for lesson in lessons if lesson.id == next_id), None)
+        self._show(SummaryScreen(message.session, self.ascii_only, following))
 
     def on_redo(self, message: Redo) -> None:
         if self.lesson is not None:
@@ -165,12 +171,14 @@ class TutorApp(App[int]):
                 return None
         opening = Opening(self.store, lesson, mode, seed)
         if opening.refused is not None and self.screen_stack:
-            # from the picker: stay there (the exam opens in exam mode, m changes it)
-            self.notify(
-                f"{opening.refused} Choose exam mode (m) to go on with it.",
-                severity="warning",
-                timeout=10,
-            )
+            # from the picker: stay there and say why (the exam opens in exam mode)
+            from tutor.ui.screens.picker import PickerScreen
+
+            why = f"{opening.refused} Choose exam mode (m) to go on with it."
+            if isinstance(self.screen, PickerScreen):
+                self.screen.refuse(why)
+            else:
+                self.notify(why, severity="warning", timeout=10)
             return None
         refused = opening.restart() if restart else None
         if refused is not None:
@@ -188,8 +196,13 @@ class TutorApp(App[int]):
         return QuizScreen(opening, self.clock, ascii_only=self.ascii_only, blink=self.blink)
 
     def _say(self, notice: str) -> None:
-        """A warning, now or (before the first screen is up) as soon as it can show."""
-        if self.screen_stack:
+        """Why a lesson did not open: on the picker, as the picker says it; else a warning,
+        now or (before the first screen is up) as soon as it can show."""
+        from tutor.ui.screens.picker import PickerScreen
+
+        if self.screen_stack and isinstance(self.screen, PickerScreen):
+            self.screen.refuse(notice)
+        elif self.screen_stack:
             self.notify(notice, severity="warning", timeout=15)
         else:
             self._notices.append(notice)
@@ -212,12 +225,12 @@ class TutorApp(App[int]):
 
     def _picker(self) -> Screen[Any]:
         from tutor.catalog import catalogue
-        from tutor.progress.report import picker_progress
+        from tutor.progress.report import course_path
         from tutor.ui.screens.picker import PickerScreen
 
         lessons, problems = self.rules.catalogue() if self.rules is not None else catalogue()
-        rows = [(lesson, picker_progress(self.store, lesson.id)) for lesson in lessons]
-        return PickerScreen(rows, [str(p) for p in problems], self.mode, self.ascii_only)
+        path = course_path(self.store, lessons)
+        return PickerScreen(lessons, path, [str(p) for p in problems], self.mode, self.ascii_only)
 
     def _show(self, screen: Screen[Any]) -> None:
         """Show ``screen`` in place of the current one. The first screen stays at the bottom

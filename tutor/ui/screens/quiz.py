@@ -25,12 +25,12 @@ from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
-from tutor.drawing import diagram_room
+from tutor.drawing import current_values, diagram_room
 from tutor.formula import ASCII, UNICODE
 from tutor.grading.breakdown import as_rich, breakdown
 from tutor.grading.hints import hints_upto
 from tutor.grading.verdict import CARRIED, CORRECT, INCORRECT, INVALID, Verdict
-from tutor.names import PHASE_TITLES, label_for
+from tutor.names import label_for
 from tutor.opening import Opening, welcome_back
 from tutor.plan.steps import Step
 from tutor.progress.records import DONE, REVEALED, TODO
@@ -257,9 +257,8 @@ class QuizScreen(TutorScreen):
             lesson.title, s.position(), s.score, self.mode, self.ascii_only, self.status_extra(s)
         )
         highlight = set(step.involves) if step else set()
-        self.diagram().show(
-            lesson.network, s.learner_values(), highlight, lesson.quiz.decimals, self.ascii_only
-        )
+        known = current_values(s.learner_values(), step.tag if step else "")
+        self.diagram().show(lesson.network, known, highlight, lesson.quiz.decimals, self.ascii_only)
         # only steps the learner has reached are made yet (a lazy plan), so plan.steps suffices
         records = s.records
         rows = [
@@ -302,7 +301,7 @@ class QuizScreen(TutorScreen):
             body = Text("Exam: no hints, no method text.", style="dim")
             self.show_panel(self.label_of(step.id), body)
             return
-        title = PHASE_TITLES.get(step.phase, step.phase)
+        title = step.phase_title
         self.show_panel(title, Text(self.text(step.meaning), style="dim"))
 
     # --- events
@@ -473,7 +472,7 @@ class QuizScreen(TutorScreen):
         lesson = s.plan.lesson  # a variant's numbers, not the file's
         screen = GraphScreen(
             lesson.network,
-            s.learner_values(),
+            current_values(s.learner_values(), step.tag if step else ""),
             set(step.involves) if step else set(),
             lesson.quiz.decimals,
             step=self.label_of(step.id) if step else None,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.widgets import Footer
 
+from tutor.drawing import diagram_room
 from tutor.formula import ASCII, UNICODE
 from tutor.grading.breakdown import as_rich, breakdown
-from tutor.names import PHASE_TITLES
 from tutor.plan.steps import Plan
 from tutor.textmode import to_ascii
 from tutor.ui.messages import ShowLessons
@@ -43,7 +45,20 @@ class ReviewScreen(TutorScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.fit_diagram(self.app.size)
         self.show_step()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_diagram(event.size)
+        self.show_step()
+
+    def fit_diagram(self, size: Size) -> None:
+        """The drawing fitted as the quiz fits it, so that it looks the same in both."""
+        room, goal, width = diagram_room(size.width, size.height)
+        lesson = self.plan.lesson
+        self.query_one(NetworkDiagram).fix_height(
+            lesson.network, room, goal, width, lesson.quiz.decimals, self.ascii_only
+        )
 
     def show_step(self) -> None:
         step = self.plan[self.index]
@@ -64,7 +79,7 @@ class ReviewScreen(TutorScreen):
             Text(meaning + "\n", style="italic"),
             as_rich(breakdown(self.plan, step.id, style=style)),
         )
-        phase = PHASE_TITLES.get(step.phase, step.phase)
+        phase = step.phase_title
         self.query_one(InfoPanel).show(
             f"{phase}: step {self.index + 1} of {len(self.plan)}", body, self.ascii_only
         )

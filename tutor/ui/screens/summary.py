@@ -14,10 +14,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Static
 
 from tutor.grading.misconceptions import TITLES
+from tutor.lesson.model import Lesson
 from tutor.numfmt import fmt_value
 from tutor.session import QuizSession
-from tutor.textmode import safe_text, to_ascii
-from tutor.ui.messages import FreshVariant, Redo, ShowLessons
+from tutor.textmode import fit_title, safe_text, to_ascii
+from tutor.ui.messages import FreshVariant, OpenLesson, Redo, ShowLessons
 from tutor.ui.screens.base import TutorScreen
 from tutor.ui.widgets.chart import loss_chart
 
@@ -59,9 +60,10 @@ def summary_text(title: str, data: dict[str, Any], decimals: int) -> Text:
     if len(hist) > 1:
         first, second = hist[0], hist[1]
         drop = (first - second) / first * 100 if first else 0.0
-        out.append("\nE_total, first forward pass:  ")
+        name = data.get("loss_name", "E_total")
+        out.append(f"\n{name}, first forward pass:  ")
         out.append(fmt_value(first, decimals), style="bold")
-        out.append("\nE_total, second forward pass: ")
+        out.append(f"\n{name}, second forward pass: ")
         out.append(fmt_value(second, decimals), style="bold")
         if second < first:
             out.append(f"   (the update lowered the error by {drop:.2f}%)", style="green")
@@ -86,14 +88,20 @@ def summary_text(title: str, data: dict[str, Any], decimals: int) -> Text:
 
 class SummaryScreen(TutorScreen):
     BINDINGS = [
+        Binding("n", "next", "Next lesson"),
         Binding("r", "redo", "Redo"),
         Binding("v", "variant", "Fresh variant"),
         Binding("p", "picker", "Lessons"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
 
-    def __init__(self, session: QuizSession, ascii_only: bool = False):
+    def __init__(
+        self, session: QuizSession, ascii_only: bool = False, following: Lesson | None = None
+    ):
+        """``following`` is the course's next lesson for this learner, offered with n."""
         super().__init__()
+        self.following = following
+        self.mode = session.mode
         lesson = session.plan.lesson
         self.plan = session.plan
         self.title_text = lesson.title
@@ -113,7 +121,9 @@ class SummaryScreen(TutorScreen):
             )
             chart = Text("training… (a moment)", style="dim")
         else:
-            caption = "Loss curve (E_total) over further updates on this example:"
+            name = self.data.get("loss_name", "E_total")
+            what = "batch" if name == "E_batch" else "example"
+            caption = f"Loss curve ({name}) over further updates on this {what}:"
             chart = loss_chart(self.data["loss_history"], ascii_only=self.ascii_only)
         if self.ascii_only:
             text = Text(to_ascii(text.plain))
@@ -121,12 +131,29 @@ class SummaryScreen(TutorScreen):
             yield Static(text, id="summary-text")
             yield Static(Text(caption, style="bold"))
             yield Static(chart, id="loss-chart")
+        yield Static(self.next_line(), id="next-lesson")
         with Horizontal(id="summary-buttons"):
-            yield Button("Redo (r)", id="redo", variant="primary")
+            if self.following is not None:
+                yield Button("Next (n)", id="next", variant="primary")
+            yield Button("Redo (r)", id="redo", variant="default" if self.following else "primary")
             yield Button("Fresh variant (v)", id="variant", disabled=not self.variants)
             yield Button("Lessons (p)", id="picker")
             yield Button("Quit (q)", id="quit")
         yield Footer()
+
+    def next_line(self) -> Text:
+        """What to do next, on one line: the course's next lesson, or that all are done."""
+        if self.following is None:
+            return Text("Every lesson of the course is done.", style="green")
+        lesson = self.following
+        title = safe_text(lesson.title, 200)
+        title = to_ascii(title) if self.ascii_only else title
+        head, tail = f"Next in the course: {lesson.id}, ", "  (n opens it)"
+        room = (self.app.size.width or 80) - 2 - len(head) - len(tail)
+        line = Text(head, style="bold")
+        line.append(fit_title(title, room, "..." if self.ascii_only else "…"))
+        line.append(tail, style="dim")
+        return line
 
     def on_mount(self) -> None:
         self.query_one("#summary-box").focus()  # arrows and PageDown scroll the summary
@@ -146,6 +173,7 @@ class SummaryScreen(TutorScreen):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         action = {
+            "next": self.action_next,
             "redo": self.action_redo,
             "variant": self.action_variant,
             "picker": self.action_picker,
@@ -170,6 +198,13 @@ class SummaryScreen(TutorScreen):
             self.notify("Fresh variants come with drills for lessons that define [variants].")
             return
         self.post_message(FreshVariant())
+
+    def action_next(self) -> None:
+        if self.following is None:
+            self.notify("Every lesson of the course is done; p shows them all.")
+            return
+        # a drill goes on drilling; after learning, a review or an exam, the next one is learnt
+        self.post_message(OpenLesson(self.following, "drill" if self.mode == "drill" else "learn"))
 
     def action_picker(self) -> None:
         self.post_message(ShowLessons())

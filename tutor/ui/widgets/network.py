@@ -12,7 +12,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tutor.drawing import Fit, Row, fitting, network_rows
+from tutor.drawing import Fit, Row, fitting, head_lines, network_rows, window
 from tutor.lesson.model import Network
 from tutor.ui.widgets.lines import cells_strip
 
@@ -32,7 +32,7 @@ class NetworkDiagram(Widget):
         self.ascii_only = False
         self._strips: dict[int, tuple[tuple[Any, ...], Strip]] = {}  # the drawn line at each y
         self._base, self._width = Style(), 0
-        self.fit: Fit = (frozenset(), False)  # columns listing two weights a line; narrow
+        self.fit: Fit = (frozenset(), 0)  # columns listing two weights a line; squeeze
         self.room = 14  # the lines the drawing has on screen
 
     def fix_height(
@@ -78,18 +78,8 @@ class NetworkDiagram(Widget):
                 self.refresh(Region(0, y, width, 1))
 
     def window(self, rows: list[Row]) -> list[Row]:
-        """The lines that fit: the heads, then the part that holds the current step's units
-        and weights (its givens), when the whole drawing does not fit (a small terminal)."""
-        room = self.room
-        if len(rows) <= room or room < 2:
-            return rows
-        body = rows[1:]
-        # the weights' lines first (a step's givens), then its units' lines
-        lit = [i for i, row in enumerate(body) if any(st == "reverse" for _, st in row)]
-        lit = lit or [i for i, row in enumerate(body) if any("reverse" in st for _, st in row)]
-        first, last = (lit[0], lit[-1]) if lit else (0, 0)
-        start = min(first, max(0, last - room + 2), len(body) - room + 1)
-        return [rows[0], *body[start : start + room - 1]]
+        """The lines that fit (``tutor.drawing.window``)."""
+        return window(rows, self.room, head_lines(self.fit))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.rows)
