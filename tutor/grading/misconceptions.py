@@ -457,7 +457,9 @@ def _upstream_forgotten(ctx: Context, step: Step) -> list[float]:
     ups = [u for ids, _ in parts for u in ids]
     if not ups:
         return []
-    return [ctx.eval(step, env=ChainMap(dict.fromkeys(ups, 1.0), ctx.env))]
+    return [
+        ctx.eval(step, env=PlanValues(ctx.plan, {**ctx.env.overrides, **dict.fromkeys(ups, 1.0)}))
+    ]
 
 
 def _local_forgotten(ctx: Context, step: Step) -> list[float]:
@@ -466,7 +468,11 @@ def _local_forgotten(ctx: Context, step: Step) -> list[float]:
     locals_ = [v for _, ids in parts for v in ids]
     if not locals_ or len(locals_) < len(parts):
         return []
-    return [ctx.eval(step, env=ChainMap(dict.fromkeys(locals_, 1.0), ctx.env))]
+    return [
+        ctx.eval(
+            step, env=PlanValues(ctx.plan, {**ctx.env.overrides, **dict.fromkeys(locals_, 1.0)})
+        )
+    ]
 
 
 def _fan_out_not_added(ctx: Context, step: Step) -> list[float]:
