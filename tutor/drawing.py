@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from tutor.formula import Given
-from tutor.gatediagram import gate_heads_width, gate_rows, gate_width
+from tutor.gatediagram import gate_heads_width, gate_rows, gate_width, head_count
 from tutor.lesson.model import Network, Weight
 from tutor.numfmt import fmt_given, fmt_value
 from tutor.textmode import to_ascii
@@ -166,8 +166,9 @@ SQUEEZES = (0, 1, 2)  # see network_rows
 
 
 def head_lines(fit: Fit) -> int:
-    """The heading's lines: always on screen, above the part of the drawing shown."""
-    return 2 if fit[1] >= 2 else 1
+    """The heading's lines: always on screen, above the part of the drawing shown (a
+    computational graph's inputs may wrap onto more: its squeeze is then their count)."""
+    return fit[1] if fit[1] >= 2 else 1
 
 
 def window(rows: list[Row], room: int, heads: int = 1) -> list[Row]:
@@ -211,7 +212,7 @@ def fitting(net: Network, decimals: int, room: int, width: int, ascii_only: bool
         for squeeze in SQUEEZES[:2]:
             if gate_width(net, decimals, ascii_only, squeeze) <= width >= gate_heads_width(net):
                 return (frozenset(), squeeze)
-        return (frozenset(), SQUEEZES[-1])
+        return (frozenset(), max(SQUEEZES[-1], head_count(net, HEAD_WIDTH, ascii_only)))
     outgoing = _outgoing(net)
     candidates = [
         li

@@ -18,14 +18,14 @@ Row = tuple[tuple[str, str], ...]
 def _heads(
     graph: ComputationGraph, highlight: set[str], width: int, lines: int, ascii_only: bool
 ) -> list[Row]:
-    """The inputs with their values, on one line or wrapped onto ``lines`` lines."""
+    """The inputs with their values, on one line or (``lines`` > 1) wrapped at ``width``."""
     cells = [
         (f"{name}={fmt_given(value, ascii_minus=ascii_only)}", name) for name, value in graph.inputs
     ]
     rows: list[list[tuple[str, str]]] = [[("inputs ", "bold")]]
     used = len("inputs ")
     for text, name in cells:
-        if used + len(text) + 2 > width and len(rows) < lines and len(rows[-1]) > 1:
+        if lines > 1 and used + len(text) + 2 > width and len(rows[-1]) > 1:
             rows.append([("       ", "")])
             used = 7
         rows[-1].append((text, "reverse" if name in highlight else "bold"))
@@ -44,8 +44,8 @@ def gate_rows(
     width: int = 78,
 ) -> list[Row]:
     """The drawing as rows of (text, style) cells; the current step's names in reverse. From
-    ``squeeze`` 1 the gradients are written without their ∂f/∂ name; at 2 the inputs take two
-    heading lines."""
+    ``squeeze`` 1 the gradients are written without their ∂f/∂ name; from 2 the inputs wrap
+    onto ``squeeze`` heading lines (``head_count``)."""
     graph = net.graph
     assert graph is not None
     f = graph.output
@@ -86,6 +86,13 @@ def gate_rows(
         bottom.append((grad(gate.name), style(gate.name)))
         rows += [tuple(top), tuple(bottom)]
     return rows
+
+
+def head_count(net: Network, width: int, ascii_only: bool = False) -> int:
+    """How many heading lines the inputs take when wrapped at ``width``."""
+    graph = net.graph
+    assert graph is not None
+    return len(_heads(graph, set(), width, 2, ascii_only))
 
 
 def gate_width(net: Network, decimals: int, ascii_only: bool, squeeze: int) -> int:
