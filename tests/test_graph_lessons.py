@@ -9,6 +9,7 @@ import math
 
 import pytest
 from autograd import graph_reference
+from conftest import LESSONS
 
 from tutor.drawing import diagram_text, missing_givens, unseen_givens
 from tutor.grading.breakdown import as_text, breakdown
@@ -19,7 +20,6 @@ from tutor.grading.verdict import CARRIED, CORRECT
 from tutor.lesson.model import LessonError
 from tutor.lesson.reader import load_lesson, parse_lesson
 from tutor.plan.build import build_plan
-from conftest import LESSONS
 
 INTRO = LESSONS / "graph-intro.toml"
 
