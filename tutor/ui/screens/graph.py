@@ -24,12 +24,9 @@ LEGEND = "Σ sum  ∂ ∂E/∂out, ∂E/∂w  δ ∂E/∂sum  new: after the upd
 # in ASCII the drawing already says "sum"
 LEGEND_ASCII = "d dE/dout, dE/dw  delta dE/dsum  new: after the update  reversed: this step"
 
-GATE_LEGEND = (
-    "top line: values on each gate's input edges  below: ∂f/∂ of each  reversed: this step"
-)
-GATE_LEGEND_ASCII = (
-    "top line: values on each gate's input edges  below: df/d of each  reversed: this step"
-)
+# a computational graph: each gate's first line has the values, the one below the gradients
+GATE_LEGEND = "above: the values on the edges  below: ∂f/∂ of each  reversed: this step"
+GATE_LEGEND_ASCII = "above: the values on the edges  below: df/d of each  reversed: this step"
 
 
 def rows_text(rows: list[Row]) -> Text:
