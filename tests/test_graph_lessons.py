@@ -234,3 +234,26 @@ def test_solve_json_and_summary_of_a_graph_lesson():
     assert data["network"]["graph"]["nodes"] == {"q": "x + y", "f": "q * z"}
     summary = QuizSession(plan).summary()
     assert summary["loss_history"] == [] and summary["updates"] == []
+
+
+def test_the_documented_example_is_the_intro_lesson_and_lists_in_course_order():
+    import re
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    doc = (ROOT / "docs" / "lesson-format.md").read_text()
+    section = doc[doc.index("### `[graph]`") :]
+    example = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert example is not None
+    lesson = parse_lesson(example.group(1))
+    assert [s.value for s in build_plan(lesson)] == [
+        s.value for s in build_plan(load_lesson(INTRO))
+    ]
+    out = subprocess.run(
+        [sys.executable, "-m", "tutor", "list"], capture_output=True, text=True, check=True
+    ).stdout
+    ids = [line.split()[0] for line in out.splitlines()[1:]]
+    assert ids[-3:] == ["graph-intro", "graph-neuron", "graph-fan-out"]
+    assert "2 gates" in out
