@@ -247,3 +247,61 @@ def batch_reference(lesson) -> dict[str, float]:
         values["E_decay"] = decay
         values["E_batch"] += decay
     return values
+
+
+def _vmax(a: V, b: V) -> V:
+    """max(a, b): the gradient goes to the larger one (the lessons have no ties)."""
+    return V(max(a.data, b.data), (a, b), (1.0, 0.0) if a.data > b.data else (0.0, 1.0))
+
+
+def _gate(op: str, args: list[V], exponent: float) -> V:
+    if op == "add":
+        return args[0] + args[1]
+    if op == "sub":
+        return args[0] - args[1]
+    if op == "mul":
+        return args[0] * args[1]
+    if op == "div":
+        return args[0] / args[1]
+    if op == "pow":
+        return args[0] ** exponent
+    if op == "neg":
+        return -args[0]
+    if op == "exp":
+        return args[0].exp()
+    if op == "log":
+        return args[0].log()
+    if op == "max":
+        return _vmax(args[0], args[1])
+    return activate(op, args[0])
+
+
+def graph_forward(lesson, inputs: dict[str, float] | None = None) -> tuple[V, dict[str, V]]:
+    """A computational-graph lesson's gates on autograd scalars: the output and every named
+    value (inputs and gates). ``inputs`` replaces the lesson's input values."""
+    graph = lesson.network.graph
+    value: dict[str, V] = {n: V(x) for n, x in graph.inputs}
+    if inputs:
+        value.update((n, V(x)) for n, x in inputs.items())
+    for gate in graph.gates:
+        args = [value[a] if isinstance(a, str) else V(a) for a in gate.args]
+        value[gate.name] = _gate(gate.op, args, gate.exponent)
+    return value[graph.output], value
+
+
+def graph_reference(lesson) -> dict[str, float]:
+    """Every step of a graph lesson by id: each gate's value ``q``, ``df/dn`` for every input
+    and gate, and each local gradient ``dc/dn`` (the gate alone on fresh leaves)."""
+    graph = lesson.network.graph
+    f = graph.output
+    out, value = graph_forward(lesson)
+    out.backward()
+    ref: dict[str, float] = {g.name: value[g.name].data for g in graph.gates}
+    ref.update((f"d{f}/d{n}", v.grad) for n, v in value.items() if n != f)
+    for gate in graph.gates:
+        leaves = {n: V(value[n].data) for n in gate.names}
+        args = [leaves[a] if isinstance(a, str) else V(a) for a in gate.args]
+        _gate(gate.op, args, gate.exponent).backward()
+        if gate.name != f:
+            ref.update((f"d{gate.name}/d{n}", leaf.grad) for n, leaf in leaves.items())
+    return ref

@@ -30,6 +30,11 @@ def assert_formulas_match(plan):
 def assert_required_steps(plan):
     ids = {s.id for s in plan}
     net = plan.lesson.network
+    if net.graph is not None:  # every gate forward, every input's gradient backward
+        f = net.graph.output
+        assert {g.name for g in net.graph.gates} <= ids
+        assert {f"d{f}/d{n}" for n, _ in net.graph.inputs} <= ids
+        return
     # a mini-batch's loss is E_batch; each example's E_total is tagged [k]
     assert ("E_batch" if net.batch else plan.lesson.total_name) in ids
     for w in net.weights:

@@ -9,12 +9,14 @@ import re
 from collections.abc import Iterable, Mapping
 
 from tutor.formula import Given
+from tutor.gatediagram import gate_heads_width, gate_rows, gate_width, head_count
 from tutor.lesson.model import Network, Weight
 from tutor.numfmt import fmt_given, fmt_value
 from tutor.textmode import to_ascii
 
 MAX_SHOWN_UNITS = 4
 MAX_SHOWN_WEIGHTS = 3
+HEAD_WIDTH = 70  # a computational graph's inputs wrap at the narrowest diagram's width
 
 
 Row = tuple[tuple[str, str], ...]  # one line of the drawing: (text, style) cells
@@ -60,6 +62,8 @@ def network_rows(
     ``squeeze`` saves width: from 1, arrows without spaces and one space between columns;
     from 2, also a heading's activation and bias (or the learning rate) on a second line
     (``head_lines``) and a unit's weights indented by one space, not two."""
+    if net.graph is not None:
+        return gate_rows(net, known, highlight, decimals, ascii_only, squeeze, width=HEAD_WIDTH)
     arrow = "->" if ascii_only else "→"
     if not squeeze:
         arrow = f" {arrow} "
@@ -162,8 +166,9 @@ SQUEEZES = (0, 1, 2)  # see network_rows
 
 
 def head_lines(fit: Fit) -> int:
-    """The heading's lines: always on screen, above the part of the drawing shown."""
-    return 2 if fit[1] >= 2 else 1
+    """The heading's lines: always on screen, above the part of the drawing shown (a
+    computational graph's inputs may wrap onto more: its squeeze is then their count)."""
+    return fit[1] if fit[1] >= 2 else 1
 
 
 def window(rows: list[Row], room: int, heads: int = 1) -> list[Row]:
@@ -201,7 +206,13 @@ def fitting(net: Network, decimals: int, room: int, width: int, ascii_only: bool
     it takes to be narrow enough; then, if it is too tall, the columns to list two weights a
     line, tallest first, until it fits or no column more can be paired within ``width`` (in
     a narrower form if that pairs more). The history and the prompt keep their rows, and
-    every given stays on screen."""
+    every given stays on screen. A computational graph is only squeezed (its inputs then on
+    two heading lines)."""
+    if net.graph is not None:
+        for squeeze in SQUEEZES[:2]:
+            if gate_width(net, decimals, ascii_only, squeeze) <= width >= gate_heads_width(net):
+                return (frozenset(), squeeze)
+        return (frozenset(), max(SQUEEZES[-1], head_count(net, HEAD_WIDTH, ascii_only)))
     outgoing = _outgoing(net)
     candidates = [
         li

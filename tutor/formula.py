@@ -408,6 +408,25 @@ class Call(Formula):
         return template.format(x=x, m=ctx.style.minus, name=fn.name)
 
 
+class Max(Formula):
+    """The larger of two formulas: a max gate of a computational-graph lesson."""
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: Formula, right: Formula) -> None:
+        self.left = left
+        self.right = right
+
+    def children(self) -> tuple[Formula, ...]:
+        return (self.left, self.right)
+
+    def _eval(self, env: Env, givens: Env) -> float:
+        return max(self.left._eval(env, givens), self.right._eval(env, givens))
+
+    def _text(self, ctx: _Ctx, leading: bool) -> str:
+        return f"max({self.left._text(ctx, True)}, {self.right._text(ctx, True)})"
+
+
 class Softmax(Formula):
     """e^(z_k) / Σ_j e^(z_j), evaluated stably."""
 

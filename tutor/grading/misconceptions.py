@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tutor.activations import LOSSES, Activation
-from tutor.formula import Diff, Sum
+from tutor.formula import Diff, Product, Sum
 from tutor.lesson.model import Problem
 from tutor.plan.steps import Plan, Step
 
@@ -433,7 +433,101 @@ def _derivative_wrong_variable(ctx: Context, step: Step) -> list[float]:
     return []
 
 
+def _upstream_parts(ctx: Context, step: Step) -> list[tuple[list[str], list[str]]]:
+    """The terms of a graph's ∂f/∂n, each as (its upstream ids ∂f/∂c, its local ids ∂c/∂n);
+    a term of the output gate itself has neither (its local gradient is written out)."""
+    graph = ctx.net.graph
+    if graph is None:
+        return []
+    up = f"d{graph.output}/d"
+    terms = step.formula.children() if isinstance(step.formula, Sum) else (step.formula,)
+    out = []
+    for term in terms:
+        refs = list(term.refs())
+        if isinstance(term, Product) and len(refs) == 2 and refs[0].startswith(up):
+            out.append(([refs[0]], [refs[1]]))
+        else:
+            out.append(([], []))
+    return out
+
+
+def _upstream_forgotten(ctx: Context, step: Step) -> list[float]:
+    """∂f/∂n as the local gradients alone: every ∂f/∂c above read as 1."""
+    parts = _upstream_parts(ctx, step)
+    ups = [u for ids, _ in parts for u in ids]
+    if not ups:
+        return []
+    return [
+        ctx.eval(step, env=PlanValues(ctx.plan, {**ctx.env.overrides, **dict.fromkeys(ups, 1.0)}))
+    ]
+
+
+def _local_forgotten(ctx: Context, step: Step) -> list[float]:
+    """∂f/∂n as the gradients from above alone: every local ∂c/∂n read as 1."""
+    parts = _upstream_parts(ctx, step)
+    locals_ = [v for _, ids in parts for v in ids]
+    if not locals_ or len(locals_) < len(parts):
+        return []
+    return [
+        ctx.eval(
+            step, env=PlanValues(ctx.plan, {**ctx.env.overrides, **dict.fromkeys(locals_, 1.0)})
+        )
+    ]
+
+
+def _fan_out_not_added(ctx: Context, step: Step) -> list[float]:
+    """∂f/∂n of a value that feeds several gates, with one route's term only."""
+    if ctx.net.graph is None or not isinstance(step.formula, Sum):
+        return []
+    return [t.evaluate(ctx.env) for t in step.formula.children()]
+
+
+def _own_input(ctx: Context, step: Step) -> list[float]:
+    """A multiply gate's local gradient given as the input it is taken by, not the other."""
+    graph = ctx.net.graph
+    if graph is None or len(step.involves) != 2:
+        return []
+    gate = next(g for g in graph.gates if g.name == step.involves[0])
+    n = step.involves[1]
+    if gate.op != "mul" or n not in gate.args or len(gate.names) != 2:
+        return []
+    inputs = dict(graph.inputs)
+    return [inputs[n] if n in inputs else ctx.env[n]]
+
+
 LIBRARY: tuple[Misconception, ...] = (
+    Misconception(
+        "upstream_forgotten",
+        "Upstream gradient left out",
+        ("upstream",),
+        "That is the local gradient alone. The chain rule multiplies it by the gradient "
+        "arriving from above (∂f/∂ of the gate it feeds), which is not 1 here.",
+        _upstream_forgotten,
+    ),
+    Misconception(
+        "local_forgotten",
+        "Local gradient left out",
+        ("upstream",),
+        "That is the gradient arriving from above, passed on unchanged; multiply it by the "
+        "gate's local gradient with respect to this input.",
+        _local_forgotten,
+    ),
+    Misconception(
+        "fan_out_not_added",
+        "Fan-out gradients not added",
+        ("upstream",),
+        "That is the gradient along one route only. This value feeds more than one gate, so "
+        "add the terms of every route it takes to the output.",
+        _fan_out_not_added,
+    ),
+    Misconception(
+        "own_input",
+        "Multiply gate: own input used",
+        ("local",),
+        "For a product, the local gradient with respect to one input is the other input, not "
+        "the input itself.",
+        _own_input,
+    ),
     Misconception(
         "bias_forgotten",
         "Bias left out",

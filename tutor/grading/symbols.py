@@ -23,6 +23,8 @@ def givens(network: Network) -> dict[str, float]:
     """The numbers a lesson gives, by the names its formulas use: inputs (the input units'
     names), weights, biases, ``target_<output unit>`` and the learning rate ``eta``."""
     values = dict(zip(network.input_units, network.inputs, strict=True))
+    if network.graph is not None:  # a computational graph gives its inputs and nothing else
+        return values
     for k, (x, t) in enumerate(network.batch, start=1):  # a mini-batch's i1[1], target_o1[2]
         values.update((f"{u}[{k}]", v) for u, v in zip(network.input_units, x, strict=True))
         values.update((f"target_{u}[{k}]", v) for u, v in zip(network.output_units, t, strict=True))

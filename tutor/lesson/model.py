@@ -37,6 +37,48 @@ class LessonError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+Operand = str | float  # a name (an input or an earlier gate) or a constant
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """One node: ``name = op(args)``; ``exponent`` for a power by a constant."""
+
+    name: str
+    op: str  # add, sub, mul, div, pow, neg, exp, log, max, or an activation's name
+    args: tuple[Operand, ...]
+    text: str  # the expression as the lesson wrote it (trimmed)
+    exponent: float = 1.0
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The named operands, each once, in order."""
+        return tuple(dict.fromkeys(a for a in self.args if isinstance(a, str)))
+
+
+@dataclass(frozen=True, slots=True)
+class ComputationGraph:
+    """Inputs with their values, then the gates in order; the last gate is the output f."""
+
+    inputs: tuple[tuple[str, float], ...]
+    gates: tuple[Gate, ...]
+
+    @property
+    def output(self) -> str:
+        return self.gates[-1].name
+
+    def consumers(self, name: str) -> tuple[str, ...]:
+        """The gates that read ``name``, in order."""
+        return tuple(g.name for g in self.gates if name in g.names)
+
+    def normalised(self) -> dict[str, Any]:
+        return {
+            "inputs": dict(self.inputs),
+            "nodes": {g.name: g.text for g in self.gates},
+            "output": self.output,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Layer:
     """A layer of units; the input layer has no activation and no bias."""
@@ -89,6 +131,8 @@ class Network:
     batch_reduction: str = "mean"  # the batch loss is the "mean" or the "sum" of the examples
     #: each weight's or bias's velocity before the step (momentum; 0 when not given)
     velocities: Mapping[str, float] = field(default_factory=dict)
+    #: a computational-graph lesson's gates (the layers then only name its inputs and output)
+    graph: ComputationGraph | None = None
     #: target layer → its weight matrix (rows: that layer's units), when the lesson gave the
     #: compact form: lets the engine skip per-weight work on big networks
     matrices: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -137,6 +181,8 @@ class Network:
 
     def normalised(self) -> dict[str, Any]:
         """The network as plain data, for ``tutor solve --format json`` and outside checkers."""
+        if self.graph is not None:
+            return {"graph": self.graph.normalised()}
         layers = []
         for li, layer in enumerate(self.layers):
             entry: dict[str, Any] = {"name": layer.name, "units": list(layer.units)}
@@ -268,12 +314,16 @@ class Lesson:
 
     @property
     def size(self) -> str:
-        """The shape as '2-2-2'."""
+        """The shape as '2-2-2' (a computational graph: how many gates)."""
+        if self.network.graph is not None:
+            return f"{len(self.network.graph.gates)} gates"
         return "-".join(str(len(layer.units)) for layer in self.network.layers)
 
     @property
     def first_step(self) -> str:
         """The id of the plan's first step (the first hidden unit's sum), known without
         building the plan: the app shows its prompt before the engine has run."""
+        if self.network.graph is not None:
+            return self.network.graph.gates[0].name
         tag = "[1]" if self.network.batch else ""  # a mini-batch starts with its first example
         return f"sum_{self.network.layers[1].units[0]}{tag}"

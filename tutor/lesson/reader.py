@@ -15,7 +15,8 @@ from typing import Any
 
 from tutor.activations import LOSSES
 from tutor.lesson.fields import Reader
-from tutor.lesson.model import Lesson, LessonError, Network, Problem
+from tutor.lesson.graphs import read_graph
+from tutor.lesson.model import Layer, Lesson, LessonError, Network, Problem
 from tutor.lesson.network import check_loss, check_namespace, read_layers, read_unit_values
 from tutor.lesson.rules import read_batch, read_rule, read_summary
 from tutor.lesson.sections import (
@@ -25,6 +26,7 @@ from tutor.lesson.sections import (
     read_training,
     read_variants,
 )
+from tutor.names import suggest
 from tutor.textmode import describe_char, first_unsafe
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -48,6 +50,19 @@ TOP_KEYS = {
     "velocity",
     "summary",
     "batch",
+    "graph",
+}
+#: what a computational-graph lesson may have: no network, loss or update of its own
+GRAPH_KEYS = {
+    "title",
+    "intro",
+    "order",
+    "difficulty",
+    "minutes",
+    "graph",
+    "quiz",
+    "hints",
+    "misconceptions",
 }
 NETWORK_KEYS = {
     "loss",
@@ -142,6 +157,8 @@ def _check_text(r: Reader, value: Any, where: str) -> None:
 def _build(
     r: Reader, data: dict[str, Any], lesson_id: str, path: Path | None, file: str
 ) -> Lesson | None:
+    if "graph" in data:
+        return _build_graph(r, data, lesson_id, path, file)
     r.keys(data, "", TOP_KEYS)
     title = r.text(data["title"], "title") if "title" in data else None
     if "title" not in data:
@@ -235,4 +252,63 @@ def _build(
         file=file,
         training=training,
         summary_updates=summary_updates,
+    )
+
+
+def _build_graph(
+    r: Reader, data: dict[str, Any], lesson_id: str, path: Path | None, file: str
+) -> Lesson | None:
+    """A computational-graph lesson: ``[graph]`` instead of a network. Its ``Network`` only
+    names the inputs (with their values) and the output gate, so that what reads a lesson's
+    inputs finds them; everything else follows ``network.graph``."""
+    for key in data:
+        if key not in GRAPH_KEYS:
+            if key in TOP_KEYS:
+                r.bad(key, "not used in a computational-graph lesson (one with [graph])")
+            else:
+                near = suggest(str(key), GRAPH_KEYS)
+                r.bad(key, "unknown key" + (f" (did you mean '{near}'?)" if near else ""))
+    title = r.text(data["title"], "title") if "title" in data else None
+    if "title" not in data:
+        r.bad("title", "missing: every lesson needs a title")
+    intro = r.text(data.get("intro", ""), "intro") or ""
+    order = r.integer(data.get("order", 1000), "order", 1, 100_000) or 1000
+    difficulty = r.integer(data.get("difficulty", 1), "difficulty", 1, 5) or 1
+    minutes = r.integer(data.get("minutes", 20), "minutes", 1, 600) or 20
+    graph = read_graph(r, data["graph"])
+    quiz = read_quiz(r, data.get("quiz", {}))
+    hints = read_hints(r, data.get("hints", {}))
+    misconceptions = data.get("misconceptions", [])
+    if not isinstance(misconceptions, list) or not all(isinstance(m, dict) for m in misconceptions):
+        r.bad("misconceptions", "must be a list of tables ([[misconceptions]])")
+        misconceptions = []
+    if r.problems or title is None or graph is None:
+        return None
+    names = tuple(name for name, _ in graph.inputs)
+    network = Network(
+        layers=(
+            Layer("inputs", names),
+            Layer("gates", (graph.output,), activation="linear"),
+        ),
+        weights=(),
+        inputs=tuple(value for _, value in graph.inputs),
+        targets=(0.0,),
+        loss="half_sse",
+        learning_rate=1.0,
+        graph=graph,
+    )
+    return Lesson(
+        id=lesson_id,
+        path=path,
+        title=title,
+        intro=intro,
+        network=network,
+        error_names=(),
+        quiz=quiz,
+        hints=hints,
+        order=order,
+        difficulty=difficulty,
+        minutes=minutes,
+        misconceptions=tuple(misconceptions),
+        file=file,
     )

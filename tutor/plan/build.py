@@ -14,13 +14,17 @@ from tutor.plan import delta, paths
 from tutor.plan.batch import batch_steps
 from tutor.plan.builder import Builder
 from tutor.plan.forward import errors, forward
+from tutor.plan.gates import build_graph_plan
 from tutor.plan.steps import Plan
 
 MAX_PATH_WEIGHTS = 64  # paths multiply: the article's form is kept to small networks
 
 
 def build_plan(lesson: Lesson) -> Plan:
-    """The lesson's plan, from one run of the engine on its network."""
+    """The lesson's plan, from one run of the engine on its network (a computational-graph
+    lesson's from its gates)."""
+    if lesson.network.graph is not None:
+        return build_graph_plan(lesson)
     compiled = compile_network(lesson.network)
     if lesson.network.batch:
         examples, batch = compiled.batch_run()

@@ -159,7 +159,10 @@ class Plan:
 
     def loss_history(self, iterations: int | None = None) -> list[float]:
         """E_total before each of the lesson's further updates (``[summary] updates``, 20 by
-        default; index 1 = the second forward pass)."""
+        default; index 1 = the second forward pass); none for a computational graph, which
+        has no loss or update."""
+        if self.lesson.network.graph is not None:
+            return []
         return self.compiled.loss_history(iterations or self.lesson.summary_updates)
 
     def training_history(self) -> list[float] | None:

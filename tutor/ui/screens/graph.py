@@ -14,6 +14,7 @@ from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
 from tutor.drawing import Row
+from tutor.gatediagram import gate_rows
 from tutor.graph import graph_rows
 from tutor.lesson.model import Network
 from tutor.textmode import to_ascii
@@ -22,6 +23,10 @@ from tutor.ui.screens.base import TutorScreen
 LEGEND = "Σ sum  ∂ ∂E/∂out, ∂E/∂w  δ ∂E/∂sum  new: after the update  reversed: this step"
 # in ASCII the drawing already says "sum"
 LEGEND_ASCII = "d dE/dout, dE/dw  delta dE/dsum  new: after the update  reversed: this step"
+
+# a computational graph: each gate's first line has the values, the one below the gradients
+GATE_LEGEND = "above: the values on the edges  below: ∂f/∂ of each  reversed: this step"
+GATE_LEGEND_ASCII = "above: the values on the edges  below: df/d of each  reversed: this step"
 
 
 def rows_text(rows: list[Row]) -> Text:
@@ -63,14 +68,20 @@ class GraphScreen(TutorScreen):
 
     def compose(self) -> ComposeResult:
         at = f"at {self.step}" if self.step else "with every value found"
-        title = f"The network {at}   (F8 or Esc closes, arrows scroll)"
+        what = "graph" if self.net.graph is not None else "network"
+        title = f"The {what} {at}   (F8 or Esc closes, arrows scroll)"
         yield Static(Text(self.t(title), style="bold"), id="graph-title")
-        rows = graph_rows(
-            self.net, self.known, self.highlight, self.decimals, self.ascii_only, self.expected
-        )
+        if self.net.graph is not None:  # gates: the quiz's drawing, with room to spare
+            rows = gate_rows(self.net, self.known, self.highlight, self.decimals, self.ascii_only)
+        else:
+            rows = graph_rows(
+                self.net, self.known, self.highlight, self.decimals, self.ascii_only, self.expected
+            )
         with ScrollableContainer(id="graph-scroll"):
             yield Static(rows_text(rows), id="graph-body")
         legend = LEGEND_ASCII if self.ascii_only else LEGEND
+        if self.net.graph is not None:
+            legend = GATE_LEGEND_ASCII if self.ascii_only else GATE_LEGEND
         yield Static(Text(legend, style="dim"), id="graph-legend")
 
     def on_mount(self) -> None:  # SizeGuard's own on_mount runs too (Textual calls each)

@@ -129,8 +129,9 @@ class SummaryScreen(TutorScreen):
             text = Text(to_ascii(text.plain))
         with VerticalScroll(id="summary-box"):
             yield Static(text, id="summary-text")
-            yield Static(Text(caption, style="bold"))
-            yield Static(chart, id="loss-chart")
+            if self.training or self.data["loss_history"]:  # a computational graph has none
+                yield Static(Text(caption, style="bold"))
+                yield Static(chart, id="loss-chart")
         yield Static(self.next_line(), id="next-lesson")
         with Horizontal(id="summary-buttons"):
             if self.following is not None:
