@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -23,9 +26,10 @@ class WatchApp(App[int]):
         stuck_minutes: float = 5.0,
         stuck_tries: int = 3,
         ascii_only: bool = False,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
-        self.dashboard = WatchScreen(room, changes, stuck_minutes, stuck_tries, ascii_only)
+        self.dashboard = WatchScreen(room, changes, stuck_minutes, stuck_tries, ascii_only, clock)
 
     def on_mount(self) -> None:
         self.push_screen(self.dashboard)

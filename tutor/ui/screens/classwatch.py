@@ -5,6 +5,7 @@ once a second moves the times on and nothing else."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -49,8 +50,10 @@ class WatchScreen(Screen[None]):
         stuck_minutes: float = 5.0,
         stuck_tries: int = 3,
         ascii_only: bool = False,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.room = room
         self.changes = changes
         self.stuck_minutes = stuck_minutes
@@ -115,7 +118,7 @@ class WatchScreen(Screen[None]):
         self.show(chart=False)
 
     def show(self, chart: bool = True) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         seats = self.room.rows()
         stuck = {s.student: why for s in seats if (why := self._stuck(s, now))}
         shown = [s for s in seats if self._kept(s, stuck)]
@@ -129,7 +132,7 @@ class WatchScreen(Screen[None]):
                 for s in shown
             ]
         )
-        self._title(seats, stuck, len(shown))
+        self._title(seats, stuck, len(shown), now)
         if chart:
             if lesson is not None:
                 self.query_one(StepChart).show(lesson, self.room.lesson_view(lesson), len(seats))
@@ -164,7 +167,7 @@ class WatchScreen(Screen[None]):
             return (seat.student not in stuck, -(seat.on_step(now) or 0), seat.student)
         return (seat.student,)
 
-    def _title(self, seats: list[Seat], stuck: dict[str, str], shown: int) -> None:
+    def _title(self, seats: list[Seat], stuck: dict[str, str], shown: int, now: datetime) -> None:
         on = sum(s.online for s in seats)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(self.room.db.course.title, style="bold")
@@ -177,8 +180,8 @@ class WatchScreen(Screen[None]):
             text.append(f"  showing: {what} ({shown})")
         if self.error:
             text.append(f"  {self.error}", style="bold red")
-        elif self.room.updated is not None:
-            text.append(f"  {self.room.updated.astimezone().strftime('%H:%M:%S')}", style="dim")
+        else:
+            text.append(f"  {now.astimezone().strftime('%H:%M:%S')}", style="dim")
         self.query_one("#watch-title", Static).update(text)
 
     # --- keys
