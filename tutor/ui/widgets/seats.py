@@ -12,7 +12,7 @@ from tutor.classroom.live import Seat
 from tutor.grading.misconceptions import TITLES
 
 COLUMNS = (
-    ("state", "", 1),
+    ("state", "", 2),
     ("student", "student", None),
     ("lesson", "lesson", None),
     ("step", "step", None),
@@ -51,8 +51,10 @@ def seat_cells(
     """The row's cells by column; ``why``: why the student is stuck, if they are;
     ``lesson_shown``: the lesson that goes without saying (narrow terminals)."""
     style = "bold red" if why else ("" if seat.online else "dim")
-    dot = ("*" if ascii_only else "●") if seat.online else ("-" if ascii_only else "○")
-    state = Text("!" if why else dot, style="bold reverse red" if why else style)
+    if why:
+        state = Text("!!", style="bold reverse red")
+    else:
+        state = Text("on" if seat.online else "", style="green")
     if seat.lesson is None:
         step = ""
     elif seat.step is None:

@@ -86,8 +86,6 @@ class StepChart(Widget, can_focus=True):
                     style = "grey23"
                 else:
                     style = rate_style(bar.first_try_rate)
-                if first + k == self.cursor:
-                    style += " reverse"
                 cell = (char * max(1, per - 1) + " ") if per > 1 else char
                 out.append(cell, style=style)
             out.append("\n")
