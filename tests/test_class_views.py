@@ -255,3 +255,58 @@ def test_postgresql_changes_come_with_the_answers_commit(tmp_path, pg_server):
     writer.communicate(timeout=30)
     changes.close()
     db.close()
+
+
+def test_events_are_read_through_the_shape_checks(tmp_path):
+    """What the views read is what a student's store would accept: text made visible,
+    events of the wrong shape or with numbers that are not finite left out, with a warning."""
+    from tutor.classroom.activity import ClassLog
+
+    folder = write_course(tmp_path / "c")
+    db = open_database(load_course(folder))
+    alice = db.progress("alice")
+    alice.lock()
+    answer_right(session_in(alice), 1)
+    good = json.loads(db.backend.run("SELECT entry FROM events")[0][0])
+    bad_texts = [
+        json.dumps({**good, "input": "\x1b[31mred\u202e"}),  # shown, escaped
+        json.dumps({**good, "seconds": float("nan")}),  # NaN
+        json.dumps(good).replace('"elapsed": ', '"elapsed": 1e999, "x": '),  # overflows
+        json.dumps({**good, "record": "not a record"}),
+        "{not json",
+    ]
+    for text in bad_texts:
+        db.backend.run(
+            "INSERT INTO events (student, at, entry) VALUES (?, ?, ?)", ("alice", db.clock(), text)
+        )
+    log = ClassLog(db.backend)
+    log.follow()
+    events = log.of("alice").events
+    assert len(events) == 2
+    assert events[1].entry["input"] == "\\x1b[31mred\\u202e"
+    assert len(log.warnings) == 4 and all("was left out" in w for w in log.warnings)
+
+
+def test_a_late_commit_with_a_smaller_id_is_not_missed(tmp_path):
+    """PostgreSQL draws an id when the row is written and shows the row when it commits: a
+    smaller id can appear after a larger one has been read."""
+    from tutor.classroom.activity import ClassLog
+
+    folder = write_course(tmp_path / "c")
+    db = open_database(load_course(folder))
+    bob = db.progress("bob")
+    bob.lock()
+    answer_right(session_in(bob), 2)
+    rows = db.backend.run("SELECT id, entry FROM events ORDER BY id")
+    first_id, first = rows[0]
+    db.backend.run("DELETE FROM events WHERE id = ?", (first_id,))  # not committed yet
+    log = ClassLog(db.backend)
+    log.follow()
+    assert [e.id for e in log.of("bob").events] == [rows[1][0]]
+    db.backend.run(
+        "INSERT INTO events (id, student, at, entry) VALUES (?, ?, ?, ?)",
+        (first_id, "bob", db.clock(), first),
+    )
+    assert log.follow() == 1
+    assert [e.id for e in log.of("bob").events] == [first_id, rows[1][0]]
+    assert len(log.of("bob").lessons()["sigmoid-2-2-2"]["steps"]) == 2

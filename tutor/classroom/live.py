@@ -64,7 +64,7 @@ class Seat:
             return f"{self.step_wrong} wrong"
         seconds = self.on_step(now)
         if seconds is not None and seconds >= minutes * 60:
-            return f"{int(seconds // 60)} min"
+            return f"{int(seconds // 60)} min" if seconds >= 60 else f"{int(seconds)} s"
         return None
 
 

@@ -23,7 +23,7 @@ from tutor.ui.screens.attempts import AttemptsScreen
 from tutor.ui.widgets.seats import WIDE, SeatTable, seat_cells
 from tutor.ui.widgets.stepchart import StepChart
 
-SORTS = ("name", "progress", "score", "time on step", "stuck first")
+SORTS = ("stuck first", "name", "progress", "score", "time on step")
 FILTERS = ("everyone", "on now", "stuck")
 #: the longest a change waits to be seen: the watcher's wait
 WAIT_SECONDS = 1.0
@@ -164,7 +164,7 @@ class WatchScreen(Screen[None]):
         if how == "time on step":
             return (-(seat.on_step(now) or 0) if seat.online else 1, seat.student)
         if how == "stuck first":
-            return (seat.student not in stuck, -(seat.on_step(now) or 0), seat.student)
+            return (seat.student not in stuck, seat.student)
         return (seat.student,)
 
     def _title(self, seats: list[Seat], stuck: dict[str, str], shown: int, now: datetime) -> None:

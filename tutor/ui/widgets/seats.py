@@ -43,6 +43,8 @@ def mistake_title(tag: str | None) -> str:
 #: below this width the lesson has no column: the step's cell names it when it is not the
 #: lesson of the chart
 WIDE = 110
+#: the last mistake's width on a narrow terminal
+NARROW_MISTAKE = 20
 
 
 def seat_cells(
@@ -66,7 +68,10 @@ def seat_cells(
         lesson += f" ({seat.mode})"
     if lesson_shown is not None and lesson and lesson != lesson_shown:
         step = f"{lesson}: {step}"
-    on_step = f"STUCK {why}" if why else clock(seat.on_step(now)) if seat.online else ""
+    on_step = why if why else clock(seat.on_step(now)) if seat.online else ""
+    mistake = mistake_title(seat.last_mistake)
+    if lesson_shown is not None and len(mistake) > NARROW_MISTAKE:
+        mistake = mistake[: NARROW_MISTAKE - 1] + ("..." if ascii_only else "…")
     return {
         "state": state,
         "student": Text(seat.student, style=style),
@@ -76,7 +81,7 @@ def seat_cells(
         "hints": Text(str(seat.hints) if seat.lesson else "", style=style, justify="right"),
         "wrong": Text(str(seat.wrong) if seat.lesson else "", style=style, justify="right"),
         "time": Text(on_step, style=style, justify="right"),
-        "mistake": Text(mistake_title(seat.last_mistake), style=style),
+        "mistake": Text(mistake, style=style),
     }
 
 

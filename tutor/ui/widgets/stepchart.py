@@ -78,7 +78,7 @@ class StepChart(Widget, can_focus=True):
         blocks = ASCII_BLOCKS if self.ascii_only else BLOCKS
         whole = self.students or 1
         for row in range(height - 1, -1, -1):
-            for k, bar in enumerate(visible):
+            for bar in visible:
                 eighths = round(bar.passed / whole * height * 8)
                 level = max(0, min(8, eighths - row * 8))
                 char = blocks[level] if level else (" " if row else "_" if self.ascii_only else "▁")
