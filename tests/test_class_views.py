@@ -310,3 +310,26 @@ def test_a_late_commit_with_a_smaller_id_is_not_missed(tmp_path):
     assert log.follow() == 1
     assert [e.id for e in log.of("bob").events] == [first_id, rows[1][0]]
     assert len(log.of("bob").lessons()["sigmoid-2-2-2"]["steps"]) == 2
+
+
+def test_the_exam_columns_give_the_seed_the_time_and_the_window(tmp_path):
+    folder = write_course(
+        tmp_path / "c",
+        course='title = "x"\nlessons = ["sigmoid-2-2-2"]\n'
+        '[[exams]]\nlesson = "sigmoid-2-2-2"\nminutes = 45\n',
+    )
+    db = open_database(load_course(folder))
+    bob = db.progress("bob")
+    bob.lock()
+    seed = db.exam_seed("bob", "sigmoid-2-2-2")
+    db.exam_start("bob", "sigmoid-2-2-2")
+    answer_right(session_in(bob, mode="exam", seed=seed), 3)
+    data = json.loads(tutor("class", "report", str(folder), "--format", "json").stdout)
+    exams = {s["student"]: s["exams"]["sigmoid-2-2-2"] for s in data["students"]}
+    assert exams["alice"] is None and exams["carol"] is None
+    cell = exams["bob"]
+    assert (cell["score"], cell["seed"], cell["attempt"]) == (3.0, seed, 1)
+    assert cell["finished"] == "not finished" and 0 <= cell["minutes"] < 1
+    assert cell["first_try"] == 3
+    text = tutor("class", "report", str(folder)).stdout
+    assert "Exam sigmoid-2-2-2" in text and str(seed) in text

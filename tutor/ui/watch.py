@@ -17,7 +17,7 @@ class WatchApp(App[int]):
     CSS_PATH = "watch.tcss"
     TITLE = "tutor class watch"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q,f10", "quit", "Quit", key_display="^Q", priority=True)]
+    BINDINGS = [Binding("ctrl+q,f10", "quit", "Quit", show=False, priority=True)]
 
     def __init__(
         self,
