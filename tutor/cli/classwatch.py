@@ -29,8 +29,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         raise CliError(str(err)) from None
     changes = changes_of(db.backend)
     try:
-        room = Room(db)
-        room.refresh(force_online=True)
+        room = Room(db)  # read by the dashboard's thread: the screen shows at once
         from tutor.ui.watch import WatchApp
 
         WatchApp(room, changes, args.stuck_minutes, max(1, args.stuck_tries), args.ascii).run()

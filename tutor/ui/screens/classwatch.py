@@ -76,8 +76,7 @@ class WatchScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#find", Input).display = False
         self.query_one(SeatTable).set_wide(self.app.size.width >= WIDE)
-        self.load()
-        self.show()
+        self.show()  # what the room has read so far (a big class is read by the thread)
         self.set_interval(1.0, self.tick)
         self.follow()
         self.query_one(SeatTable).focus()
@@ -96,6 +95,8 @@ class WatchScreen(Screen[None]):
     def follow(self) -> None:
         """Wait for the database to change, read what is new, and show it."""
         worker = get_current_worker()
+        self.load(force_online=True)
+        self.app.call_from_thread(self.show)
         while not worker.is_cancelled:
             changed = self.changes.wait(WAIT_SECONDS)
             if worker.is_cancelled:
@@ -171,6 +172,10 @@ class WatchScreen(Screen[None]):
         on = sum(s.online for s in seats)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(self.room.db.course.title, style="bold")
+        if self.room.updated is None:
+            text.append("  reading the class database…", style="dim")
+            self.query_one("#watch-title", Static).update(text)
+            return
         text.append(f"  {on}/{len(seats)} on")
         if stuck:
             text.append(f"  {len(stuck)} stuck", style="bold red")
