@@ -152,7 +152,8 @@ class Room:
         row = rows[0]
         opened = self.steps.asked(row["lesson"], row["seed"], entry.get("asked"))
         asked = opened[0] if opened else []
-        step = row["current"]
+        # the step the session asks now (a skipped step can leave an earlier one open)
+        step = entry["current"] if "current" in entry else row["current"]
         record = entry.get("steps", {}).get(step, {}) if step else {}
         arrived = _arrival(mine, key, step)
         if arrived is not None and online is not None:

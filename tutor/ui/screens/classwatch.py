@@ -35,7 +35,7 @@ class WatchScreen(Screen[None]):
         Binding("r", "reverse", "Reverse", show=False),
         Binding("f", "filter", "Filter"),
         Binding("slash", "find", "Find"),
-        Binding("enter", "history", "Attempts"),
+        Binding("enter", "history", "Attempts", key_display="Enter"),
         Binding("l", "lesson(1)", "Lesson"),
         Binding("L", "lesson(-1)", "Lesson", show=False),
         Binding("tab", "app.focus_next", "Table/chart", show=False),

@@ -131,9 +131,18 @@ class SeatTable(DataTable[Text]):
             self._shown = plain
             return
         keep = self.selected
+        top = self.scroll_y
         self.clear()
         for name, cells in cells_of:
             self.add_row(*cells, key=name)
         self._shown = plain
-        if keep is not None and keep in [n for n, _ in rows]:
-            self.move_cursor(row=self.get_row_index(keep), scroll=True)
+        names = [n for n, _ in rows]
+        row = names.index(keep) if keep in names else 0
+        # the view stays where it was; the cursor follows its student, and the view follows
+        # the cursor only if it left it (once the new rows are laid out)
+        self.move_cursor(row=row, scroll=False)
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self.call_after_refresh(self._keep_cursor_in_view)
+
+    def _keep_cursor_in_view(self) -> None:
+        self.move_cursor(row=self.cursor_row, scroll=True)

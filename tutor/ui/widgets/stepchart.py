@@ -64,7 +64,7 @@ class StepChart(Widget, can_focus=True):
             out.append(": no steps to show", style="dim")
             return out
         out.append(
-            "  bars: right · colour: first try",
+            "  bars: right, colour: first try",
             style="dim",
         )
         out.append("\n")
@@ -103,10 +103,11 @@ class StepChart(Widget, can_focus=True):
         text.append(f" ({self.cursor + 1}/{len(self.bars)}) ")
         text.append(f"passed {bar.passed}/{self.students}")
         rate = bar.first_try_rate
-        text.append(" · first try ")
+        text.append(", first try ")
         text.append("-" if rate is None else f"{rate * 100:.0f}%", style=rate_style(rate))
         if bar.revealed:
-            text.append(f" · revealed {bar.revealed}")
+            text.append(f", revealed {bar.revealed}")
         if bar.mistake:
-            text.append(f" · {TITLES.get(bar.mistake, bar.mistake)} ×{bar.mistake_count}")
+            times = "x" if self.ascii_only else "×"
+            text.append(f", {TITLES.get(bar.mistake, bar.mistake)} {times}{bar.mistake_count}")
         return text
