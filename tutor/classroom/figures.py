@@ -19,7 +19,7 @@ from tutor.classroom.activity import ClassLog, Event
 from tutor.classroom.course import Course, Exam
 from tutor.classroom.database import ClassDatabase
 from tutor.classroom.gradebook import lesson_id
-from tutor.classroom.lessonsteps import LessonSteps
+from tutor.classroom.lessonsteps import LessonSteps, course_steps
 from tutor.progress.records import RIGHT
 from tutor.progress.report import lesson_rows
 
@@ -267,7 +267,7 @@ def report_data(db: ClassDatabase, filters: Filters) -> dict[str, Any]:
     enrolled = db.enrolled()
     log = ClassLog(db.backend, filters.since)
     log.follow()
-    steps = LessonSteps()
+    steps = course_steps([*db.course.lessons, *(e.lesson for e in db.course.exams)])
     lessons = course_lessons(db.course, filters)
     exams = course_exams(db.course, filters)
     book = gradebook(

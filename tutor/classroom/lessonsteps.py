@@ -23,7 +23,10 @@ class LessonSteps:
     """Opens lessons (and variants) once, for :func:`tutor.progress.report.lesson_rows` and
     for the views' step lists."""
 
-    def __init__(self) -> None:
+    def __init__(self, refs: dict[str, str] | None = None) -> None:
+        #: lesson id → how to open it: a course's lesson files are known by their name
+        #: alone in the events, and opened by their path
+        self.refs = refs or {}
         self._asked: dict[tuple[str, int | None, tuple[str, ...] | None], Any] = {}
         self._steps: dict[str, list[StepInfo]] = {}
 
@@ -42,7 +45,7 @@ class LessonSteps:
         self, lesson_id: str, seed: int | None, only: tuple[str, ...] | None
     ) -> tuple[list[str], Credit | None] | None:
         try:
-            lesson = read(lesson_id)
+            lesson = read(self.refs.get(lesson_id, lesson_id))
             plan = open_lesson(lesson, seed if lesson.variants is not None else None)
         except CannotOpen:
             return None
@@ -55,7 +58,7 @@ class LessonSteps:
         lesson that cannot be opened."""
         if lesson_id not in self._steps:
             try:
-                plan = open_lesson(read(lesson_id))
+                plan = open_lesson(read(self.refs.get(lesson_id, lesson_id)))
                 found = []
                 for s in plan:
                     if s.asked:
@@ -69,6 +72,13 @@ class LessonSteps:
 
     def title(self, lesson_id: str) -> str:
         try:
-            return read(lesson_id).title
+            return read(self.refs.get(lesson_id, lesson_id)).title
         except CannotOpen:
             return lesson_id
+
+
+def course_steps(lessons: list[str]) -> LessonSteps:
+    """Steps for a course's lessons (``course.toml``'s ids and lesson files)."""
+    from pathlib import Path
+
+    return LessonSteps({(Path(r).stem if r.endswith(".toml") else r): r for r in lessons})

@@ -20,7 +20,7 @@ from typing import Any
 from tutor.classroom.activity import ClassLog, Event, StudentLog
 from tutor.classroom.database import ClassDatabase
 from tutor.classroom.gradebook import lesson_id
-from tutor.classroom.lessonsteps import LessonSteps
+from tutor.classroom.lessonsteps import course_steps
 from tutor.progress.records import RIGHT
 from tutor.progress.report import lesson_rows
 
@@ -93,7 +93,7 @@ class Room:
     def __init__(self, db: ClassDatabase):
         self.db = db
         self.log = ClassLog(db.backend)
-        self.steps = LessonSteps()
+        self.steps = course_steps([*db.course.lessons, *(e.lesson for e in db.course.exams)])
         self.lock = threading.RLock()
         self.seats: dict[str, Seat] = {}
         self._online: dict[str, datetime] = {}
