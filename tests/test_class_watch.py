@@ -87,8 +87,6 @@ async def settle(pilot, condition, seconds: float = 3.0) -> float:
 
 
 async def test_the_dashboard_keys_and_a_live_answer(tmp_path, utc):
-    from textual.widgets import Static
-
     from tutor.ui.screens.attempts import AttemptsScreen
     from tutor.ui.widgets.stepchart import StepChart
 
@@ -100,7 +98,7 @@ async def test_the_dashboard_keys_and_a_live_answer(tmp_path, utc):
         assert list(rows) == ["alice", "bob", "carol"]
         assert rows["alice"][0] == "!!" and "3 wrong" in rows["alice"]
         assert "4/53 out_h2" in rows["alice"] and "1/53 sum_h1" not in rows["bob"]
-        title = str(app.screen.query_one("#watch-title", Static).render())
+        title = app.screen.query_one("#watch-title").text.plain
         assert "1/3 on" in title and "1 stuck" in title
         await pilot.press("s", "s")  # by name, then progress: the one furthest behind first
         assert list(cells(app)) == ["carol", "bob", "alice"]

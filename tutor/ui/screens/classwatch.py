@@ -5,6 +5,7 @@ once a second moves the times on and nothing else."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -13,15 +14,16 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
 from tutor.classroom.backends import DatabaseFailed
 from tutor.classroom.changes import Changes
-from tutor.classroom.live import Room, Seat
+from tutor.classroom.live import ONLINE_SECONDS, Room, Seat
 from tutor.ui.screens.attempts import AttemptsScreen
 from tutor.ui.widgets.seats import WIDE, SeatTable, seat_cells
 from tutor.ui.widgets.stepchart import StepChart
+from tutor.ui.widgets.titleline import TitleLine
 
 SORTS = ("stuck first", "name", "progress", "score", "time on step")
 FILTERS = ("everyone", "on now", "stuck")
@@ -65,9 +67,10 @@ class WatchScreen(Screen[None]):
         self.find = ""
         self.lesson: str | None = None  # the chart's lesson; None follows the busiest
         self.error: str | None = None
+        self._shown = 0  # rows shown after the filters
 
     def compose(self) -> ComposeResult:
-        yield Static(id="watch-title")
+        yield TitleLine(id="watch-title")
         yield SeatTable(id="seats")
         yield Input(placeholder="part of a name; Enter keeps it, Escape clears", id="find")
         yield StepChart(self.ascii_only, id="chart")
@@ -97,11 +100,17 @@ class WatchScreen(Screen[None]):
         worker = get_current_worker()
         self.load(force_online=True)
         self.app.call_from_thread(self.show)
+        looked = time.monotonic()
         while not worker.is_cancelled:
             changed = self.changes.wait(WAIT_SECONDS)
             if worker.is_cancelled:
                 break
-            if self.load() or changed:
+            # nothing committed: only who is on is looked at again, now and then (a session
+            # killed with kill -9 writes nothing when it ends)
+            if not changed and time.monotonic() - looked < ONLINE_SECONDS:
+                continue
+            looked = time.monotonic()
+            if self.load(force_online=not changed) or changed:
                 self.app.call_from_thread(self.show)
 
     def on_unmount(self) -> None:
@@ -115,8 +124,13 @@ class WatchScreen(Screen[None]):
 
     # --- showing
     def tick(self) -> None:
-        """Once a second: the times on steps move on (cells that changed only)."""
-        self.show(chart=False)
+        """Once a second: the times on steps move on (cells that changed only). Only those
+        of students who are on are shown, so with nobody on there is nothing to do."""
+        seats = self.room.rows()
+        if any(seat.online for seat in seats):
+            self.show(chart=False)
+        else:  # the clock on the title line alone
+            self._title(seats, {}, self._shown, self.clock())
 
     def show(self, chart: bool = True) -> None:
         now = self.clock()
@@ -133,6 +147,7 @@ class WatchScreen(Screen[None]):
                 for s in shown
             ]
         )
+        self._shown = len(shown)
         self._title(seats, stuck, len(shown), now)
         if chart:
             if lesson is not None:
@@ -174,7 +189,7 @@ class WatchScreen(Screen[None]):
         text.append(self.room.db.course.title, style="bold")
         if self.room.updated is None:
             text.append("  reading the class database…", style="dim")
-            self.query_one("#watch-title", Static).update(text)
+            self.query_one("#watch-title", TitleLine).show(text)
             return
         text.append(f"  {on}/{len(seats)} on")
         if stuck:
@@ -187,7 +202,7 @@ class WatchScreen(Screen[None]):
             text.append(f"  {self.error}", style="bold red")
         else:
             text.append(f"  {now.astimezone().strftime('%H:%M:%S')}", style="dim")
-        self.query_one("#watch-title", Static).update(text)
+        self.query_one("#watch-title", TitleLine).show(text)
 
     # --- keys
     def action_sort(self) -> None:
