@@ -335,3 +335,18 @@ def test_the_exam_columns_give_the_seed_the_time_and_the_window(tmp_path):
     assert cell["first_try"] == 3
     text = tutor("class", "report", str(folder)).stdout
     assert "Exam sigmoid-2-2-2" in text and str(seed) in text
+
+
+def test_the_report_never_imports_textual(sqlite_class):
+    folder, _ = sqlite_class
+    code = (
+        "import sys; from tutor.cli import main; rc = main(sys.argv[1:]);"
+        "assert not any(m.startswith('textual') for m in sys.modules), 'textual imported';"
+        "sys.exit(rc)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "class", "report", str(folder), "--format", "json"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
