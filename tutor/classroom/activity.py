@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,8 +56,11 @@ class Event:
 class StudentLog:
     """One student's events in order and the state they replay to."""
 
-    events: list[Event] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)  # kept only if the log keeps them
     state: dict[str, Any] = field(default_factory=lambda: {"version": STATE_VERSION, "lessons": {}})
+    count: int = 0  # events read, kept or not
+    #: progress key → the times of its first and last event
+    spans: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
 
     def lessons(self) -> dict[str, Any]:
         """Progress key → that lesson's state (what :func:`lesson_rows` counts)."""
@@ -67,9 +71,19 @@ class StudentLog:
 class ClassLog:
     """Every student's events, replayed; :meth:`follow` brings it up to date."""
 
-    def __init__(self, backend: Backend, since: datetime | None = None):
+    def __init__(
+        self,
+        backend: Backend,
+        since: datetime | None = None,
+        keep: bool = True,
+        counter: Callable[[Event], None] | None = None,
+    ):
+        """``keep``: keep every event (the dashboard shows histories); a report reads the
+        log once, and its ``counter`` sees each event as it goes by instead."""
         self.backend = backend
         self.since = since  # events before this are left out (``--since``)
+        self.keep = keep
+        self.counter = counter
         self.students: dict[str, StudentLog] = {}
         self.warnings: list[str] = []
         self.last_id = 0
@@ -95,6 +109,17 @@ class ClassLog:
             if event is None:
                 continue
             log = self.students.setdefault(event.student, StudentLog())
+            log.count += 1
+            key = event.entry.get("lesson_key")
+            if isinstance(key, str):
+                first = log.spans.get(key, (event.at, event.at))[0]
+                log.spans[key] = (min(first, event.at), event.at)
+            if self.counter is not None:
+                self.counter(event)
+            if not self.keep:
+                apply_entry(log.state, event.entry)  # one reading, in id order
+                new += 1
+                continue
             log.events.append(event)
             if event_id < self.last_id:  # a late commit: keep the log in id order
                 log.events.sort(key=lambda e: e.id)

@@ -84,7 +84,7 @@ def gradebook(
         row: dict[str, Any] = {
             "student": name,
             "status": statuses.get(name, ""),
-            "absent": not mine.events,
+            "absent": not mine.count,
             "lessons": {},
             "exams": {},
         }
@@ -93,7 +93,7 @@ def gradebook(
         for exam in course_exams_:
             ident = lesson_id(exam.lesson)
             row["exams"][ident] = _exam_cell(
-                mine.lessons(), mine.events, rows, exam, ident, exams.get((name, ident)), steps
+                mine.lessons(), mine.spans, rows, exam, ident, exams.get((name, ident)), steps
             )
         out.append(row)
     return out
@@ -127,7 +127,7 @@ def _lesson_cell(
 
 def _exam_cell(
     state: dict[str, Any],
-    events: list[Event],
+    spans: dict[str, tuple[datetime, datetime]],
     rows: list[dict[str, Any]],
     exam: Exam,
     ident: str,
@@ -137,10 +137,9 @@ def _exam_cell(
     best = _best(rows, ident, ("exam",))
     if best is None:
         return None
-    times = [e.at for e in events if e.entry.get("lesson_key") == best["key"]]
+    first, end = spans[best["key"]]
     seed, started, attempt = drawn if drawn is not None else (best["seed"], None, 1)
-    start = started if started is not None and seed == best["seed"] else min(times)
-    end = max(times)
+    start = started if started is not None and seed == best["seed"] else first
     taken = max(0.0, (end - start).total_seconds())
     in_time = (exam.closes is None or end <= exam.closes) and (
         exam.minutes is None or taken <= exam.minutes * 60
@@ -189,29 +188,39 @@ class StepFigures:
         }
 
 
-def question_stats(
-    lessons: list[str], log: ClassLog, steps: LessonSteps, filters: Filters
-) -> dict[str, list[dict[str, Any]]]:
-    """Lesson → one row per asked step, in the lesson's order (steps of another variant
-    that the lesson's own plan does not have come after)."""
-    wanted = set(lessons)
-    table: dict[str, dict[str, StepFigures]] = {}
-    for lesson in lessons:
-        table[lesson] = {s.id: StepFigures(s.id, s.label) for s in steps.steps(lesson)}
-    for name, mine in log.students.items():
-        if filters.students is not None and name not in filters.students:
-            continue
-        seen: set[tuple[str, str]] = set()
-        for event in mine.events:
-            lesson = event.lesson
-            if lesson not in wanted:
-                continue
-            step = str(event.entry.get("step"))
-            figures = table[lesson].get(step)
-            if figures is None:
-                figures = table[lesson][step] = StepFigures(step, step)
-            count(figures, event, name, seen)
-    return {lesson: [f.as_row() for f in table[lesson].values()] for lesson in lessons}
+class QuestionCounter:
+    """The question statistics, counted event by event as the log is read (the report
+    keeps no event once counted)."""
+
+    def __init__(self, lessons: list[str], steps: LessonSteps, filters: Filters):
+        self.lessons = lessons
+        self.filters = filters
+        self.table: dict[str, dict[str, StepFigures]] = {
+            lesson: {s.id: StepFigures(s.id, s.label) for s in steps.steps(lesson)}
+            for lesson in lessons
+        }
+        self._seen: dict[str, set[tuple[str, str]]] = {}
+
+    def __call__(self, event: Event) -> None:
+        lesson = event.lesson
+        steps = self.table.get(lesson)
+        if steps is None:
+            return
+        name = event.student
+        if self.filters.students is not None and name not in self.filters.students:
+            return
+        step = str(event.entry.get("step"))
+        figures = steps.get(step)
+        if figures is None:
+            figures = steps[step] = StepFigures(step, step)
+        count(figures, event, name, self._seen.setdefault(name, set()))
+
+    def rows(self) -> dict[str, list[dict[str, Any]]]:
+        """Lesson → one row per asked step, in the lesson's order (steps of another variant
+        that the lesson's own plan does not have come after)."""
+        return {
+            lesson: [f.as_row() for f in self.table[lesson].values()] for lesson in self.lessons
+        }
 
 
 def count(figures: StepFigures, event: Event, name: str, seen: set[tuple[str, str]]) -> None:
@@ -265,11 +274,15 @@ def report_data(db: ClassDatabase, filters: Filters) -> dict[str, Any]:
 
     roster = db.roster()
     enrolled = db.enrolled()
-    log = ClassLog(db.backend, filters.since)
-    log.follow()
     steps = course_steps([*db.course.lessons, *(e.lesson for e in db.course.exams)])
     lessons = course_lessons(db.course, filters)
     exams = course_exams(db.course, filters)
+    stats_lessons = lessons + [
+        lesson_id(e.lesson) for e in exams if lesson_id(e.lesson) not in lessons
+    ]
+    questions = QuestionCounter(stats_lessons, steps, filters)
+    log = ClassLog(db.backend, filters.since, keep=False, counter=questions)
+    log.follow()
     book = gradebook(
         db.course,
         list(roster),
@@ -279,9 +292,6 @@ def report_data(db: ClassDatabase, filters: Filters) -> dict[str, Any]:
         steps,
         filters,
     )
-    stats_lessons = lessons + [
-        lesson_id(e.lesson) for e in exams if lesson_id(e.lesson) not in lessons
-    ]
     return {
         "course": db.course.title,
         "database": db.where,
@@ -289,7 +299,7 @@ def report_data(db: ClassDatabase, filters: Filters) -> dict[str, Any]:
         "lessons": lessons,
         "exams": [lesson_id(e.lesson) for e in exams],
         "students": book,
-        "questions": question_stats(stats_lessons, log, steps, filters),
-        "events": sum(len(log.of(s["student"]).events) for s in book),
+        "questions": questions.rows(),
+        "events": sum(log.of(s["student"]).count for s in book),
         "warnings": list(log.warnings) + list(db.warnings),
     }
