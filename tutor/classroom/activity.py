@@ -134,6 +134,15 @@ class ClassLog:
         self.count += new
         return new
 
+    def events_of(self, student: str) -> list[Event]:
+        """One student's events, read from the database now (a log that keeps no events
+        still shows a history)."""
+        rows = self.backend.run(
+            "SELECT id, student, at, entry FROM events WHERE student = ? ORDER BY id", (student,)
+        )
+        found = (self._event(int(i), str(s), at, text) for i, s, at, text in rows)
+        return [e for e in found if e is not None]
+
     def _note_gaps(self, rows: list[tuple[Any, ...]]) -> None:
         now = time.monotonic()
         for r in rows:

@@ -69,6 +69,15 @@ class Seat:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a student is in one progress entry."""
+
+    current: str | None  # the step the session asks
+    since: datetime  # when it became that step
+    mistake: str | None  # the last mistake named in the entry
+
+
+@dataclass(frozen=True)
 class StepBar:
     """One step of a lesson across the class."""
 
@@ -92,7 +101,10 @@ class Room:
 
     def __init__(self, db: ClassDatabase):
         self.db = db
-        self.log = ClassLog(db.backend)
+        # no event is kept: where each student is, is followed as the events go by
+        self.log = ClassLog(db.backend, keep=False, counter=self._track)
+        self.places: dict[str, dict[str, Place]] = {}  # student → progress key → place
+        self.last_key: dict[str, str] = {}  # student → the entry of their latest event
         self.steps = course_steps([*db.course.lessons, *(e.lesson for e in db.course.exams)])
         self.lock = threading.RLock()
         self.seats: dict[str, Seat] = {}
@@ -122,7 +134,7 @@ class Room:
                 n
                 for n in names
                 if n not in self.seats
-                or self.seats[n].events != len(self.log.of(n).events)
+                or self.seats[n].events != self.log.of(n).count
                 or online_changed
             ]
             for name in stale:
@@ -132,17 +144,37 @@ class Room:
             self.updated = datetime.now(UTC)
             return bool(changed or online_changed or stale)
 
+    def _track(self, event: Event) -> None:
+        """Follow where the student is: the entry of their latest event, and in each entry
+        the step the session asks, since when, and the last mistake named."""
+        key = event.entry.get("lesson_key")
+        if not isinstance(key, str):
+            return
+        places = self.places.setdefault(event.student, {})
+        if event.kind == "reset":
+            if key == "*":
+                places.clear()
+            else:
+                places.pop(key, None)
+            return
+        self.last_key[event.student] = key
+        current = event.entry.get("current")
+        was = places.get(key)
+        diagnosis = event.entry.get("diagnosis")
+        places[key] = Place(
+            current if isinstance(current, str) else None,
+            event.at if was is None or was.current != current else was.since,
+            str(diagnosis) if diagnosis else (was.mistake if was else None),
+        )
+
     def _seat(self, name: str) -> Seat:
         mine = self.log.of(name)
         online = self._online.get(name)
-        seat = Seat(name, online is not None, online, events=len(mine.events))
-        last = next(
-            (e for e in reversed(mine.events) if e.kind != "reset" and e.entry.get("lesson_key")),
-            None,
-        )
-        if last is None:
+        seat = Seat(name, online is not None, online, events=mine.count)
+        key = self.last_key.get(name)
+        place = self.places.get(name, {}).get(key or "")
+        if key is None or place is None:
             return seat
-        key = str(last.entry["lesson_key"])
         entry = mine.lessons().get(key)
         if not isinstance(entry, dict):
             return seat  # reset since
@@ -155,17 +187,10 @@ class Room:
         # the step the session asks now (a skipped step can leave an earlier one open)
         step = entry["current"] if "current" in entry else row["current"]
         record = entry.get("steps", {}).get(step, {}) if step else {}
-        arrived = _arrival(mine, key, step)
+        arrived = place.since if step is not None and place.current == step else None
         if arrived is not None and online is not None:
             arrived = max(arrived, online)
-        mistake = next(
-            (
-                str(e.entry["diagnosis"])
-                for e in reversed(mine.events)
-                if e.entry.get("lesson_key") == key and e.entry.get("diagnosis")
-            ),
-            None,
-        )
+        mistake = place.mistake
         return replace(
             seat,
             lesson=row["lesson"],
@@ -236,12 +261,14 @@ class Room:
             return bars
 
     def history(self, student: str, key: str | None = None) -> list[Event]:
-        """The student's events of one progress entry (their current one by default)."""
+        """The student's events of one progress entry (their current one by default), read
+        from the database when asked."""
         with self.lock:
             if key is None:
                 seat = self.seats.get(student)
                 key = seat.key if seat is not None else None
-            return [e for e in self.log.of(student).events if e.entry.get("lesson_key") == key]
+            events = self.log.events_of(student)
+        return [e for e in events if e.entry.get("lesson_key") == key]
 
 
 class _One:
@@ -252,21 +279,6 @@ class _One:
 
     def lessons(self) -> dict[str, Any]:
         return self._lessons
-
-
-def _arrival(log: StudentLog, key: str, step: str | None) -> datetime | None:
-    """When the student came to ``step``: the first of the trailing events of the entry
-    that already had it as the current step."""
-    if step is None:
-        return None
-    arrived = None
-    for event in reversed(log.events):
-        if event.entry.get("lesson_key") != key:
-            continue
-        if event.entry.get("current") != step:
-            break
-        arrived = event.at
-    return arrived
 
 
 def _latest_entry(log: StudentLog, lesson: str) -> dict[str, Any] | None:

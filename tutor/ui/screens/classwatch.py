@@ -152,7 +152,7 @@ class WatchScreen(Screen[None]):
         if chart:
             if lesson is not None:
                 self.query_one(StepChart).show(lesson, self.room.lesson_view(lesson), len(seats))
-        if isinstance(self.app.screen, AttemptsScreen):
+        if chart and isinstance(self.app.screen, AttemptsScreen):  # read again on a change
             student = self.app.screen.student
             seat = self.room.seats.get(student)
             self.app.screen.show(self.room.history(student), seat.lesson if seat else None)
