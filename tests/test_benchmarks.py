@@ -87,6 +87,22 @@ def test_idle_and_memory_benchmark_prints_both():
     )
 
 
+def test_class_views_benchmark_prints_both_sizes_and_the_ratios():
+    figures(
+        str(BENCH / "class_views.py"),
+        "--students",
+        "6",
+        "--repeat",
+        "1",
+        expect=[
+            r"events +\d+ +\d+",
+            r"report +\d+\.\d+ s +\d+\.\d+ s +\d+\.\d\d",
+            r"watch refresh +\d+\.\d+ s +\d+\.\d+ s +\d+\.\d\d",
+            r"target \(report and refresh under 1 s at 6 students\): (met|missed)",
+        ],
+    )
+
+
 def test_class_store_benchmark_prints_every_store_side_by_side():
     figures(
         str(BENCH / "class_store.py"),

@@ -41,6 +41,9 @@ Run = Callable[[str, Sequence[Any]], list[Row]]
 #: how long a writer waits for another's transaction (SQLite's write lock) before failing
 BUSY_SECONDS = 30.0
 CONNECT_SECONDS = 10
+#: PostgreSQL: the channel every committed answer and login is announced on
+#: (``tutor class watch`` listens to it)
+CHANNEL = "tutor_class"
 
 
 class DatabaseFailed(Exception):
@@ -137,6 +140,10 @@ class Backend(ABC):
             raise DatabaseFailed(self._why(err)) from err
         except OSError as err:  # opening the file, the socket
             raise DatabaseFailed(f"{self.where}: {(err.strerror or str(err)).lower()}") from err
+
+    def announce(self, run: Run, student: str) -> None:  # noqa: B027 (PostgreSQL only)
+        """Tell those watching that the student's rows changed, in the transaction ``run``
+        belongs to (sent when it commits). SQLite's watchers see its change counter."""
 
     def lock(self, name: str) -> bool:
         """Hold the student's session lock for this process; False if another holds it."""
@@ -357,6 +364,9 @@ class PostgresBackend(Backend):
         if isinstance(err, psycopg.OperationalError):
             return f"the class database {self.where} cannot be reached ({first})"
         return f"the class database {self.where} failed ({first})"
+
+    def announce(self, run: Run, student: str) -> None:
+        run("SELECT pg_notify(?, ?)", (CHANNEL, student))
 
     def _relock(self) -> None:
         for name in list(self._held):

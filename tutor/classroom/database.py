@@ -228,14 +228,19 @@ class ClassDatabase:
                 " VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (name, host, socket.gethostname(), pid, _now()),
             )
+            self.backend.announce(run, name)
         return int(rows[0][0])
 
     def session_closed(self, session_id: int, how: str) -> None:
         """Record how a login ended ("quit", "dropped", "idle", "refused", ...)."""
-        self.backend.run(
-            "UPDATE sessions SET closed = ?, how = ? WHERE id = ? AND closed IS NULL",
-            (_now(), how, session_id),
-        )
+        with self.backend.transaction() as run:
+            closed = run(
+                "UPDATE sessions SET closed = ?, how = ? WHERE id = ? AND closed IS NULL"
+                " RETURNING student",
+                (_now(), how, session_id),
+            )
+            for (name,) in closed:
+                self.backend.announce(run, name)
 
     def online(self) -> dict[str, datetime]:
         """Who is on now, and since when. A login counts while it is not closed and its

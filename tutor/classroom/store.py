@@ -162,6 +162,7 @@ class ClassProgress:
                     "INSERT INTO events (student, at, entry) VALUES (?, ?, ?) RETURNING id",
                     (self.name, self._db.clock(), text),
                 )
+                self._backend.announce(run, self.name)  # with the commit: watch updates
         except DatabaseFailed as err:
             raise _not_saved(str(err)) from None
         self._apply(state, newer)  # written by another process since (a reset)

@@ -316,6 +316,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         if command == "reset":
             return progress.cmd_reset(args.lesson, args.all, args.yes)
         return progress.cmd_export(args.format, args.out, args.attempts)
+    if command == "class" and args.class_command == "watch":
+        from tutor.cli.classwatch import cmd_watch  # the one class command with an interface
+
+        return cmd_watch(args)
     if command == "serve":
         from tutor.cli.interactive import cmd_serve
 

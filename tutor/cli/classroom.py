@@ -14,6 +14,7 @@ from tutor.cli.common import EXIT_OK, EXIT_USAGE, CliError, write_private
 
 if TYPE_CHECKING:
     from tutor.classroom.database import ClassDatabase
+    from tutor.classroom.figures import Filters
 
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse._SubParsersAction:
@@ -74,7 +75,69 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse._SubParsersAction:
     _folder(export)
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+
+    report = sub.add_parser(
+        "report",
+        help="the gradebook and each step's statistics",
+        description="The gradebook (one row per roster student, absent ones included: each "
+        "lesson's score, steps right at the first try, hints, reveals and time; each exam's "
+        "score, seed, time taken and whether it was finished in its window) and each "
+        "lesson's question statistics (per step: attempts, first-try rate, median time, the "
+        "named mistakes, and the wrong answers most often typed that match no known mistake).",
+    )
+    _folder(report)
+    report.add_argument("--format", choices=("table", "csv", "json", "markdown"), default="table")
+    report.add_argument(
+        "--only", choices=("gradebook", "questions"), help="one part of the report only"
+    )
+    report.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only what was done since: a date or time (2026-12-07T09:00, local time) or a "
+        "time ago (90m, 2h, 7d)",
+    )
+    report.add_argument(
+        "--lesson", action="append", metavar="LESSON", help="only this course lesson (repeatable)"
+    )
+    report.add_argument(
+        "--student", action="append", metavar="NAME", help="only this student (repeatable)"
+    )
+    report.add_argument("--out", metavar="FILE", help="write here instead of standard output")
+
+    watch = sub.add_parser(
+        "watch",
+        help="a live dashboard of the class",
+        description="A live dashboard of the class during a lab: every roster student's "
+        "lesson, step, score and mistakes, the stuck ones standing out; the lesson's steps "
+        "across the class; a student's attempts. Updated within 2 s of each answer.",
+    )
+    _folder(watch)
+    watch.add_argument(
+        "--stuck-minutes",
+        type=_positive,
+        default=5.0,
+        metavar="M",
+        help="a student on one step this long stands out (default 5)",
+    )
+    watch.add_argument(
+        "--stuck-tries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="a student with this many wrong tries on one step stands out (default 3)",
+    )
+    watch.add_argument("--ascii", action="store_true", help="plain ASCII")
     return sub
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 24 * 60:
+        raise argparse.ArgumentTypeError(f"{text!r}: give minutes between 0 and 1440")
+    return value
 
 
 def _folder(p: argparse.ArgumentParser) -> None:
@@ -112,6 +175,8 @@ def cmd_class(args: argparse.Namespace) -> int:
             return cmd_roster_list(folder, args.format)
         if args.class_command == "students":
             return cmd_students(Path(args.folder), args.format)
+        if args.class_command == "report":
+            return cmd_report(args)
         return cmd_export(Path(args.folder), args.format, args.out)
     except CourseError as err:
         for problem in err.problems:
@@ -263,6 +328,57 @@ def cmd_export(folder: Path, fmt: str, out: str | None) -> int:
     write_private(out, text)
     print(f"Exported {len(data['students'])} students to {out}.")
     return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tutor.classroom.figures import report_data
+    from tutor.cli import classreport
+
+    db = _database(Path(args.folder))
+    try:
+        filters = report_filters(db, args)
+        data = report_data(db, filters)
+        for message in data["warnings"]:
+            print(f"tutor: {message}", file=sys.stderr)
+    finally:
+        db.close()
+    if args.format == "json":
+        text = classreport.as_json(data, args.only)
+    elif args.format == "csv":
+        text = classreport.as_csv(data, args.only)
+    else:
+        text = classreport.as_text(data, args.only, markdown=args.format == "markdown")
+    if args.out is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    write_private(args.out, text)
+    print(f"Wrote the report on {len(data['students'])} students to {args.out}.")
+    return EXIT_OK
+
+
+def report_filters(db: ClassDatabase, args: argparse.Namespace) -> Filters:
+    """``--since``, ``--lesson`` and ``--student`` checked against the course and roster."""
+    from tutor.classroom.figures import Filters
+    from tutor.classroom.gradebook import lesson_id
+    from tutor.cli.classreport import since_time
+
+    known = [lesson_id(ref) for ref in db.course.lessons]
+    known += [i for e in db.course.exams if (i := lesson_id(e.lesson)) not in known]
+    for lesson in args.lesson or []:
+        if lesson not in known:
+            raise CliError(
+                f"--lesson {lesson!r}: not a lesson of this course (its lessons: "
+                f"{', '.join(known) or 'none'})"
+            )
+    roster = db.roster()
+    for name in args.student or []:
+        if name not in roster:
+            raise CliError(f"--student {name!r}: not on the roster")
+    return Filters(
+        since=since_time(args.since) if args.since else None,
+        lessons=args.lesson,
+        students=args.student,
+    )
 
 
 def _database(folder: Path) -> ClassDatabase:

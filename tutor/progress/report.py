@@ -8,13 +8,23 @@ variant's or a drill's steps are the ones the learner was asked).
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from tutor.catalog import CannotOpen, open_lesson, read
 from tutor.lesson.model import Credit, Lesson
 from tutor.progress.interface import Progress
 from tutor.progress.records import tally
+
+
+class HasLessons(Protocol):
+    """What the rows are counted from: a learner's store, or a student's replayed class log."""
+
+    def lessons(self) -> dict[str, Any]: ...
+
+
+Asked = Callable[[str, int | None, Any], "tuple[list[str], Credit | None] | None"]
 
 
 def _asked(lesson_id: str, seed: int | None, only: Any) -> tuple[list[str], Credit | None] | None:
@@ -31,8 +41,11 @@ def _asked(lesson_id: str, seed: int | None, only: Any) -> tuple[list[str], Cred
     return asked, lesson.quiz.credit
 
 
-def lesson_rows(store: Progress, only: str | None = None) -> list[dict[str, Any]]:
-    """One row per lesson (and variant and mode) the learner has started."""
+def lesson_rows(
+    store: HasLessons, only: str | None = None, asked_steps: Asked = _asked
+) -> list[dict[str, Any]]:
+    """One row per lesson (and variant and mode) the learner has started. ``asked_steps``
+    opens a lesson for its asked steps (a class's views pass one that remembers them)."""
     rows = []
     for key, entry in sorted(store.lessons().items()):
         if not isinstance(entry, dict):
@@ -43,7 +56,7 @@ def lesson_rows(store: Progress, only: str | None = None) -> list[dict[str, Any]
         seed = entry.get("seed") if isinstance(entry.get("seed"), int) else None
         steps = entry.get("steps", {}) if isinstance(entry.get("steps"), dict) else {}
         mode = str(entry.get("mode", "learn"))
-        opened = _asked(lesson_id, seed, entry.get("asked"))
+        opened = asked_steps(lesson_id, seed, entry.get("asked"))
         asked, credit = opened if opened is not None else (sorted(steps), None)
         t = tally(steps, asked, mode, credit)
         elapsed = entry.get("elapsed", 0)

@@ -116,7 +116,9 @@ def quote(text: str, width: int = 40) -> str:
     return shown if len(shown) <= width else shown[: width - 2] + '…"'
 
 
-def _fields(data: Any, checks: dict[str, Check]) -> str | None:
+def _fields(data: Any, checks: dict[str, Check], walk: bool = True) -> str | None:
+    """``walk``: look for non-finite numbers below the known fields too (False: the caller
+    knows there can be none, e.g. JSON text with no NaN, Infinity or large exponent)."""
     if not isinstance(data, dict):
         return "not an object"
     for name, check in checks.items():
@@ -124,7 +126,7 @@ def _fields(data: Any, checks: dict[str, Check]) -> str | None:
             why = check(data[name])
             if why:
                 return f"{name}: {why}"
-    return _non_finite(data)
+    return _non_finite(data) if walk else None
 
 
 def _non_finite(data: Any) -> str | None:
@@ -142,9 +144,9 @@ def _non_finite(data: Any) -> str | None:
     return None
 
 
-def step_problem(record: Any) -> str | None:
+def step_problem(record: Any, walk: bool = True) -> str | None:
     """What is wrong with one step record, or None."""
-    return _fields(record, STEP_FIELDS)
+    return _fields(record, STEP_FIELDS, walk)
 
 
 def lesson_problems(entry: Any) -> tuple[str | None, dict[str, str]]:
@@ -192,10 +194,11 @@ def clean_state(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return state, problems
 
 
-def log_problem(entry: Any) -> str | None:
+def log_problem(entry: Any, walk: bool = True) -> str | None:
     """What is wrong with one event of the attempt log, or None. A reset names the entry it
-    reset; any other event names its entry and step and carries the step's record."""
-    why = _fields(entry, LOG_FIELDS)
+    reset; any other event names its entry and step and carries the step's record.
+    ``walk=False``: the caller has ruled out non-finite numbers (see :func:`_fields`)."""
+    why = _fields(entry, LOG_FIELDS, walk)
     if why:
         return why
     if "event" not in entry:
@@ -207,5 +210,5 @@ def log_problem(entry: Any) -> str | None:
         return None
     if "record" not in entry:
         return "record: missing"
-    why = step_problem(entry["record"])
+    why = step_problem(entry["record"], walk=False)  # the entry's walk went through it
     return None if why is None else f"record.{why}"

@@ -1,0 +1,305 @@
+"""What ``tutor class report`` shows: the gradebook (one row per roster student, absent ones
+included) and the question statistics (per lesson and step), both counted from the class
+log (:class:`tutor.classroom.activity.ClassLog`).
+
+A lesson's figures are :func:`tutor.progress.report.lesson_rows`'s, the rows ``tutor
+progress`` and ``tutor class export`` show; only what they do not count (steps right at the
+first try, an exam's time and window) is counted here, from the same replayed state.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tutor.classroom.activity import ClassLog, Event
+from tutor.classroom.course import Course, Exam
+from tutor.classroom.database import ClassDatabase
+from tutor.classroom.gradebook import lesson_id
+from tutor.classroom.lessonsteps import LessonSteps, course_steps
+from tutor.progress.records import RIGHT
+from tutor.progress.report import lesson_rows
+
+#: how many of the answers that matched no mistake are shown per step
+UNMATCHED_SHOWN = 3
+ANSWER_EVENTS = ("answer",)
+#: the events that close a step (its time is then the step's whole time)
+FINISHED = ("correct", "carried", "revealed", "failed")
+
+
+@dataclass
+class Filters:
+    """``--since``, ``--lesson`` and ``--student``: None is everything."""
+
+    since: datetime | None = None
+    lessons: list[str] | None = None
+    students: list[str] | None = None
+
+
+def course_lessons(course: Course, filters: Filters) -> list[str]:
+    ids = [lesson_id(ref) for ref in course.lessons]
+    return [i for i in ids if filters.lessons is None or i in filters.lessons]
+
+
+def course_exams(course: Course, filters: Filters) -> list[Exam]:
+    return [
+        e for e in course.exams if filters.lessons is None or lesson_id(e.lesson) in filters.lessons
+    ]
+
+
+def first_tries(entry: Any, asked: list[str]) -> int:
+    """Steps answered right with no wrong try before."""
+    steps = entry.get("steps", {}) if isinstance(entry, dict) else {}
+    return sum(
+        1
+        for step_id in asked
+        if isinstance(rec := steps.get(step_id), dict)
+        and rec.get("status") in RIGHT
+        and not rec.get("misses")
+    )
+
+
+def gradebook(
+    course: Course,
+    roster: list[str],
+    statuses: dict[str, str],
+    log: ClassLog,
+    exams: dict[tuple[str, str], tuple[int, datetime | None, int]],
+    steps: LessonSteps,
+    filters: Filters,
+) -> list[dict[str, Any]]:
+    """One row per roster student (``filters.students`` only), in name order. ``exams``:
+    (student, lesson) → (seed, started, attempt) from the ``exams`` table."""
+    lessons = course_lessons(course, filters)
+    course_exams_ = course_exams(course, filters)
+    out = []
+    for name in sorted(roster):
+        if filters.students is not None and name not in filters.students:
+            continue
+        mine = log.of(name)
+        rows = lesson_rows(mine, asked_steps=steps.asked)
+        row: dict[str, Any] = {
+            "student": name,
+            "status": statuses.get(name, ""),
+            "absent": not mine.count,
+            "lessons": {},
+            "exams": {},
+        }
+        for lesson in lessons:
+            row["lessons"][lesson] = _lesson_cell(mine.lessons(), rows, lesson, steps)
+        for exam in course_exams_:
+            ident = lesson_id(exam.lesson)
+            row["exams"][ident] = _exam_cell(
+                mine.lessons(), mine.spans, rows, exam, ident, exams.get((name, ident)), steps
+            )
+        out.append(row)
+    return out
+
+
+def _best(rows: list[dict[str, Any]], lesson: str, modes: tuple[str, ...]) -> dict[str, Any] | None:
+    """The student's best entry of a lesson in those modes (as ``tutor class export``)."""
+    mine = [r for r in rows if r["lesson"] == lesson and r["mode"] in modes]
+    return max(mine, key=lambda r: (r["score"], r["updated"] or ""), default=None)
+
+
+def _lesson_cell(
+    state: dict[str, Any], rows: list[dict[str, Any]], lesson: str, steps: LessonSteps
+) -> dict[str, Any] | None:
+    best = _best(rows, lesson, ("learn", "review"))
+    if best is None:
+        return None
+    opened = steps.asked(lesson, best["seed"], state[best["key"]].get("asked"))
+    asked = opened[0] if opened else sorted(state[best["key"]].get("steps", {}))
+    return {
+        "score": best["score"],
+        "steps": best["total"],
+        "first_try": first_tries(state[best["key"]], asked),
+        "hints": best["hints"],
+        "reveals": best["revealed"],
+        "wrong": best["misses"],
+        "seconds": best["seconds"],
+        "finished": best["finished"],
+    }
+
+
+def _exam_cell(
+    state: dict[str, Any],
+    spans: dict[str, tuple[datetime, datetime]],
+    rows: list[dict[str, Any]],
+    exam: Exam,
+    ident: str,
+    drawn: tuple[int, datetime | None, int] | None,
+    steps: LessonSteps,
+) -> dict[str, Any] | None:
+    best = _best(rows, ident, ("exam",))
+    if best is None:
+        return None
+    first, end = spans[best["key"]]
+    seed, started, attempt = drawn if drawn is not None else (best["seed"], None, 1)
+    start = started if started is not None and seed == best["seed"] else first
+    taken = max(0.0, (end - start).total_seconds())
+    in_time = (exam.closes is None or end <= exam.closes) and (
+        exam.minutes is None or taken <= exam.minutes * 60
+    )
+    window = ("yes" if in_time else "late") if best["finished"] else "not finished"
+    opened = steps.asked(ident, best["seed"], state[best["key"]].get("asked"))
+    return {
+        "score": best["score"],
+        "steps": best["total"],
+        "first_try": first_tries(state[best["key"]], opened[0] if opened else []),
+        "seed": best["seed"],
+        "attempt": attempt if seed == best["seed"] else None,
+        "started": start.isoformat(timespec="seconds"),
+        "minutes": round(taken / 60, 1),
+        "finished": window,
+    }
+
+
+# --- question statistics
+@dataclass
+class StepFigures:
+    """One step of one lesson across the class."""
+
+    step: str
+    label: str
+    attempts: int = 0  # answers judged
+    learners: set[tuple[str, str]] = field(default_factory=set)  # (student, entry) answering
+    first_right: int = 0
+    reveals: int = 0
+    times: list[float] = field(default_factory=list)  # seconds, per step finished
+    mistakes: Counter[str] = field(default_factory=Counter)
+    unmatched: Counter[str] = field(default_factory=Counter)
+
+    def as_row(self) -> dict[str, Any]:
+        n = len(self.learners)
+        return {
+            "step": self.step,
+            "label": self.label,
+            "attempts": self.attempts,
+            "students": len({s for s, _ in self.learners}),
+            "first_try_rate": round(self.first_right / n, 3) if n else None,
+            "median_seconds": round(statistics.median(self.times), 1) if self.times else None,
+            "reveals": self.reveals,
+            "mistakes": dict(self.mistakes.most_common()),
+            "unmatched": dict(self.unmatched.most_common(UNMATCHED_SHOWN)),
+        }
+
+
+class QuestionCounter:
+    """The question statistics, counted event by event as the log is read (the report
+    keeps no event once counted)."""
+
+    def __init__(self, lessons: list[str], steps: LessonSteps, filters: Filters):
+        self.lessons = lessons
+        self.filters = filters
+        self.table: dict[str, dict[str, StepFigures]] = {
+            lesson: {s.id: StepFigures(s.id, s.label) for s in steps.steps(lesson)}
+            for lesson in lessons
+        }
+        self._seen: dict[str, set[tuple[str, str]]] = {}
+
+    def __call__(self, event: Event) -> None:
+        lesson = event.lesson
+        steps = self.table.get(lesson)
+        if steps is None:
+            return
+        name = event.student
+        if self.filters.students is not None and name not in self.filters.students:
+            return
+        step = str(event.entry.get("step"))
+        figures = steps.get(step)
+        if figures is None:
+            figures = steps[step] = StepFigures(step, step)
+        count(figures, event, name, self._seen.setdefault(name, set()))
+
+    def rows(self) -> dict[str, list[dict[str, Any]]]:
+        """Lesson → one row per asked step, in the lesson's order (steps of another variant
+        that the lesson's own plan does not have come after)."""
+        return {
+            lesson: [f.as_row() for f in self.table[lesson].values()] for lesson in self.lessons
+        }
+
+
+def count(figures: StepFigures, event: Event, name: str, seen: set[tuple[str, str]]) -> None:
+    """Add one event to its step's figures (``seen``: the student's entries and steps
+    answered already, for the first try)."""
+    entry = event.entry
+    record = entry.get("record", {})
+    status = record.get("status")
+    if event.kind == "reveal":
+        figures.reveals += 1
+    if event.kind in ANSWER_EVENTS:
+        figures.attempts += 1
+        key = str(entry.get("lesson_key"))
+        mark = (key, figures.step)
+        figures.learners.add((name, key))
+        right = entry.get("verdict") in RIGHT
+        if mark not in seen:
+            seen.add(mark)
+            figures.first_right += right
+        if not right:
+            diagnosis = entry.get("diagnosis")
+            if diagnosis:
+                figures.mistakes[str(diagnosis)] += 1
+            elif entry.get("input"):
+                figures.unmatched[str(entry["input"]).strip()] += 1
+    if event.kind in ("answer", "reveal") and status in FINISHED:
+        seconds = record.get("seconds")
+        if isinstance(seconds, (int, float)):
+            figures.times.append(float(seconds))
+
+
+# --- the report as a whole
+def exam_draws(db: ClassDatabase) -> dict[tuple[str, str], tuple[int, datetime | None, int]]:
+    """(student, lesson id) → the exam's current seed, its start and the attempt number."""
+    rows = db.backend.run("SELECT student, lesson, seed, started, attempt FROM exams", ())
+    found = {}
+    for student, lesson, seed, started, attempt in rows:
+        when = None
+        if started:
+            try:
+                when = datetime.fromisoformat(str(started))
+            except ValueError:
+                when = None
+        found[(str(student), lesson_id(str(lesson)))] = (int(seed), when, int(attempt))
+    return found
+
+
+def report_data(db: ClassDatabase, filters: Filters) -> dict[str, Any]:
+    """The gradebook and the question statistics, for every format of the report."""
+    from tutor.classroom.gradebook import status
+
+    roster = db.roster()
+    enrolled = db.enrolled()
+    steps = course_steps([*db.course.lessons, *(e.lesson for e in db.course.exams)])
+    lessons = course_lessons(db.course, filters)
+    exams = course_exams(db.course, filters)
+    stats_lessons = lessons + [
+        lesson_id(e.lesson) for e in exams if lesson_id(e.lesson) not in lessons
+    ]
+    questions = QuestionCounter(stats_lessons, steps, filters)
+    log = ClassLog(db.backend, filters.since, keep=False, counter=questions)
+    log.follow()
+    book = gradebook(
+        db.course,
+        list(roster),
+        {name: status(db, name, enrolled) for name in roster},
+        log,
+        exam_draws(db),
+        steps,
+        filters,
+    )
+    return {
+        "course": db.course.title,
+        "database": db.where,
+        "since": filters.since.isoformat(timespec="seconds") if filters.since else None,
+        "lessons": lessons,
+        "exams": [lesson_id(e.lesson) for e in exams],
+        "students": book,
+        "questions": questions.rows(),
+        "events": sum(log.of(s["student"]).count for s in book),
+        "warnings": list(log.warnings) + list(db.warnings),
+    }
