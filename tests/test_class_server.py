@@ -10,6 +10,7 @@ student's own seed and end at their time limit; a dead link is found by the keep
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shlex
@@ -76,10 +77,16 @@ class ClassFixture:
             f'[students.carol]\nkeys = ["{pub["carol"]}"]\n',
             encoding="utf-8",
         )
-        self.port = free_port()
-        self.log = tmp / "server.log"
         self.home = tmp / "home"  # the students' own progress folder: must stay empty
         self.home.mkdir()
+        self.args = args
+        self.start_server(tmp / "server.log")
+        self.terms: list[Tmux] = []
+
+    def start_server(self, log: Path) -> None:
+        """`tutor class serve` on the course folder, on a free port, its log in ``log``."""
+        self.port = free_port()
+        self.log = log
         env = {**os.environ, "TUTOR_DATA_DIR": str(self.home)}
         with self.log.open("w") as err:
             self.proc = subprocess.Popen(
@@ -92,14 +99,20 @@ class ClassFixture:
                     str(self.port),
                     "--keepalive",
                     "1",
-                    *args,
+                    *self.args,
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=err,
                 env=env,
             )
         self.wait_log("event=started", timeout=60)
-        self.terms: list[Tmux] = []
+
+    def second_server(self) -> ClassFixture:
+        """Another server on the same course folder (another lab host): the same keys and
+        terminals, its own port, process and log."""
+        other = copy.copy(self)  # shares the list of terminals, closed by this fixture
+        other.start_server(self.tmp / f"server-{free_port()}.log")
+        return other
 
     def lines(self) -> list[str]:
         return self.log.read_text().splitlines()
