@@ -83,9 +83,10 @@ class ClassFixture:
         self.start_server(tmp / "server.log")
         self.terms: list[Tmux] = []
 
-    def start_server(self, log: Path) -> None:
-        """`tutor class serve` on the course folder, on a free port, its log in ``log``."""
-        self.port = free_port()
+    def start_server(self, log: Path, port: int | None = None) -> None:
+        """`tutor class serve` on the course folder, on ``port`` or a free one, its log in
+        ``log``."""
+        self.port = port or free_port()
         self.log = log
         env = {**os.environ, "TUTOR_DATA_DIR": str(self.home)}
         with self.log.open("w") as err:
