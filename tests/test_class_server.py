@@ -472,3 +472,28 @@ def test_an_exam_opens_on_the_students_seed_and_ends_at_its_limit(tmp_path):
         again.key("C-q")
     finally:
         lab.close()
+
+
+def test_an_exam_that_allows_hints_gives_them_and_nothing_more(tmp_path):
+    now = datetime.now(UTC)
+    opens = (now - timedelta(hours=1)).isoformat(timespec="seconds")
+    exam = f'\n[[exams]]\nlesson = "sigmoid-2-2-2"\nopens = {opens}\nminutes = 30\nhints = true\n'
+    lab = ClassFixture(tmp_path, course_extra=exam)
+    try:
+        term = lab.terminal("alice")
+        screen = term.wait_for(lambda s: "step 1/" in s and "sum_h1 =" in s, timeout=30)
+        assert "[exam]" in screen and "Hint" in screen  # the footer offers F2
+        term.key("F2")
+        term.wait_for(lambda s: "Hint 1 of 3." in s and "Hint 1:" in s)
+        assert "F4 reveals" not in term.screen()
+        term.key("F4")
+        term.wait_for(lambda s: "No reveals during an exam." in s)
+        term.key("F3")
+        term.wait_for(lambda s: "No breakdowns during an exam" in s)
+        term.key("C-q")
+        lab.wait_log(r"event=logout student=alice .*how=quit")
+        seed = open_database(load_course(lab.folder)).exam_seed("alice", "sigmoid-2-2-2")
+        saved = lab.state("alice")[f"sigmoid-2-2-2@seed={seed}#exam"]
+        assert saved["steps"]["sum_h1"]["hints_asked"] == 1
+    finally:
+        lab.close()
