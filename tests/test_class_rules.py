@@ -10,8 +10,9 @@ import pytest
 
 from tutor.classroom.course import init_course, load_course
 from tutor.classroom.database import open_database
+from tutor.classroom.gradebook import grade_rows, students
 from tutor.classserver.rules import CourseRules
-from tutor.opening import NotOpened
+from tutor.opening import NotOpened, Opening
 
 # the database keeps real times (an exam's start), so the window is set around now
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -106,3 +107,118 @@ def test_before_and_after_the_window_exam_mode_is_refused_and_practice_is_not(co
     with pytest.raises(NotOpened, match=f"closed at {CLOSES:%Y-%m-%d %H:%M} UTC"):
         after.admit(sigmoid, "exam", None)
     assert after.admit(sigmoid, "review", None) == ("review", None)
+
+
+# --- attempts and hints (course.toml's `attempts` and `hints` of an exam)
+def retake_course(tmp_path, extra: str):
+    folder = tmp_path / "retakes"
+    init_course(folder, "Retakes")
+    (folder / "course.toml").write_text(
+        'title = "Retakes"\nlessons = ["sigmoid-2-2-2"]\n' + EXAM + extra
+    )
+    (folder / "roster.toml").write_text('[students.alice]\ncode = "K7QM-2XWD"\n')
+    return load_course(folder), open_database(load_course(folder))
+
+
+def take_exam(r: CourseRules, wrong: int = 0):
+    """Open the exam as the app does and answer every step: the first ``wrong`` steps once
+    wrong first, the rest right."""
+    sigmoid = lesson(r, "sigmoid-2-2-2")
+    mode, seed = r.admit(sigmoid, "exam", None)
+    assert mode == "exam"
+    session = Opening(r.store, sigmoid, mode, seed, ruled=True).session()
+    assert session.mode == "exam" and not session.complete
+    for k in range(session.total_asked):
+        step = session.current
+        if k < wrong:
+            assert not session.submit("12345").advanced
+        assert session.submit(f"{step.value:.6f}").advanced
+    assert session.complete
+    return seed
+
+
+def test_attempts_give_a_finished_exam_again_on_fresh_numbers_up_to_the_number(tmp_path):
+    course, database = retake_course(tmp_path, "attempts = 2\n")
+    try:
+        r = CourseRules(course, database, "alice", database.progress("alice"), clock=lambda: NOW)
+        first = take_exam(r, wrong=3)
+        assert database.exam_attempt("alice", "sigmoid-2-2-2") == 1
+        assert r.first_lesson() is None  # finished: the picker at login, not a new attempt
+        second = take_exam(r)  # opened from the picker: the second attempt
+        assert second != first
+        assert database.exam_attempt("alice", "sigmoid-2-2-2") == 2
+        # no third: the exam opens on the last attempt, finished (its summary)
+        assert r.admit(lesson(r, "sigmoid-2-2-2"), "exam", None) == ("exam", second)
+        assert database.exam_attempt("alice", "sigmoid-2-2-2") == 2
+
+        found = students(database)
+        rows = [x for x in found[0]["lessons"] if x["mode"] == "exam"]
+        assert sorted(x["seed"] for x in rows) == sorted([first, second])  # each, in JSON
+        scores = {x["seed"]: x["score"] for x in rows}
+        assert scores[first] < scores[second]
+        book = grade_rows(database, found)[0]
+        assert book["sigmoid-2-2-2 exam"] == scores[second]  # the CSV: the best attempt
+    finally:
+        database.close()
+
+
+def test_an_attempt_whose_time_ran_out_is_followed_by_a_fresh_one(tmp_path):
+    course, database = retake_course(tmp_path, "attempts = 2\n")
+    try:
+        r = CourseRules(course, database, "alice", database.progress("alice"), clock=lambda: NOW)
+        sigmoid = lesson(r, "sigmoid-2-2-2")
+        _, first = r.admit(sigmoid, "exam", None)
+        opened = Opening(r.store, sigmoid, "exam", first, ruled=True).session()
+        opened.submit("12345")  # started, not finished
+        database.backend.run(
+            "UPDATE exams SET started = ? WHERE student = ?",
+            ((NOW - timedelta(minutes=50)).isoformat(), "alice"),
+        )
+        assert r.seconds_left(sigmoid, "exam") < 0
+        mode, second = r.admit(sigmoid, "exam", None)
+        assert (mode, database.exam_attempt("alice", "sigmoid-2-2-2")) == ("exam", 2)
+        assert second != first
+        started = database.exam_started("alice", "sigmoid-2-2-2")  # the new attempt's: now
+        assert abs((datetime.now(UTC) - started).total_seconds()) < 60
+        left = started.timestamp() + 45 * 60 - NOW.timestamp()  # the rules' clock is NOW
+        assert r.seconds_left(sigmoid, "exam") == pytest.approx(left)
+        # the app opens the new attempt, not the first one left open
+        again = Opening(r.store, sigmoid, "exam", second, ruled=True)
+        assert again.seed == second and again.saved == {"steps": {}}
+    finally:
+        database.close()
+
+
+def test_one_attempt_is_the_default_and_hints_stay_off(tmp_path):
+    course, database = retake_course(tmp_path, "")
+    try:
+        r = CourseRules(course, database, "alice", database.progress("alice"), clock=lambda: NOW)
+        first = take_exam(r)
+        assert r.admit(lesson(r, "sigmoid-2-2-2"), "exam", None) == ("exam", first)
+        assert database.exam_attempt("alice", "sigmoid-2-2-2") == 1
+        assert r.exam_hints(lesson(r, "sigmoid-2-2-2")) is False
+    finally:
+        database.close()
+
+
+def test_an_exam_with_hints_gives_them_and_records_them(tmp_path):
+    course, database = retake_course(tmp_path, "hints = true\n")
+    try:
+        r = CourseRules(course, database, "alice", database.progress("alice"), clock=lambda: NOW)
+        sigmoid = lesson(r, "sigmoid-2-2-2")
+        assert r.exam_hints(sigmoid) is True
+        mode, seed = r.admit(sigmoid, "exam", None)
+        opening = Opening(r.store, sigmoid, mode, seed, ruled=True)
+        opening.exam_hints = r.exam_hints(sigmoid)
+        session = opening.session()
+        outcome = session.next_hint()
+        assert outcome.message == "Hint 1 of 3." and outcome.hint
+        assert not session.helps_allowed  # breakdowns and reveals stay shut
+        assert "No reveals during an exam" in session.reveal().message
+        step = session.current.id
+        assert r.store.lesson_state(opening.key)["steps"][step]["hints_asked"] == 1
+        # without the course's leave, the same exam gives none
+        plain = Opening(r.store, sigmoid, mode, seed, ruled=True).session()
+        assert "No hints during an exam" in plain.next_hint().message
+    finally:
+        database.close()

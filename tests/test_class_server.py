@@ -10,6 +10,7 @@ student's own seed and end at their time limit; a dead link is found by the keep
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shlex
@@ -76,10 +77,17 @@ class ClassFixture:
             f'[students.carol]\nkeys = ["{pub["carol"]}"]\n',
             encoding="utf-8",
         )
-        self.port = free_port()
-        self.log = tmp / "server.log"
         self.home = tmp / "home"  # the students' own progress folder: must stay empty
         self.home.mkdir()
+        self.args = args
+        self.start_server(tmp / "server.log")
+        self.terms: list[Tmux] = []
+
+    def start_server(self, log: Path, port: int | None = None) -> None:
+        """`tutor class serve` on the course folder, on ``port`` or a free one, its log in
+        ``log``."""
+        self.port = port or free_port()
+        self.log = log
         env = {**os.environ, "TUTOR_DATA_DIR": str(self.home)}
         with self.log.open("w") as err:
             self.proc = subprocess.Popen(
@@ -92,14 +100,20 @@ class ClassFixture:
                     str(self.port),
                     "--keepalive",
                     "1",
-                    *args,
+                    *self.args,
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=err,
                 env=env,
             )
         self.wait_log("event=started", timeout=60)
-        self.terms: list[Tmux] = []
+
+    def second_server(self) -> ClassFixture:
+        """Another server on the same course folder (another lab host): the same keys and
+        terminals, its own port, process and log."""
+        other = copy.copy(self)  # shares the list of terminals, closed by this fixture
+        other.start_server(self.tmp / f"server-{free_port()}.log")
+        return other
 
     def lines(self) -> list[str]:
         return self.log.read_text().splitlines()
@@ -456,5 +470,30 @@ def test_an_exam_opens_on_the_students_seed_and_ends_at_its_limit(tmp_path):
         again.key("Enter")
         again.wait_for(lambda s: "Your time for the exam on" in s and "is up;" in s)
         again.key("C-q")
+    finally:
+        lab.close()
+
+
+def test_an_exam_that_allows_hints_gives_them_and_nothing_more(tmp_path):
+    now = datetime.now(UTC)
+    opens = (now - timedelta(hours=1)).isoformat(timespec="seconds")
+    exam = f'\n[[exams]]\nlesson = "sigmoid-2-2-2"\nopens = {opens}\nminutes = 30\nhints = true\n'
+    lab = ClassFixture(tmp_path, course_extra=exam)
+    try:
+        term = lab.terminal("alice")
+        screen = term.wait_for(lambda s: "step 1/" in s and "sum_h1 =" in s, timeout=30)
+        assert "[exam]" in screen and "Hint" in screen  # the footer offers F2
+        term.key("F2")
+        term.wait_for(lambda s: "Hint 1 of 3." in s and "Hint 1:" in s)
+        assert "F4 reveals" not in term.screen()
+        term.key("F4")
+        term.wait_for(lambda s: "No reveals during an exam." in s)
+        term.key("F3")
+        term.wait_for(lambda s: "No breakdowns during an exam" in s)
+        term.key("C-q")
+        lab.wait_log(r"event=logout student=alice .*how=quit")
+        seed = open_database(load_course(lab.folder)).exam_seed("alice", "sigmoid-2-2-2")
+        saved = lab.state("alice")[f"sigmoid-2-2-2@seed={seed}#exam"]
+        assert saved["steps"]["sum_h1"]["hints_asked"] == 1
     finally:
         lab.close()

@@ -48,6 +48,10 @@ class ClassRules(Protocol):
         window), or None for no limit. Asked once the lesson is open."""
         ...
 
+    def exam_hints(self, lesson: Lesson) -> bool:
+        """Whether the exam on ``lesson`` allows hints (exams allow none by default)."""
+        ...
+
 
 def fresh_seed() -> int:
     """A new variant's seed, from the system's randomness (``secrets`` would load OpenSSL
@@ -99,10 +103,19 @@ class Opening:
     (lessons with ``[variants]``; the others keep their own numbers)."""
 
     def __init__(
-        self, store: Progress, lesson: Lesson, mode: str = "learn", seed: int | None = None
+        self,
+        store: Progress,
+        lesson: Lesson,
+        mode: str = "learn",
+        seed: int | None = None,
+        ruled: bool = False,
     ):
+        """``ruled``: a class's rules chose the mode and seed (an exam's attempt on the
+        student's numbers), so an earlier attempt still open does not take its place."""
         self.store = store
         self.lesson = lesson
+        #: an exam that allows hints (a class's rule); exams allow none by default
+        self.exam_hints = False
         #: why the mode asked for was refused, if it was (the exam opens instead)
         self.refused: str | None = None
         #: why the seed asked for was not used, if it was not
@@ -114,7 +127,7 @@ class Opening:
                 f"ends: {CLOSED_BY_EXAM.get(mode, 'it would give the exam away')}."
             )
             mode = "exam"
-        if mode == "exam":
+        if mode == "exam" and not (ruled and seed is not None):
             seed = self._exam_seed(under_way, seed)
         self.mode = mode
         if lesson.variants is None:
@@ -219,6 +232,7 @@ class Opening:
             ask_only=ask_only,
             boxes=boxes,
             start=current if isinstance(current, str) else None,
+            exam_hints=self.exam_hints and self.mode == "exam",
         )
 
 

@@ -98,11 +98,13 @@ class QuizSession:
         ask_only: set[str] | None = None,
         boxes: dict[str, int] | None = None,
         start: str | None = None,
+        exam_hints: bool = False,
     ):
         """``ask_only`` narrows the asked steps (a drill); ``boxes`` are the Leitner boxes;
         ``start`` is the step to resume at (the saved next prompt), if it is still open."""
         self.plan = plan
         self.mode = mode
+        self.exam_hints = exam_hints  # a class's exam that allows hints (course.toml)
         self.ask_only = ask_only
         self.boxes = boxes if boxes is not None else {}
         self.streak = 0
@@ -183,6 +185,11 @@ class QuizSession:
     def helps_allowed(self) -> bool:
         """Exams allow no hints, breakdowns or reveals until the end."""
         return self.mode != "exam" or self.complete
+
+    @property
+    def hints_allowed(self) -> bool:
+        """Hints: whenever helps are, and during an exam whose class allows them."""
+        return self.helps_allowed or self.exam_hints
 
     @property
     def current(self) -> Step | None:
@@ -300,7 +307,7 @@ class QuizSession:
         step = self.current
         if step is None:
             return Outcome(None, "The lesson is complete.", False)
-        if not self.helps_allowed:
+        if not self.hints_allowed:
             return Outcome(None, "No hints during an exam; they come back at the end.", False)
         rec = self.records[step.id]
         if rec.hint_level >= MAX_LEVEL:

@@ -309,8 +309,9 @@ class ClassDatabase:
     def exam_retake(self, name: str, lesson: str) -> int:
         """Begin the student's next attempt at an exam (the server checks that the exam
         allows one): fresh numbers, not started yet. The attempt's number."""
-        self.exam_seed(name, lesson)
-        seed = random.SystemRandom().randrange(10**6)
+        last = self.exam_seed(name, lesson)
+        seed = random.SystemRandom().randrange(10**6 - 1)
+        seed += seed >= last  # never the last attempt's numbers again
         with self.backend.transaction() as run:
             run(
                 "UPDATE exams SET attempt = attempt + 1, seed = ?, started = NULL"

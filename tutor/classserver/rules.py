@@ -16,6 +16,7 @@ from tutor.catalog import CannotOpen, read
 from tutor.lesson.model import Lesson, Problem
 from tutor.locations import LessonNotFound, resolve_lesson
 from tutor.opening import NotOpened, exams
+from tutor.progress.records import lesson_key
 
 if TYPE_CHECKING:
     from tutor.classroom.course import Course, Exam
@@ -131,6 +132,8 @@ class CourseRules:
             return mode, seed
         # the window is open: this lesson opens as the student's exam, or not at all
         left = self._left(exam, now, lesson.id)
+        if self._next_attempt(exam, lesson, left):
+            left = self._left(exam, now, lesson.id)  # the new attempt's own time
         if left is not None and left <= 0:
             raise NotOpened(
                 f"Your time for the exam on {lesson.id} is up; your answers are kept for "
@@ -139,6 +142,25 @@ class CourseRules:
         seed = self.database.exam_seed(self.name, lesson.id)
         self.database.exam_start(self.name, lesson.id)  # the time limit counts from here
         return "exam", seed
+
+    def _next_attempt(self, exam: Exam, lesson: Lesson, left: float | None) -> bool:
+        """Begin the student's next attempt if their last one is over (finished, or its
+        time is up) and the exam allows another: fresh numbers, its own time. Only a lesson
+        with ``[variants]`` has other numbers to give; on one without, the exam is once."""
+        attempt = self.database.exam_attempt(self.name, lesson.id)
+        if attempt == 0 or attempt >= exam.attempts or lesson.variants is None:
+            return False
+        seed = self.database.exam_seed(self.name, lesson.id)
+        entry = self.store.lessons().get(lesson_key(lesson.id, seed, "exam"), {})
+        finished = bool(entry.get("steps")) and entry.get("current") is None
+        if not finished and (left is None or left > 0):
+            return False
+        self.database.exam_retake(self.name, lesson.id)
+        return True  # the app opens it on the new seed (``Opening(ruled=True)``)
+
+    def exam_hints(self, lesson: Lesson) -> bool:
+        exam = self._exams.get(lesson.id)
+        return exam is not None and exam.hints
 
     def seconds_left(self, lesson: Lesson, mode: str) -> float | None:
         exam = self._exams.get(lesson.id)

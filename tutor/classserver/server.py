@@ -571,6 +571,8 @@ class StudentSession(asyncssh.SSHServerSession[bytes]):
         if self.pending:
             self._feed()
         code = await self._wait(conn)
+        if code is None:  # the preloaded process died: the session runs on until its
+            await self.output_done.wait()  # terminal closes (it quit, or was ended)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.output_done.wait(), timeout=2.0)
         loop.remove_reader(master)

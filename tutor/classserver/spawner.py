@@ -4,6 +4,7 @@ session on a pty, learn when that session ends."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -12,6 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from tutor.classserver.logline import log
 
 
 class SpawnerError(Exception):
@@ -24,9 +27,12 @@ class Spawner:
         self.folder = Path(tempfile.mkdtemp(prefix="tutor-class-"))  # 0700, this user's
         self.path = str(self.folder / "forks")
         self.process: subprocess.Popen[bytes] | None = None
+        self._restarting = asyncio.Lock()
 
     async def start(self, timeout: float = 60.0) -> None:
         """Start the preloaded process and wait until it has loaded the tutor."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)  # the socket of one that died (a restart)
         env = {**os.environ, "PYTHONUTF8": "1", "MALLOC_ARENA_MAX": "1"}
         self.process = subprocess.Popen(
             [
@@ -51,10 +57,26 @@ class Spawner:
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
+    async def restart_if_gone(self) -> None:
+        """Start the preloaded process again if it has died (killed, out of memory): the
+        sessions it forked run on (their terminals are the server's), new ones need it."""
+        async with self._restarting:
+            if self.process is None or self.process.poll() is None:
+                return
+            log("error", what=f"the preloaded process {self.process.pid} ended "
+                f"(status {self.process.returncode}); starting it again")  # fmt: skip
+            await self.start()
+            log("restarted", preload_pid=self.pid)
+
     async def spawn(self, request: dict[str, Any], tty: int) -> tuple[int, socket.socket]:
         """Fork a session on ``tty`` (closed here once sent): its pid, and the connection
         on which :meth:`wait` hears of its end."""
         loop = asyncio.get_running_loop()
+        try:
+            await self.restart_if_gone()
+        except (OSError, TimeoutError, SpawnerError) as err:
+            os.close(tty)
+            raise SpawnerError(f"the session process cannot be started again: {err}") from None
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             conn.setblocking(False)

@@ -169,7 +169,9 @@ class TutorApp(App[int]):
             except NotOpened as err:
                 self._say(str(err))
                 return None
-        opening = Opening(self.store, lesson, mode, seed)
+        opening = Opening(self.store, lesson, mode, seed, ruled=self.rules is not None)
+        if self.rules is not None:
+            opening.exam_hints = self.rules.exam_hints(lesson)
         if opening.refused is not None and self.screen_stack:
             # from the picker: stay there and say why (the exam opens in exam mode)
             from tutor.ui.screens.picker import PickerScreen

@@ -215,16 +215,25 @@ class QuizScreen(TutorScreen):
             return not self.session.helps_allowed
         return self.mode == "exam"
 
+    @property
+    def hints_on(self) -> bool:
+        """Hints work: outside an exam, after it, or in an exam whose class allows them."""
+        if self.session is not None:
+            return self.session.hints_allowed
+        return not self.exam_locked or self.opening.exam_hints
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In an exam the helps are off (hidden from the footer, their keys answered by
         ``refused``); otherwise as every screen (nothing while the terminal is too small)."""
         allowed = super().check_action(action, parameters)
         if not allowed:
             return allowed
+        if action == "hint" and self.hints_on:
+            return True  # an exam that allows hints
         if action in self.EXAM_OFF:
             return not self.exam_locked
         if action == "refused":
-            return self.exam_locked
+            return self.exam_locked and not (parameters[:1] == ("hint",) and self.hints_on)
         return allowed
 
     def action_refused(self, what: str) -> None:
@@ -332,7 +341,7 @@ class QuizScreen(TutorScreen):
             return
         if box.value == value:
             box.action_select_all()  # typing replaces the wrong answer; arrows edit it
-        hints_on = self.session.helps_allowed
+        hints_on = self.session.hints_allowed
         extra = "  (F2: hint)" if verdict and verdict.verdict == INCORRECT and hints_on else ""
         self.feedback(outcome.message + extra + read_as, verdict.verdict if verdict else None)
         if outcome.hint:
@@ -393,7 +402,7 @@ class QuizScreen(TutorScreen):
         learner = self.session.learner_values()
         texts = hints_upto(plan, plan[step_id], level, learner, self.style)
         body = Text()
-        if level >= 3:
+        if level >= 3 and self.session.helps_allowed:
             body.append("Still stuck? F4 reveals the answer.\n", style="dim")
         for k, t in reversed(list(enumerate(texts, start=1))):  # the newest hint first
             body.append(f"Hint {k}: ", style="bold")
@@ -410,7 +419,7 @@ class QuizScreen(TutorScreen):
             return
         outcome = self.session.next_hint()
         self.feedback(outcome.message)
-        if self.session.helps_allowed:
+        if self.session.hints_allowed:
             self.show_hints(step.id)
 
     def action_breakdown(self) -> None:
