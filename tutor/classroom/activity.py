@@ -52,6 +52,15 @@ class Event:
         return str(entry.get("lesson") or str(entry.get("lesson_key", "")).split("@")[0])
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a student is in one progress entry."""
+
+    current: str | None  # the step the session asks
+    since: datetime  # when it became that step
+    mistake: str | None  # the last mistake named in the entry
+
+
 @dataclass
 class StudentLog:
     """One student's events in order and the state they replay to."""
@@ -61,11 +70,82 @@ class StudentLog:
     count: int = 0  # events read, kept or not
     #: progress key → the times of its first and last event
     spans: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    #: progress key → where the student is in it (the dashboard's seat)
+    places: dict[str, Place] = field(default_factory=dict)
+    last_key: str | None = None  # the entry of their latest event (reset or not)
+    left_out: list[str] = field(default_factory=list)  # why events were left out
 
     def lessons(self) -> dict[str, Any]:
         """Progress key → that lesson's state (what :func:`lesson_rows` counts)."""
         lessons: dict[str, Any] = self.state.setdefault("lessons", {})
         return lessons
+
+    def add(self, event: Event) -> None:
+        """Count one event, in id order: its entry's span and place, and the state."""
+        self.count += 1
+        key = event.entry.get("lesson_key")
+        if isinstance(key, str):
+            first = self.spans.get(key, (event.at, event.at))[0]
+            self.spans[key] = (min(first, event.at), event.at)
+            self._track(event, key)
+        apply_entry(self.state, event.entry)
+
+    def _track(self, event: Event, key: str) -> None:
+        """Follow where the student is: the entry of their latest event, and in each entry
+        the step the session asks, since when, and the last mistake named."""
+        if event.kind == "reset":
+            if key == "*":
+                self.places.clear()
+            else:
+                self.places.pop(key, None)
+            return
+        self.last_key = key
+        current = event.entry.get("current")
+        was = self.places.get(key)
+        diagnosis = event.entry.get("diagnosis")
+        self.places[key] = Place(
+            current if isinstance(current, str) else None,
+            event.at if was is None or was.current != current else was.since,
+            str(diagnosis) if diagnosis else (was.mistake if was else None),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """What :func:`StudentLog.from_json` reads back (the class database's summary)."""
+        return {
+            "count": self.count,
+            "state": self.state,
+            "spans": {k: [a.isoformat(), b.isoformat()] for k, (a, b) in self.spans.items()},
+            "places": {
+                k: [p.current, p.since.isoformat(), p.mistake] for k, p in self.places.items()
+            },
+            "last_key": self.last_key,
+            "left_out": self.left_out[:100],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StudentLog:
+        """A summary as :meth:`as_json` wrote it; ``ValueError`` (or ``KeyError``,
+        ``TypeError``) for one that is not."""
+        log = cls(
+            state=data["state"],
+            count=int(data["count"]),
+            last_key=data["last_key"],
+            left_out=[str(w) for w in data["left_out"]],
+        )
+        if not isinstance(log.state, dict) or not isinstance(log.lessons(), dict):
+            raise ValueError("no state")
+        for k, (a, b) in data["spans"].items():
+            log.spans[k] = (_utc_or_fail(a), _utc_or_fail(b))
+        for k, (current, since, mistake) in data["places"].items():
+            log.places[k] = Place(current, _utc_or_fail(since), mistake)
+        return log
+
+
+def _utc_or_fail(text: Any) -> datetime:
+    when = _utc(text)
+    if when is None:
+        raise ValueError(f"not a time: {text!r}")
+    return when
 
 
 class ClassLog:
@@ -89,6 +169,8 @@ class ClassLog:
         self.last_id = 0
         self.count = 0
         self._gaps: dict[int, float] = {}  # id skipped over → when it was first missed
+        #: read from the summaries, each of which counted all of its student's events
+        self.complete = False
 
     def of(self, name: str) -> StudentLog:
         return self.students.get(name) or StudentLog()
@@ -109,25 +191,21 @@ class ClassLog:
             if event is None:
                 continue
             log = self.students.setdefault(event.student, StudentLog())
-            log.count += 1
-            key = event.entry.get("lesson_key")
-            if isinstance(key, str):
-                first = log.spans.get(key, (event.at, event.at))[0]
-                log.spans[key] = (min(first, event.at), event.at)
             if self.counter is not None:
                 self.counter(event)
             if not self.keep:
-                apply_entry(log.state, event.entry)  # one reading, in id order
+                log.add(event)  # one reading, in id order
                 new += 1
                 continue
             log.events.append(event)
             if event_id < self.last_id:  # a late commit: keep the log in id order
                 log.events.sort(key=lambda e: e.id)
-                log.state = {"version": STATE_VERSION, "lessons": {}}
-                for e in log.events:
-                    apply_entry(log.state, e.entry)
+                kept = log.events
+                log = self.students[event.student] = StudentLog(events=kept)
+                for e in kept:
+                    log.add(e)
             else:
-                apply_entry(log.state, event.entry)
+                log.add(event)
             new += 1
         if rows:
             self.last_id = max(self.last_id, max(int(r[0]) for r in rows))
@@ -157,25 +235,106 @@ class ClassLog:
             del self._gaps[old]
 
     def _event(self, event_id: int, student: str, at: Any, text: Any) -> Event | None:
-        when = _utc(at)
-        if when is None:
-            self._warn(f"event {event_id} of {student} has no time the views can read; left out")
-            return None
-        if self.since is not None and when < self.since:
-            return None
-        try:
-            entry, why = read_event(str(text))
-        except (ValueError, TypeError, RecursionError):
-            entry, why = None, "not valid JSON"
+        event, why = parse_row(event_id, student, at, text, self.since)
         if why is not None:
-            self._warn(f"event {event_id} of {student} in the class database was left out ({why}).")
-            return None
-        assert entry is not None
-        return Event(event_id, visible(student), when, entry)
+            self._warn(why)
+        return event
+
+    def from_summaries(self) -> None:
+        """Begin from the summaries the class database keeps (counted as each answer was
+        committed, :mod:`tutor.classroom.summaries`) instead of every event: a student's
+        events are read only where their summary does not match the events table. Then
+        :meth:`follow` goes on from the newest event. For a log with no ``since`` that keeps
+        no events and has read nothing yet."""
+        assert self.since is None and not self.keep and self.last_id == 0
+        complete = True
+        kept: dict[str, tuple[int, int, StudentLog]] = {}
+        for student, last_id, read, data in self.backend.run(
+            "SELECT student, last_id, events_read, data FROM summaries", ()
+        ):
+            try:
+                log = StudentLog.from_json(json.loads(data))
+            except (ValueError, KeyError, TypeError):
+                continue  # read from the events
+            kept[str(student)] = (int(last_id), int(read), log)
+        top = 0
+        students: dict[str, StudentLog] = {}
+        for student, n, newest in self.backend.run(
+            "SELECT student, count(*), max(id) FROM events GROUP BY student", ()
+        ):
+            student, n, newest = str(student), int(n), int(newest)
+            top = max(top, newest)
+            last_id, read, log = kept.get(student, (0, 0, StudentLog()))
+            if (read, last_id) != (n, newest):
+                complete = False  # events the summary does not count
+                log = self._read_student(student, last_id, read, n, log)
+            for why in log.left_out:
+                self._warn(why)
+            if log.count:
+                students[visible(student)] = log
+        self._gaps_before(top)
+        # all read: taken at once (a database that failed half way leaves the log as it was)
+        self.students = students
+        self.count = sum(log.count for log in students.values())
+        self.last_id = top
+        self.complete = complete
+
+    def _read_student(
+        self, student: str, last_id: int, rows: int, n: int, log: StudentLog
+    ) -> StudentLog:
+        """The student's summary brought up to date from their events (all of them, if
+        the newer ones do not make up the difference)."""
+        newer = self.backend.run(
+            "SELECT id, student, at, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
+            (student, last_id),
+        )
+        if rows + len(newer) != n:
+            log = StudentLog()
+            newer = self.backend.run(
+                "SELECT id, student, at, entry FROM events WHERE student = ? ORDER BY id",
+                (student,),
+            )
+        for event_id, name, at, text in newer:
+            event = self._event(int(event_id), str(name), at, text)
+            if event is not None:
+                log.add(event)
+        return log
+
+    def _gaps_before(self, top: int) -> None:
+        """Ids just below the newest that are not there yet may be transactions still
+        under way (PostgreSQL): asked for again, as :meth:`follow` does."""
+        present = {
+            int(i)
+            for (i,) in self.backend.run("SELECT id FROM events WHERE id > ?", (top - MAX_GAPS,))
+        }
+        now = time.monotonic()
+        for missing in range(max(1, top - MAX_GAPS + 1), top):
+            if missing not in present:
+                self._gaps.setdefault(missing, now)
 
     def _warn(self, message: str) -> None:
         if message not in self.warnings and len(self.warnings) < 100:
             self.warnings.append(message)
+
+
+def parse_row(
+    event_id: int, student: str, at: Any, text: Any, since: datetime | None = None
+) -> tuple[Event | None, str | None]:
+    """One row of the events table as the views read it: the event, or None with why it
+    is left out (None and None: before ``since``)."""
+    when = _utc(at)
+    if when is None:
+        return None, f"event {event_id} of {student} has no time the views can read; left out"
+    if since is not None and when < since:
+        return None, None
+    try:
+        entry, why = read_event(str(text))
+    except (ValueError, TypeError, RecursionError):
+        entry, why = None, "not valid JSON"
+    if why is not None:
+        return None, f"event {event_id} of {student} in the class database was left out ({why})."
+    assert entry is not None
+    return Event(event_id, visible(student), when, entry), None
 
 
 def _reject(constant: str) -> Any:

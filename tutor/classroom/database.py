@@ -25,7 +25,7 @@ from tutor.classroom.backends import (
 )
 from tutor.classroom.course import Course
 from tutor.classroom.roster import KeyError_, Student, load_roster, public_key, same_code
-from tutor.classroom.schema import MIGRATIONS_TABLE, VERSION, statements
+from tutor.classroom.schema import FILLS, MIGRATIONS_TABLE, VERSION, statements
 from tutor.classroom.store import ClassProgress
 
 __all__ = ["ClassDatabase", "ClassProgress", "DatabaseFailed", "open_database"]
@@ -71,6 +71,10 @@ def migrate(backend: Backend) -> int:
         for version in range(have + 1, VERSION + 1):
             for sql in statements(version, backend.dialect):
                 run(sql, ())
+            if version in FILLS:
+                from tutor.classroom import summaries
+
+                getattr(summaries, FILLS[version])(run, backend.dialect)
             run("INSERT INTO migrations (version, applied) VALUES (?, ?)", (version, _now()))
     return max(have, VERSION)
 

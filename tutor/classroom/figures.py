@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from tutor.classroom.activity import ClassLog, Event
+from tutor.classroom.backends import Backend
 from tutor.classroom.course import Course, Exam
 from tutor.classroom.database import ClassDatabase
 from tutor.classroom.gradebook import lesson_id
@@ -252,6 +253,106 @@ def count(figures: StepFigures, event: Event, name: str, seen: set[tuple[str, st
             figures.times.append(float(seconds))
 
 
+def question_rows(
+    backend: Backend, lessons: list[str], steps: LessonSteps, filters: Filters
+) -> dict[str, list[dict[str, Any]]]:
+    """The question statistics as :class:`QuestionCounter` counts them, from the events'
+    facts (``event_facts``, kept as each answer was committed) by ``GROUP BY`` queries:
+    for a class database whose summaries count every event (no ``--since``)."""
+    where, params = "", []
+    if filters.students is not None:
+        where = f" AND student IN ({', '.join('?' * len(filters.students))})"
+        params = list(filters.students)
+    table: dict[str, dict[str, StepTotals]] = {
+        lesson: {s.id: StepTotals(s.id, s.label) for s in steps.steps(lesson)} for lesson in lessons
+    }
+
+    def run(sql: str) -> list[tuple[Any, ...]]:
+        return backend.run(sql.replace("{where}", where), params)
+
+    # every step an event names, in the order the first event came (as the counter meets
+    # them); steps the lesson's plan does not have come after its own
+    for lesson, step, _, attempts, reveals in sorted(
+        run(
+            "SELECT lesson, step, min(id), sum(CASE WHEN kind = 'answer' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN kind = 'reveal' THEN 1 ELSE 0 END)"
+            " FROM event_facts WHERE 1 = 1{where} GROUP BY lesson, step"
+        ),
+        key=lambda r: int(r[2]),
+    ):
+        if lesson in table:
+            made = table[lesson].setdefault(step, StepTotals(step, step))
+            made.attempts, made.reveals = int(attempts), int(reveals)
+    # who answered (student and entry) and whether their first answer was right
+    for lesson, step, learners, students, first_right in run(
+        "SELECT f.lesson, f.step, count(*), count(DISTINCT f.student), sum(e.correct)"
+        " FROM (SELECT lesson, step, student, min(id) AS first FROM event_facts"
+        "  WHERE kind = 'answer'{where} GROUP BY lesson, step, student, lesson_key) f"
+        " JOIN event_facts e ON e.id = f.first GROUP BY f.lesson, f.step"
+    ):
+        if (found := table.get(lesson, {}).get(step)) is not None:
+            found.learners, found.students = int(learners), int(students)
+            found.first_right = int(first_right)
+    # the named mistakes and the answers that matched none, most often first (ties in the
+    # order they first came, as Counter.most_common keeps them)
+    for column, condition in (
+        ("diagnosis", "diagnosis IS NOT NULL"),
+        ("typed", "diagnosis IS NULL AND typed IS NOT NULL"),
+    ):
+        for lesson, step, said, n, _ in sorted(
+            run(
+                f"SELECT lesson, step, {column}, count(*), min(id) FROM event_facts"
+                f" WHERE kind = 'answer' AND correct = 0 AND {condition}{{where}}"
+                f" GROUP BY lesson, step, {column}"
+            ),
+            key=lambda r: (-int(r[3]), int(r[4])),
+        ):
+            if (found := table.get(lesson, {}).get(step)) is not None:
+                getattr(found, column)[str(said)] = int(n)
+    # the median of the finished steps' times: the middle one or two, found by the database
+    for lesson, step, seconds in run(
+        "SELECT lesson, step, seconds FROM (SELECT lesson, step, seconds,"
+        " row_number() OVER (PARTITION BY lesson, step ORDER BY seconds) AS k,"
+        " count(*) OVER (PARTITION BY lesson, step) AS n"
+        " FROM event_facts WHERE seconds IS NOT NULL{where}) t"
+        " WHERE 2 * k IN (n, n + 1, n + 2)"
+    ):
+        if (found := table.get(lesson, {}).get(step)) is not None:
+            found.middle.append(float(seconds))
+    return {lesson: [f.as_row() for f in table[lesson].values()] for lesson in lessons}
+
+
+@dataclass
+class StepTotals:
+    """One step's figures as the database counted them (:func:`question_rows`)."""
+
+    step: str
+    label: str
+    attempts: int = 0
+    learners: int = 0  # (student, entry) pairs answering
+    students: int = 0
+    first_right: int = 0
+    reveals: int = 0
+    middle: list[float] = field(default_factory=list)  # the middle one or two times
+    diagnosis: dict[str, int] = field(default_factory=dict)  # named mistakes, in order
+    typed: dict[str, int] = field(default_factory=dict)  # unmatched answers, in order
+
+    def as_row(self) -> dict[str, Any]:
+        """As :meth:`StepFigures.as_row`."""
+        n = self.learners
+        return {
+            "step": self.step,
+            "label": self.label,
+            "attempts": self.attempts,
+            "students": self.students,
+            "first_try_rate": round(self.first_right / n, 3) if n else None,
+            "median_seconds": round(sum(self.middle) / len(self.middle), 1) if self.middle else None,
+            "reveals": self.reveals,
+            "mistakes": dict(self.diagnosis),
+            "unmatched": dict(list(self.typed.items())[:UNMATCHED_SHOWN]),
+        }
+
+
 # --- the report as a whole
 def exam_draws(db: ClassDatabase) -> dict[tuple[str, str], tuple[int, datetime | None, int]]:
     """(student, lesson id) → the exam's current seed, its start and the attempt number."""
@@ -280,9 +381,18 @@ def report_data(db: ClassDatabase, filters: Filters) -> dict[str, Any]:
     stats_lessons = lessons + [
         lesson_id(e.lesson) for e in exams if lesson_id(e.lesson) not in lessons
     ]
+    # the summaries kept with each answer, unless --since asks for part of every log (then
+    # every event is read, as it is where a summary does not count all of a student's)
     questions = QuestionCounter(stats_lessons, steps, filters)
-    log = ClassLog(db.backend, filters.since, keep=False, counter=questions)
-    log.follow()
+    log = ClassLog(db.backend, filters.since, keep=False)
+    if filters.since is None:
+        log.from_summaries()
+    if log.complete:
+        question_table = question_rows(db.backend, stats_lessons, steps, filters)
+    else:
+        log = ClassLog(db.backend, filters.since, keep=False, counter=questions)
+        log.follow()
+        question_table = questions.rows()
     book = gradebook(
         db.course,
         list(roster),
@@ -299,7 +409,7 @@ def report_data(db: ClassDatabase, filters: Filters) -> dict[str, Any]:
         "lessons": lessons,
         "exams": [lesson_id(e.lesson) for e in exams],
         "students": book,
-        "questions": questions.rows(),
+        "questions": question_table,
         "events": sum(log.of(s["student"]).count for s in book),
         "warnings": list(log.warnings) + list(db.warnings),
     }

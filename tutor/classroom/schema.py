@@ -53,7 +53,33 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (student, lesson)
         )""",
     ),
+    (
+        # 2: what the instructor's views count, kept as each answer is committed (see
+        # tutor.classroom.summaries; the events already there are counted by its fill)
+        """CREATE TABLE summaries (
+            student TEXT PRIMARY KEY,
+            last_id BIGINT NOT NULL,
+            events_read BIGINT NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        """CREATE TABLE event_facts (
+            id BIGINT PRIMARY KEY,
+            student TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            lesson TEXT NOT NULL,
+            lesson_key TEXT NOT NULL,
+            step TEXT NOT NULL,
+            correct INTEGER NOT NULL,
+            diagnosis TEXT,
+            typed TEXT,
+            seconds DOUBLE PRECISION
+        )""",
+        "CREATE INDEX event_facts_by_step ON event_facts (lesson, step)",
+    ),
 )
+#: migrations that also count what is already there, after their statements:
+#: version → the name of a function of :mod:`tutor.classroom.summaries` (run, dialect)
+FILLS = {2: "fill"}
 VERSION = len(MIGRATIONS)
 
 MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS migrations (

@@ -18,6 +18,7 @@ import errno
 import json
 from typing import TYPE_CHECKING, Any
 
+from tutor.classroom import summaries
 from tutor.classroom.backends import DatabaseFailed
 from tutor.progress.interface import (
     Progress,
@@ -158,10 +159,12 @@ class ClassProgress:
                     "SELECT id, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
                     (self.name, self._last_id),
                 )
+                summary = summaries.load_for_update(run, self._backend.dialect, self.name)
                 made = run(
                     "INSERT INTO events (student, at, entry) VALUES (?, ?, ?) RETURNING id",
                     (self.name, self._db.clock(), text),
                 )
+                summaries.bring_up_to_date(run, summary)  # what the views count, kept
                 self._backend.announce(run, self.name)  # with the commit: watch updates
         except DatabaseFailed as err:
             raise _not_saved(str(err)) from None
