@@ -74,6 +74,9 @@ class StudentLog:
     places: dict[str, Place] = field(default_factory=dict)
     last_key: str | None = None  # the entry of their latest event (reset or not)
     left_out: list[str] = field(default_factory=list)  # why events were left out
+    #: progress key → its gradebook row as counted when written (a report's summaries);
+    #: None where the state is read instead
+    figures: dict[str, Any] | None = None
 
     def lessons(self) -> dict[str, Any]:
         """Progress key → that lesson's state (what :func:`lesson_rows` counts)."""
@@ -108,37 +111,6 @@ class StudentLog:
             event.at if was is None or was.current != current else was.since,
             str(diagnosis) if diagnosis else (was.mistake if was else None),
         )
-
-    def as_json(self) -> dict[str, Any]:
-        """What :func:`StudentLog.from_json` reads back (the class database's summary)."""
-        return {
-            "count": self.count,
-            "state": self.state,
-            "spans": {k: [a.isoformat(), b.isoformat()] for k, (a, b) in self.spans.items()},
-            "places": {
-                k: [p.current, p.since.isoformat(), p.mistake] for k, p in self.places.items()
-            },
-            "last_key": self.last_key,
-            "left_out": self.left_out[:100],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StudentLog:
-        """A summary as :meth:`as_json` wrote it; ``ValueError`` (or ``KeyError``,
-        ``TypeError``) for one that is not."""
-        log = cls(
-            state=data["state"],
-            count=int(data["count"]),
-            last_key=data["last_key"],
-            left_out=[str(w) for w in data["left_out"]],
-        )
-        if not isinstance(log.state, dict) or not isinstance(log.lessons(), dict):
-            raise ValueError("no state")
-        for k, (a, b) in data["spans"].items():
-            log.spans[k] = (_utc_or_fail(a), _utc_or_fail(b))
-        for k, (current, since, mistake) in data["places"].items():
-            log.places[k] = Place(current, _utc_or_fail(since), mistake)
-        return log
 
 
 def _utc_or_fail(text: Any) -> datetime:
@@ -240,34 +212,46 @@ class ClassLog:
             self._warn(why)
         return event
 
-    def from_summaries(self) -> None:
+    def from_summaries(self, states: bool = True) -> None:
         """Begin from the summaries the class database keeps (counted as each answer was
         committed, :mod:`tutor.classroom.summaries`) instead of every event: a student's
-        events are read only where their summary does not match the events table. Then
-        :meth:`follow` goes on from the newest event. For a log with no ``since`` that keeps
-        no events and has read nothing yet."""
+        events are read only where their summary does not count them all. Then
+        :meth:`follow` goes on from the newest event. ``states=False``: each entry's
+        gradebook row (``StudentLog.figures``) instead of its state, for the report. For a
+        log with no ``since`` that keeps no events and has read nothing yet."""
         assert self.since is None and not self.keep and self.last_id == 0
-        complete = True
-        kept: dict[str, tuple[int, int, StudentLog]] = {}
-        for student, last_id, read, data in self.backend.run(
+        run = self.backend.run
+        heads: dict[str, tuple[int, int, dict[str, Any]]] = {}
+        for student, last_id, read, data in run(
             "SELECT student, last_id, events_read, data FROM summaries", ()
         ):
             try:
-                log = StudentLog.from_json(json.loads(data))
-            except (ValueError, KeyError, TypeError):
+                heads[str(student)] = (int(last_id), int(read), json.loads(data))
+            except (ValueError, TypeError):
                 continue  # read from the events
-            kept[str(student)] = (int(last_id), int(read), log)
-        top = 0
+        parts: dict[str, list[tuple[Any, ...]]] = {}
+        column = "state" if states else "state IS NULL, figures"
+        for student, *row in run(
+            f"SELECT student, entry_key, span, place, {column} FROM entries", ()
+        ):
+            parts.setdefault(str(student), []).append(tuple(row))
+        complete, top = True, 0
         students: dict[str, StudentLog] = {}
-        for student, n, newest in self.backend.run(
+        for student, n, newest in run(
             "SELECT student, count(*), max(id) FROM events GROUP BY student", ()
         ):
             student, n, newest = str(student), int(n), int(newest)
             top = max(top, newest)
-            last_id, read, log = kept.get(student, (0, 0, StudentLog()))
-            if (read, last_id) != (n, newest):
-                complete = False  # events the summary does not count
-                log = self._read_student(student, last_id, read, n, log)
+            head = heads.get(student)
+            log = None
+            if head is not None and head[:2] == (newest, n):
+                try:
+                    log = _from_rows(head[2], parts.get(student, []), states)
+                except (ValueError, KeyError, TypeError, IndexError):
+                    log = None
+            if log is None:  # events the summary does not count: read them
+                complete = False
+                log = self._read_student(student)
             for why in log.left_out:
                 self._warn(why)
             if log.count:
@@ -279,26 +263,24 @@ class ClassLog:
         self.last_id = top
         self.complete = complete
 
-    def _read_student(
-        self, student: str, last_id: int, rows: int, n: int, log: StudentLog
-    ) -> StudentLog:
-        """The student's summary brought up to date from their events (all of them, if
-        the newer ones do not make up the difference)."""
-        newer = self.backend.run(
-            "SELECT id, student, at, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
-            (student, last_id),
-        )
-        if rows + len(newer) != n:
-            log = StudentLog()
-            newer = self.backend.run(
-                "SELECT id, student, at, entry FROM events WHERE student = ? ORDER BY id",
-                (student,),
-            )
-        for event_id, name, at, text in newer:
+    def _read_student(self, student: str) -> StudentLog:
+        log = StudentLog()
+        for event_id, name, at, text in self.backend.run(
+            "SELECT id, student, at, entry FROM events WHERE student = ? ORDER BY id", (student,)
+        ):
             event = self._event(int(event_id), str(name), at, text)
             if event is not None:
                 log.add(event)
         return log
+
+    def states_of(self, student: str) -> dict[str, Any]:
+        """A student's entries' states as their summary keeps them (a report read only
+        their gradebook rows)."""
+        rows = self.backend.run(
+            "SELECT entry_key, state FROM entries WHERE student = ? AND state IS NOT NULL",
+            (student,),
+        )
+        return {str(k): json.loads(v) for k, v in rows}
 
     def _gaps_before(self, top: int) -> None:
         """Ids just below the newest that are not there yet may be transactions still
@@ -315,6 +297,33 @@ class ClassLog:
     def _warn(self, message: str) -> None:
         if message not in self.warnings and len(self.warnings) < 100:
             self.warnings.append(message)
+
+
+def _from_rows(head: dict[str, Any], rows: list[tuple[Any, ...]], states: bool) -> StudentLog:
+    """A student's log from their summary and entries (see :meth:`ClassLog.from_summaries`)."""
+    log = StudentLog(
+        count=int(head["count"]),
+        last_key=head["last_key"],
+        left_out=[str(w) for w in head["left_out"]],
+    )
+    if not states:
+        log.figures = {}
+    for key, span, place, *value in rows:
+        if span is not None:
+            first, last = json.loads(span)
+            log.spans[key] = (_utc_or_fail(first), _utc_or_fail(last))
+        if place is not None:
+            current, since, mistake = json.loads(place)
+            log.places[key] = Place(current, _utc_or_fail(since), mistake)
+        if states:
+            if value[0] is not None:
+                log.lessons()[key] = json.loads(value[0])
+        elif not value[0]:  # an entry not reset
+            if value[1] is None:
+                log.figures = None  # not counted when written: the report reads the states
+            elif log.figures is not None:
+                log.figures[key] = json.loads(value[1])
+    return log
 
 
 def parse_row(

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tutor.classroom.activity import ClassLog, Event
+from tutor.classroom.activity import ClassLog, Event, StudentLog
 from tutor.classroom.backends import Backend
 from tutor.classroom.course import Course, Exam
 from tutor.classroom.database import ClassDatabase
 from tutor.classroom.gradebook import lesson_id
 from tutor.classroom.lessonsteps import LessonSteps, course_steps
+from tutor.classroom.summaries import plan_mark
 from tutor.progress.records import RIGHT
 from tutor.progress.report import lesson_rows
 
@@ -81,7 +82,7 @@ def gradebook(
         if filters.students is not None and name not in filters.students:
             continue
         mine = log.of(name)
-        rows = lesson_rows(mine, asked_steps=steps.asked)
+        rows, firsts = _rows(log, name, mine, steps)
         row: dict[str, Any] = {
             "student": name,
             "status": statuses.get(name, ""),
@@ -90,14 +91,45 @@ def gradebook(
             "exams": {},
         }
         for lesson in lessons:
-            row["lessons"][lesson] = _lesson_cell(mine.lessons(), rows, lesson, steps)
+            row["lessons"][lesson] = _lesson_cell(mine.lessons(), rows, lesson, steps, firsts)
         for exam in course_exams_:
             ident = lesson_id(exam.lesson)
             row["exams"][ident] = _exam_cell(
-                mine.lessons(), mine.spans, rows, exam, ident, exams.get((name, ident)), steps
+                mine.lessons(),
+                mine.spans,
+                rows,
+                exam,
+                ident,
+                exams.get((name, ident)),
+                steps,
+                firsts,
             )
         out.append(row)
     return out
+
+
+def _rows(
+    log: ClassLog, name: str, mine: StudentLog, steps: LessonSteps
+) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+    """The student's :func:`lesson_rows`, and each entry's steps right at the first try
+    where they were counted when written (None: count them from the state). A row
+    counted against another plan of the lesson (its file changed since) is counted again,
+    from the state the summary keeps."""
+    figures = mine.figures
+    if figures is not None:
+        valid = True
+        for f in figures.values():
+            lesson, seed, only, mark = f["plan"]
+            opened = steps.asked(lesson, seed, only)
+            if opened is None or plan_mark(opened) != mark:
+                valid = False
+                break
+        if valid:
+            keys = sorted(figures)
+            return [figures[k]["row"] for k in keys], {k: figures[k]["first_try"] for k in keys}
+        mine.state["lessons"] = log.states_of(name)
+        mine.figures = None
+    return lesson_rows(mine, asked_steps=steps.asked), None
 
 
 def _best(rows: list[dict[str, Any]], lesson: str, modes: tuple[str, ...]) -> dict[str, Any] | None:
@@ -107,17 +139,25 @@ def _best(rows: list[dict[str, Any]], lesson: str, modes: tuple[str, ...]) -> di
 
 
 def _lesson_cell(
-    state: dict[str, Any], rows: list[dict[str, Any]], lesson: str, steps: LessonSteps
+    state: dict[str, Any],
+    rows: list[dict[str, Any]],
+    lesson: str,
+    steps: LessonSteps,
+    firsts: dict[str, int] | None,
 ) -> dict[str, Any] | None:
     best = _best(rows, lesson, ("learn", "review"))
     if best is None:
         return None
-    opened = steps.asked(lesson, best["seed"], state[best["key"]].get("asked"))
-    asked = opened[0] if opened else sorted(state[best["key"]].get("steps", {}))
+    if firsts is not None:
+        first = firsts[best["key"]]
+    else:
+        opened = steps.asked(lesson, best["seed"], state[best["key"]].get("asked"))
+        asked = opened[0] if opened else sorted(state[best["key"]].get("steps", {}))
+        first = first_tries(state[best["key"]], asked)
     return {
         "score": best["score"],
         "steps": best["total"],
-        "first_try": first_tries(state[best["key"]], asked),
+        "first_try": first,
         "hints": best["hints"],
         "reveals": best["revealed"],
         "wrong": best["misses"],
@@ -134,6 +174,7 @@ def _exam_cell(
     ident: str,
     drawn: tuple[int, datetime | None, int] | None,
     steps: LessonSteps,
+    firsts: dict[str, int] | None,
 ) -> dict[str, Any] | None:
     best = _best(rows, ident, ("exam",))
     if best is None:
@@ -146,11 +187,15 @@ def _exam_cell(
         exam.minutes is None or taken <= exam.minutes * 60
     )
     window = ("yes" if in_time else "late") if best["finished"] else "not finished"
-    opened = steps.asked(ident, best["seed"], state[best["key"]].get("asked"))
+    if firsts is not None:
+        right_first = firsts[best["key"]]
+    else:
+        opened = steps.asked(ident, best["seed"], state[best["key"]].get("asked"))
+        right_first = first_tries(state[best["key"]], opened[0] if opened else [])
     return {
         "score": best["score"],
         "steps": best["total"],
-        "first_try": first_tries(state[best["key"]], opened[0] if opened else []),
+        "first_try": right_first,
         "seed": best["seed"],
         "attempt": attempt if seed == best["seed"] else None,
         "started": start.isoformat(timespec="seconds"),
@@ -322,6 +367,50 @@ def question_rows(
     return {lesson: [f.as_row() for f in table[lesson].values()] for lesson in lessons}
 
 
+def class_question_rows(
+    backend: Backend, lessons: list[str], steps: LessonSteps
+) -> dict[str, list[dict[str, Any]]]:
+    """The whole class's question statistics, as :class:`QuestionCounter` counts them,
+    from the per-step figures added to as each answer was committed (``step_stats``,
+    ``step_words``); the medians from the finished steps' times, which the database keeps
+    in order (an index)."""
+    table: dict[str, dict[str, StepTotals]] = {
+        lesson: {s.id: StepTotals(s.id, s.label) for s in steps.steps(lesson)} for lesson in lessons
+    }
+    timed: dict[tuple[str, str], int] = {}
+    for lesson, step, _, attempts, reveals, learners, students, first_right, n in sorted(
+        backend.run(
+            "SELECT lesson, step, first_id, attempts, reveals, learners, students,"
+            " first_right, timed FROM step_stats",
+            (),
+        ),
+        key=lambda r: int(r[2]),
+    ):
+        if lesson not in table:
+            continue
+        found = table[lesson].setdefault(step, StepTotals(step, step))
+        found.attempts, found.reveals = int(attempts), int(reveals)
+        found.learners, found.students = int(learners), int(students)
+        found.first_right = int(first_right)
+        if n:
+            timed[(lesson, step)] = int(n)
+    for lesson, step, what, said, n, _ in sorted(
+        backend.run("SELECT lesson, step, what, said, n, first_id FROM step_words", ()),
+        key=lambda r: (-int(r[4]), int(r[5])),
+    ):
+        if (hit := table.get(lesson, {}).get(step)) is not None:
+            words = hit.diagnosis if what == "mistake" else hit.typed
+            words[str(said)] = int(n)
+    for (lesson, step), n in timed.items():
+        middle = backend.run(
+            "SELECT seconds FROM event_facts WHERE lesson = ? AND step = ?"
+            " AND seconds IS NOT NULL ORDER BY seconds LIMIT ? OFFSET ?",
+            (lesson, step, 2 - n % 2, (n - 1) // 2),
+        )
+        table[lesson][step].middle = [float(v) for (v,) in middle]
+    return {lesson: [f.as_row() for f in table[lesson].values()] for lesson in lessons}
+
+
 @dataclass
 class StepTotals:
     """One step's figures as the database counted them (:func:`question_rows`)."""
@@ -346,7 +435,9 @@ class StepTotals:
             "attempts": self.attempts,
             "students": self.students,
             "first_try_rate": round(self.first_right / n, 3) if n else None,
-            "median_seconds": round(sum(self.middle) / len(self.middle), 1) if self.middle else None,
+            "median_seconds": round(sum(self.middle) / len(self.middle), 1)
+            if self.middle
+            else None,
             "reveals": self.reveals,
             "mistakes": dict(self.diagnosis),
             "unmatched": dict(list(self.typed.items())[:UNMATCHED_SHOWN]),
@@ -386,8 +477,10 @@ def report_data(db: ClassDatabase, filters: Filters) -> dict[str, Any]:
     questions = QuestionCounter(stats_lessons, steps, filters)
     log = ClassLog(db.backend, filters.since, keep=False)
     if filters.since is None:
-        log.from_summaries()
-    if log.complete:
+        log.from_summaries(states=False)
+    if log.complete and filters.students is None:
+        question_table = class_question_rows(db.backend, stats_lessons, steps)
+    elif log.complete:
         question_table = question_rows(db.backend, stats_lessons, steps, filters)
     else:
         log = ClassLog(db.backend, filters.since, keep=False, counter=questions)

@@ -62,6 +62,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             events_read BIGINT NOT NULL,
             data TEXT NOT NULL
         )""",
+        """CREATE TABLE entries (
+            student TEXT NOT NULL,
+            entry_key TEXT NOT NULL,
+            state TEXT,
+            span TEXT,
+            place TEXT,
+            figures TEXT,
+            PRIMARY KEY (student, entry_key)
+        )""",
         """CREATE TABLE event_facts (
             id BIGINT PRIMARY KEY,
             student TEXT NOT NULL,
@@ -74,7 +83,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             typed TEXT,
             seconds DOUBLE PRECISION
         )""",
-        "CREATE INDEX event_facts_by_step ON event_facts (lesson, step)",
+        "CREATE INDEX event_facts_by_student ON event_facts (student, lesson_key, step)",
+        "CREATE INDEX event_facts_by_lesson ON event_facts (student, lesson, step)",
+        """CREATE INDEX event_facts_times ON event_facts (lesson, step, seconds)
+            WHERE seconds IS NOT NULL""",
+        """CREATE TABLE step_stats (
+            lesson TEXT NOT NULL,
+            step TEXT NOT NULL,
+            first_id BIGINT NOT NULL,
+            attempts BIGINT NOT NULL,
+            reveals BIGINT NOT NULL,
+            learners BIGINT NOT NULL,
+            students BIGINT NOT NULL,
+            first_right BIGINT NOT NULL,
+            timed BIGINT NOT NULL,
+            PRIMARY KEY (lesson, step)
+        )""",
+        """CREATE TABLE step_words (
+            lesson TEXT NOT NULL,
+            step TEXT NOT NULL,
+            what TEXT NOT NULL,
+            said TEXT NOT NULL,
+            n BIGINT NOT NULL,
+            first_id BIGINT NOT NULL,
+            PRIMARY KEY (lesson, step, what, said)
+        )""",
     ),
 )
 #: migrations that also count what is already there, after their statements:

@@ -159,12 +159,16 @@ class ClassProgress:
                     "SELECT id, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
                     (self.name, self._last_id),
                 )
-                summary = summaries.load_for_update(run, self._backend.dialect, self.name)
+                # what the views count, kept with the answer (the summary first: locked, so
+                # that this student's ids are drawn in the order they are counted)
+                summary = summaries.Summary(
+                    run, self._backend.dialect, self.name, self._db.lesson_steps
+                )
                 made = run(
                     "INSERT INTO events (student, at, entry) VALUES (?, ?, ?) RETURNING id",
                     (self.name, self._db.clock(), text),
                 )
-                summaries.bring_up_to_date(run, summary)  # what the views count, kept
+                summary.bring_up_to_date()
                 self._backend.announce(run, self.name)  # with the commit: watch updates
         except DatabaseFailed as err:
             raise _not_saved(str(err)) from None

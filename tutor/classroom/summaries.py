@@ -2,46 +2,51 @@
 not read every event again: counted once, when the answer is committed, in the same
 transaction (:meth:`tutor.classroom.store.ClassProgress.record`).
 
-- **A summary per student** (``summaries``): the :class:`StudentLog` their events replay to
-  (the state :func:`tutor.progress.store.apply_entry` builds, each entry's first and last
-  time, where the student is), with the id of the last event it counts and how many rows it
-  has read. A summary whose figures do not match the events table (an event written by hand,
-  a summary made by an older tutor) is not used: that student's events are read again.
-- **The question statistics' fields of each event** (``event_facts``): lesson, step, kind,
-  verdict, named mistake, typed answer and a finished step's seconds, so that the statistics
-  are ``GROUP BY`` queries, on SQLite and PostgreSQL alike.
+- ``summaries``: per student, the id of the last event counted, how many rows were read,
+  how many events were kept, the entry of the latest one and why any was left out.
+- ``entries``: per student and progress entry, the entry's state as
+  :func:`tutor.progress.store.apply_entry` builds it (NULL once reset), its first and last
+  event's time, where the student is in it, and its gradebook row
+  (:func:`tutor.progress.report.lesson_rows` and the steps right at the first try) with
+  the lesson plan it was counted against: a reader whose plan differs counts it again.
+- ``event_facts``: the question statistics' fields of each event (lesson, step, kind,
+  verdict, named mistake, typed answer, a finished step's seconds), for ``GROUP BY``
+  queries (a ``--student`` report, the medians);
+- ``step_stats`` and ``step_words``: the whole class's question statistics per step,
+  added to with each event.
 
-Both are counted from the event as the views read it back (:func:`parse_row`): the same
-shape checks, the same text made visible.
+A summary whose counts do not match the events table (an event written by hand) is not
+used: that student's events are read again (:meth:`ClassLog.from_summaries`). Every figure
+is counted from the event as the views read it back (:func:`parse_row`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
-from tutor.classroom.activity import Event, StudentLog, parse_row
+from tutor.classroom.activity import Event, Place, StudentLog, parse_row
 from tutor.classroom.backends import Run
+from tutor.classroom.lessonsteps import LessonSteps
 from tutor.progress.records import RIGHT
+from tutor.progress.report import lesson_rows
 
 #: the events whose step may be closed (its time is then the step's whole time)
 FINISHED = ("correct", "carried", "revealed", "failed")
 
 FACT_COLUMNS = "id, student, kind, lesson, lesson_key, step, correct, diagnosis, typed, seconds"
-_INSERT_FACT = (
-    f"INSERT INTO event_facts ({FACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT DO NOTHING"
-)
 
 
 def facts(event: Event, student: str) -> tuple[Any, ...]:
     """The event's row of ``event_facts`` (``student``: as the events table has it)."""
     entry = event.entry
     record = entry.get("record", {})
-    status = record.get("status") if isinstance(record, dict) else None
+    record = record if isinstance(record, dict) else {}
+    status = record.get("status")
     diagnosis = entry.get("diagnosis")
     typed = entry.get("input")
-    seconds = record.get("seconds") if isinstance(record, dict) else None
+    seconds = record.get("seconds")
     finished = (
         event.kind in ("answer", "reveal")
         and status in FINISHED
@@ -57,77 +62,280 @@ def facts(event: Event, student: str) -> tuple[Any, ...]:
         int(entry.get("verdict") in RIGHT),
         str(diagnosis) if diagnosis else None,
         str(typed).strip() if typed else None,
-        float(seconds) if finished else None,  # type: ignore[arg-type]
+        float(seconds) if finished and seconds is not None else None,
     )
+
+
+def plan_mark(opened: Any) -> str:
+    """What a gradebook row was counted against (the asked steps and the credit)."""
+    asked, credit = opened
+    return hashlib.blake2b(repr((asked, credit)).encode(), digest_size=12).hexdigest()
+
+
+def entry_figures(key: str, entry: Any, steps: LessonSteps | None) -> dict[str, Any] | None:
+    """An entry's gradebook row and first tries, or None where they cannot be counted
+    here (no lesson steps, a lesson that cannot be opened)."""
+    from tutor.classroom.figures import first_tries
+
+    if steps is None or not isinstance(entry, dict):
+        return None
+    rows = lesson_rows(_One(key, entry), asked_steps=steps.asked)
+    if not rows:
+        return None
+    row = rows[0]
+    only = entry.get("asked")
+    opened = steps.asked(row["lesson"], row["seed"], only)
+    if opened is None:
+        return None
+    return {
+        "plan": [row["lesson"], row["seed"], only, plan_mark(opened)],
+        "row": row,
+        "first_try": first_tries(entry, opened[0]),
+    }
+
+
+class _One:
+    def __init__(self, key: str, entry: dict[str, Any]):
+        self._lessons = {key: entry}
+
+    def lessons(self) -> dict[str, Any]:
+        return self._lessons
 
 
 class Summary:
-    """One student's summary row, read (and, on PostgreSQL, locked) in a transaction."""
+    """One student's summary, read (and, on PostgreSQL, locked) in a transaction, its
+    entries read as events need them, and written back by :meth:`save`."""
 
-    def __init__(
-        self, student: str, last_id: int = 0, rows: int = 0, log: StudentLog | None = None
-    ):
+    def __init__(self, run: Run, dialect: str, student: str, steps: LessonSteps | None):
+        self.run = run
         self.student = student
-        self.last_id = last_id
-        self.rows = rows
-        self.log = log or StudentLog()
+        self.steps = steps
+        lock = " FOR UPDATE" if dialect == "postgresql" else ""
+        found = run(
+            f"SELECT last_id, events_read, data FROM summaries WHERE student = ?{lock}",
+            (student,),
+        )
+        self.last_id, self.read, self.count = 0, 0, 0
+        self.last_key: str | None = None
         self.left_out: list[str] = []
+        self.fresh = not found
+        #: a summary that cannot be read (edited by hand) is left as it is: the views see
+        #: that it does not count every event and read them instead
+        self.broken = False
+        if found:
+            last_id, read, data = found[0]
+            try:
+                info = json.loads(data)
+                self.count, self.last_key = int(info["count"]), info["last_key"]
+                self.left_out = [str(w) for w in info["left_out"]]
+                self.last_id, self.read = int(last_id), int(read)
+            except (ValueError, KeyError, TypeError):
+                self.broken = True
+        #: key → [state or None, span or None, place or None]; read when first touched
+        self.entries: dict[str, list[Any]] = {}
+        self.changed: set[str] = set()
+        self.pending: list[tuple[str, tuple[Any, ...]]] = []  # the question statistics
+        self.answered: set[tuple[str, str]] = set()  # (entry, step) answered in this batch
+        self.answered_lessons: set[tuple[str, str]] = set()  # (lesson, step) likewise
 
-    def add_rows(self, run: Run, rows: list[tuple[Any, ...]]) -> None:
+    def _entry(self, key: str) -> list[Any]:
+        if key not in self.entries:
+            rows = self.run(
+                "SELECT state, span, place FROM entries WHERE student = ? AND entry_key = ?",
+                (self.student, key),
+            )
+            self.entries[key] = (
+                [json.loads(c) if c is not None else None for c in rows[0]]
+                if rows
+                else [None, None, None]
+            )
+        return self.entries[key]
+
+    def add_rows(self, rows: list[tuple[Any, ...]]) -> None:
         """Count the student's events ``rows`` (id, at, entry; in id order, newer than
-        the summary) and keep their facts."""
+        the summary)."""
         for event_id, at, text in rows:
             event, why = parse_row(int(event_id), self.student, at, text)
-            self.rows += 1
+            self.read += 1
             self.last_id = max(self.last_id, int(event_id))
             if event is None:
-                if why and why not in self.log.left_out:
-                    self.log.left_out.append(why)
+                if why and why not in self.left_out and len(self.left_out) < 100:
+                    self.left_out.append(why)
                 continue
-            self.log.add(event)
-            run(_INSERT_FACT, facts(event, self.student))
+            self.add(event)
 
+    def add(self, event: Event) -> None:
+        """One event, as :meth:`StudentLog.add` counts it, and its question statistics."""
+        self.count += 1
+        key = event.entry.get("lesson_key")
+        if isinstance(key, str):
+            if event.kind == "reset":
+                keys = self._all_keys() if key == "*" else [key]
+            else:
+                keys = [key]
+            log = StudentLog()
+            for k in keys:
+                state, span, place = self._entry(k)
+                if state is not None:
+                    log.lessons()[k] = state
+                if span is not None:
+                    log.spans[k] = (_time(span[0]), _time(span[1]))
+                if place is not None:
+                    log.places[k] = Place(place[0], _time(place[1]), place[2])
+            log.last_key = self.last_key
+            log.add(event)
+            self.last_key = log.last_key
+            for k in keys:
+                first_last = log.spans.get(k)
+                place_k = log.places.get(k)
+                self.entries[k] = [
+                    log.lessons().get(k),
+                    [first_last[0].isoformat(), first_last[1].isoformat()] if first_last else None,
+                    [place_k.current, place_k.since.isoformat(), place_k.mistake]
+                    if place_k
+                    else None,
+                ]
+                self.changed.add(k)
+        self._count_question(event)
 
-def load_for_update(run: Run, dialect: str, student: str) -> Summary:
-    """The student's summary, locked until the transaction ends (PostgreSQL: another writer
-    of this student waits, so their events' ids are drawn in the order they are counted;
-    SQLite's writers take turns anyway). A missing or unreadable one starts from nothing."""
-    lock = " FOR UPDATE" if dialect == "postgresql" else ""
-    found = run(
-        f"SELECT last_id, events_read, data FROM summaries WHERE student = ?{lock}", (student,)
-    )
-    if found:
-        last_id, events_read, data = found[0]
-        try:
-            return Summary(
-                student, int(last_id), int(events_read), StudentLog.from_json(json.loads(data))
+    def _all_keys(self) -> list[str]:
+        known = {
+            str(k)
+            for (k,) in self.run("SELECT entry_key FROM entries WHERE student = ?", (self.student,))
+        }
+        return sorted(known | set(self.entries))
+
+    def _count_question(self, event: Event) -> None:
+        """The event's facts, and the class's figures of its step."""
+        run = self.run
+        later = self.pending.append  # written by save(), once every event is counted
+        row = facts(event, self.student)
+        _, _, kind, lesson, key, step, correct, diagnosis, typed, _ = row
+        answer = kind == "answer"
+        new_learner = new_student = False
+        if answer:
+            new_learner = (key, step) not in self.answered and not run(
+                "SELECT 1 FROM event_facts WHERE student = ? AND lesson_key = ? AND step = ?"
+                " AND kind = 'answer' LIMIT 1",
+                (self.student, key, step),
             )
-        except (ValueError, KeyError, TypeError):
-            run("DELETE FROM event_facts WHERE student = ?", (student,))  # counted again
-    return Summary(student)
+            new_student = (
+                new_learner
+                and (lesson, step) not in self.answered_lessons
+                and not run(
+                    "SELECT 1 FROM event_facts WHERE student = ? AND lesson = ? AND step = ?"
+                    " AND kind = 'answer' LIMIT 1",
+                    (self.student, lesson, step),
+                )
+            )
+            self.answered.add((key, step))
+            self.answered_lessons.add((lesson, step))
+        later(
+            (
+                f"INSERT INTO event_facts ({FACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
+                row,
+            )
+        )
+        later(
+            (
+                "INSERT INTO step_stats (lesson, step, first_id, attempts, reveals, learners,"
+                " students, first_right, timed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (lesson, step) DO UPDATE SET"
+                " first_id = least_id, attempts = step_stats.attempts + excluded.attempts,"
+                " reveals = step_stats.reveals + excluded.reveals,"
+                " learners = step_stats.learners + excluded.learners,"
+                " students = step_stats.students + excluded.students,"
+                " first_right = step_stats.first_right + excluded.first_right,"
+                " timed = step_stats.timed + excluded.timed".replace(
+                    "least_id",
+                    "CASE WHEN excluded.first_id < step_stats.first_id THEN excluded.first_id"
+                    " ELSE step_stats.first_id END",
+                ),
+                (
+                    lesson,
+                    step,
+                    event.id,
+                    int(answer),
+                    int(kind == "reveal"),
+                    int(new_learner),
+                    int(new_student),
+                    int(new_learner and bool(correct)),
+                    int(row[-1] is not None),
+                ),
+            )
+        )
+        if answer and not correct and (diagnosis is not None or typed is not None):
+            later(
+                (
+                    "INSERT INTO step_words (lesson, step, what, said, n, first_id)"
+                    " VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (lesson, step, what, said)"
+                    " DO UPDATE SET n = step_words.n + 1, first_id = CASE WHEN excluded.first_id"
+                    " < step_words.first_id THEN excluded.first_id ELSE step_words.first_id END",
+                    (
+                        lesson,
+                        step,
+                        "mistake" if diagnosis is not None else "typed",
+                        diagnosis if diagnosis is not None else typed,
+                        event.id,
+                    ),
+                )
+            )
+
+    def save(self) -> None:
+        """Write the summary and the entries its events changed."""
+        run = self.run
+        for sql, params in self.pending:
+            run(sql, params)
+        self.pending.clear()
+        for key in sorted(self.changed):
+            state, span, place = self.entries[key]
+            figures = entry_figures(key, state, self.steps)
+            run(
+                "INSERT INTO entries (student, entry_key, state, span, place, figures)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (student, entry_key) DO UPDATE SET"
+                " state = excluded.state, span = excluded.span, place = excluded.place,"
+                " figures = excluded.figures",
+                (self.student, key, *(_dump(v) for v in (state, span, place, figures))),
+            )
+        self.changed.clear()
+        data = _dump({"count": self.count, "last_key": self.last_key, "left_out": self.left_out})
+        run(
+            "INSERT INTO summaries (student, last_id, events_read, data) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (student) DO UPDATE SET last_id = excluded.last_id,"
+            " events_read = excluded.events_read, data = excluded.data",
+            (self.student, self.last_id, self.read, data),
+        )
+
+    def bring_up_to_date(self) -> None:
+        """Count the student's events the summary has not (the one just written, and any
+        written around it), and store it."""
+        if self.broken:
+            return
+        newer = self.run(
+            "SELECT id, at, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
+            (self.student, self.last_id),
+        )
+        try:
+            self.add_rows(newer)
+        except (ValueError, KeyError, TypeError, IndexError):
+            return  # an entry edited by hand: left as it is, and so not used by the views
+        self.save()
 
 
-def bring_up_to_date(run: Run, summary: Summary) -> None:
-    """Count the student's events the summary has not (the one just written, and any a
-    summary could not follow) and store it."""
-    newer = run(
-        "SELECT id, at, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
-        (summary.student, summary.last_id),
-    )
-    summary.add_rows(run, newer)
-    data = json.dumps(summary.log.as_json(), ensure_ascii=False, allow_nan=False)
-    run(
-        "INSERT INTO summaries (student, last_id, events_read, data) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (student) DO UPDATE SET last_id = excluded.last_id,"
-        " events_read = excluded.events_read, data = excluded.data",
-        (summary.student, summary.last_id, summary.rows, data),
-    )
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
-def fill(run: Run, dialect: str) -> None:
+def _time(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+def fill(run: Run, dialect: str, steps: LessonSteps | None = None) -> None:
     """Summarise every student's events already in the database (the migration that adds
     the summaries runs this once; it reads each event once)."""
     students = [str(s) for (s,) in run("SELECT DISTINCT student FROM events", ())]
     for student in students:
-        summary = load_for_update(run, dialect, student)
-        bring_up_to_date(run, summary)
+        Summary(run, dialect, student, steps).bring_up_to_date()
