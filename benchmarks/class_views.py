@@ -8,8 +8,11 @@ wrong answers, a hint, a reveal) whose events are recorded and written for every
 in one transaction.
 
 Run: .venv/bin/python benchmarks/class_views.py [--students 500] [--lessons 9] [--repeat 3]
-Target: the report and a dashboard refresh each under 1 s at 500 students; the ratio of
-the times for 500 and 250 students no more than about 2 (the events double).
+Target: the report, the dashboard's first read and its refresh each under 1 s at 500
+students; the ratio of the times for 500 and 250 students no more than about 2 (the events
+double). The events are written straight into the table and then summarised as the
+migration summarises an existing database (the store summarises each answer as it commits
+it); that takes a while for the big class, and is not timed.
 """
 
 from __future__ import annotations
@@ -177,11 +180,11 @@ def main() -> int:
         print(f"{'events':18} {results[small][0]:>14}  {results[big][0]:>14}")
         for what in results[big][1]:
             a, b = results[small][1][what], results[big][1][what]
-            ok = b < TARGET or what == "watch first load"
+            ok = b < TARGET
             missed |= not ok
             print(f"{what:18} {a:>12.3f} s  {b:>12.3f} s   {b / a:5.2f}{'' if ok else '  MISSED'}")
         print(
-            f"target (report and refresh under {TARGET:g} s at {big} students): "
+            f"target (report, first load and refresh under {TARGET:g} s at {big} students): "
             f"{'missed' if missed else 'met'}"
         )
     finally:

@@ -128,3 +128,27 @@ def test_an_event_written_by_hand_is_read_not_missed(tmp_path):
     forget_summaries(folder)
     assert json.dumps(report(folder)) == json.dumps(kept)
     db.close()
+
+
+def test_the_dashboard_reads_the_same_room_from_the_summaries(tmp_path):
+    """Every seat and the lesson's steps, from the summaries' cut states and from every
+    event."""
+    folder = tmp_path / "week3"
+    scripted_class(folder)
+
+    def room() -> tuple[list, list]:
+        db = open_database(load_course(folder))
+        try:
+            r = Room(db)
+            r.refresh(force_online=True)
+            return r.rows(), r.lesson_view("sigmoid-2-2-2")
+        finally:
+            db.close()
+
+    kept = room()
+    forget_summaries(folder)
+    again = room()
+    assert kept == again
+    seats, bars = kept
+    assert sum(s.events for s in seats) > 300 and sum(b.answered for b in bars) > 100
+    assert any(s.step_wrong for s in seats) or any(s.last_mistake for s in seats)

@@ -217,7 +217,8 @@ class ClassLog:
         committed, :mod:`tutor.classroom.summaries`) instead of every event: a student's
         events are read only where their summary does not count them all. Then
         :meth:`follow` goes on from the newest event. ``states=False``: each entry's
-        gradebook row (``StudentLog.figures``) instead of its state, for the report. For a
+        gradebook row (``StudentLog.figures``) instead of its state, for the report (else
+        its state with each step's record cut to what the dashboard counts). For a
         log with no ``since`` that keeps no events and has read nothing yet."""
         assert self.since is None and not self.keep and self.last_id == 0
         run = self.backend.run
@@ -230,7 +231,7 @@ class ClassLog:
             except (ValueError, TypeError):
                 continue  # read from the events
         parts: dict[str, list[tuple[Any, ...]]] = {}
-        column = "state" if states else "state IS NULL, figures"
+        column = "view_state" if states else "state IS NULL, figures"
         for student, *row in run(
             f"SELECT student, entry_key, span, place, {column} FROM entries", ()
         ):
