@@ -77,21 +77,61 @@ class StudentLog:
     #: progress key → its gradebook row as counted when written (a report's summaries);
     #: None where the state is read instead
     figures: dict[str, Any] | None = None
+    #: progress key → the id of the event that made it (orders the kept entries)
+    order: dict[str, int] = field(default_factory=dict)
+
+    #: progress key → its state as the summary keeps it (JSON), parsed when first asked for
+    #: (the dashboard's first read needs few of them)
+    raw: dict[str, str] = field(default_factory=dict)
 
     def lessons(self) -> dict[str, Any]:
         """Progress key → that lesson's state (what :func:`lesson_rows` counts)."""
         lessons: dict[str, Any] = self.state.setdefault("lessons", {})
+        if self.raw:
+            for key in list(self.raw):
+                self.entry(key)
         return lessons
+
+    def entry(self, key: str) -> Any:
+        """One entry's state (None if there is none), parsing only that one."""
+        lessons: dict[str, Any] = self.state.setdefault("lessons", {})
+        text = self.raw.pop(key, None)
+        if text is not None:
+            parsed = json.loads(text)
+            # in the order the entries were made, as the replayed state has them
+            later = {
+                k: lessons.pop(k)
+                for k in list(lessons)
+                if self.order.get(k, 0) > self.order.get(key, 0)
+            }
+            lessons[key] = parsed
+            lessons.update(later)
+        return lessons.get(key)
+
+    def mentioning(self, text: str) -> list[str]:
+        """The entries whose kept state has ``text`` in it, in order (and those parsed)."""
+        keys = [k for k in self.state.get("lessons", {})] + [
+            k for k, raw in self.raw.items() if text in raw
+        ]
+        return sorted(keys, key=lambda k: self.order.get(k, 0))
 
     def add(self, event: Event) -> None:
         """Count one event, in id order: its entry's span and place, and the state."""
         self.count += 1
         key = event.entry.get("lesson_key")
+        if key == "*" and event.kind == "reset":
+            self.raw.clear()
+        elif isinstance(key, str):
+            self.entry(key)  # parsed before the event changes it
         if isinstance(key, str):
             first = self.spans.get(key, (event.at, event.at))[0]
             self.spans[key] = (min(first, event.at), event.at)
             self._track(event, key)
+        lessons = self.state.setdefault("lessons", {})
+        made = isinstance(key, str) and key not in lessons
         apply_entry(self.state, event.entry)
+        if made and key in lessons:
+            self.order[str(key)] = event.id  # made now: after every entry there is
 
     def _track(self, event: Event, key: str) -> None:
         """Follow where the student is: the entry of their latest event, and in each entry
@@ -314,11 +354,12 @@ def _from_rows(head: dict[str, Any], rows: list[tuple[Any, ...]], states: bool) 
             first, last = json.loads(span)
             log.spans[key] = (_utc_or_fail(first), _utc_or_fail(last))
         if place is not None:
-            current, since, mistake = json.loads(place)
+            current, since, mistake, *born = json.loads(place)
             log.places[key] = Place(current, _utc_or_fail(since), mistake)
+            log.order[key] = int(born[0]) if born else 0
         if states:
             if value[0] is not None:
-                log.lessons()[key] = json.loads(value[0])
+                log.raw[key] = str(value[0])
         elif not value[0]:  # an entry not reset
             if value[1] is None:
                 log.figures = None  # not counted when written: the report reads the states

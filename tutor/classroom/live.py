@@ -10,6 +10,7 @@ event the watcher sees).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -146,7 +147,7 @@ class Room:
         place = mine.places.get(key or "")
         if key is None or place is None:
             return seat
-        entry = mine.lessons().get(key)
+        entry = mine.entry(key)
         if not isinstance(entry, dict):
             return seat  # reset since
         rows = lesson_rows(_One(mine, key), asked_steps=self.steps.asked)
@@ -246,7 +247,7 @@ class _One:
     """One entry of a student's replayed log, as :func:`lesson_rows` reads a store."""
 
     def __init__(self, log: StudentLog, key: str):
-        self._lessons = {key: log.lessons()[key]}
+        self._lessons = {key: log.entry(key)}
 
     def lessons(self) -> dict[str, Any]:
         return self._lessons
@@ -254,7 +255,9 @@ class _One:
 
 def _latest_entry(log: StudentLog, lesson: str) -> dict[str, Any] | None:
     found = None
-    for entry in log.lessons().values():
+    # only the entries that can be the lesson's are parsed (a kept state names its lesson)
+    marker = f'"lesson": {json.dumps(lesson, ensure_ascii=False)}'
+    for entry in [log.entry(k) for k in log.mentioning(marker)]:
         if (
             isinstance(entry, dict)
             and entry.get("lesson") == lesson

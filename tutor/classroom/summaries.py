@@ -209,10 +209,14 @@ class Summary:
             for k in keys:
                 first_last = log.spans.get(k)
                 place_k = log.places.get(k)
+                was = self.entries[k][2]
+                # born: the event that made the entry, which orders the entries as the
+                # state the events replay to orders them
+                born = was[3] if was is not None and len(was) > 3 else event.id
                 self.entries[k] = [
                     log.lessons().get(k),
                     [first_last[0].isoformat(), first_last[1].isoformat()] if first_last else None,
-                    [place_k.current, place_k.since.isoformat(), place_k.mistake]
+                    [place_k.current, place_k.since.isoformat(), place_k.mistake, born]
                     if place_k
                     else None,
                 ]
