@@ -377,30 +377,44 @@ def class_question_rows(
     table: dict[str, dict[str, StepTotals]] = {
         lesson: {s.id: StepTotals(s.id, s.label) for s in steps.steps(lesson)} for lesson in lessons
     }
+    # each step's figures are kept in several rows (shards): added up here
+    totals: dict[tuple[str, str], list[int]] = {}
+    for lesson, step, first_id, *counts in backend.run(
+        "SELECT lesson, step, first_id, attempts, reveals, learners, students,"
+        " first_right, timed FROM step_stats",
+        (),
+    ):
+        got = totals.get((lesson, step))
+        if got is None:
+            totals[(lesson, step)] = [int(first_id), *(int(c) for c in counts)]
+        else:
+            got[0] = min(got[0], int(first_id))
+            for k, c in enumerate(counts, 1):
+                got[k] += int(c)
     timed: dict[tuple[str, str], int] = {}
-    for lesson, step, _, attempts, reveals, learners, students, first_right, n in sorted(
-        backend.run(
-            "SELECT lesson, step, first_id, attempts, reveals, learners, students,"
-            " first_right, timed FROM step_stats",
-            (),
-        ),
-        key=lambda r: int(r[2]),
+    for (lesson, step), (_, attempts, reveals, learners, students, first_right, n) in sorted(
+        totals.items(), key=lambda kv: kv[1][0]
     ):
         if lesson not in table:
             continue
         found = table[lesson].setdefault(step, StepTotals(step, step))
-        found.attempts, found.reveals = int(attempts), int(reveals)
-        found.learners, found.students = int(learners), int(students)
-        found.first_right = int(first_right)
+        found.attempts, found.reveals = attempts, reveals
+        found.learners, found.students, found.first_right = learners, students, first_right
         if n:
-            timed[(lesson, step)] = int(n)
-    for lesson, step, what, said, n, _ in sorted(
-        backend.run("SELECT lesson, step, what, said, n, first_id FROM step_words", ()),
-        key=lambda r: (-int(r[4]), int(r[5])),
+            timed[(lesson, step)] = n
+    words: dict[tuple[str, str, str, str], list[int]] = {}
+    for lesson, step, what, said, n, first_id in backend.run(
+        "SELECT lesson, step, what, said, n, first_id FROM step_words", ()
+    ):
+        got = words.setdefault((lesson, step, what, said), [0, int(first_id)])
+        got[0] += int(n)
+        got[1] = min(got[1], int(first_id))
+    for (lesson, step, what, said), (n, _) in sorted(
+        words.items(), key=lambda kv: (-kv[1][0], kv[1][1])
     ):
         if (hit := table.get(lesson, {}).get(step)) is not None:
-            words = hit.diagnosis if what == "mistake" else hit.typed
-            words[str(said)] = int(n)
+            kept = hit.diagnosis if what == "mistake" else hit.typed
+            kept[str(said)] = n
     for (lesson, step), n in timed.items():
         middle = backend.run(
             "SELECT seconds FROM event_facts WHERE lesson = ? AND step = ?"

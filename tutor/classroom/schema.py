@@ -84,8 +84,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             typed TEXT,
             seconds DOUBLE PRECISION
         )""",
-        "CREATE INDEX event_facts_by_student ON event_facts (student, lesson_key, step)",
-        "CREATE INDEX event_facts_by_lesson ON event_facts (student, lesson, step)",
+        "CREATE INDEX event_facts_by_student ON event_facts (student, step)",
         """CREATE INDEX event_facts_times ON event_facts (lesson, step, seconds)
             WHERE seconds IS NOT NULL""",
         """CREATE TABLE step_stats (
@@ -98,7 +97,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             students BIGINT NOT NULL,
             first_right BIGINT NOT NULL,
             timed BIGINT NOT NULL,
-            PRIMARY KEY (lesson, step)
+            shard INTEGER NOT NULL,
+            PRIMARY KEY (lesson, step, shard)
         )""",
         """CREATE TABLE step_words (
             lesson TEXT NOT NULL,
@@ -107,7 +107,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             said TEXT NOT NULL,
             n BIGINT NOT NULL,
             first_id BIGINT NOT NULL,
-            PRIMARY KEY (lesson, step, what, said)
+            shard INTEGER NOT NULL,
+            PRIMARY KEY (lesson, step, what, said, shard)
         )""",
     ),
 )

@@ -155,6 +155,9 @@ class Summary:
         #: key → [state or None, span or None, place or None]; read when first touched
         self.entries: dict[str, list[Any]] = {}
         self.changed: set[str] = set()
+        #: the class's figures of a step are kept in SHARDS rows, each added to by some of
+        #: the students: writers answering the same step at once seldom wait for one row
+        self.shard = shard_of(student)
         self.pending: list[tuple[str, tuple[Any, ...]]] = []  # the question statistics
         self.answered: set[tuple[str, str]] = set()  # (entry, step) answered in this batch
         self.answered_lessons: set[tuple[str, str]] = set()  # (lesson, step) likewise
@@ -239,19 +242,18 @@ class Summary:
         answer = kind == "answer"
         new_learner = new_student = False
         if answer:
-            new_learner = (key, step) not in self.answered and not run(
-                "SELECT 1 FROM event_facts WHERE student = ? AND lesson_key = ? AND step = ?"
-                " AND kind = 'answer' LIMIT 1",
-                (self.student, key, step),
+            before = set(
+                run(
+                    "SELECT lesson_key, lesson FROM event_facts WHERE student = ? AND step = ?"
+                    " AND kind = 'answer'",
+                    (self.student, step),
+                )
             )
+            new_learner = (key, step) not in self.answered and not any(k == key for k, _ in before)
             new_student = (
                 new_learner
                 and (lesson, step) not in self.answered_lessons
-                and not run(
-                    "SELECT 1 FROM event_facts WHERE student = ? AND lesson = ? AND step = ?"
-                    " AND kind = 'answer' LIMIT 1",
-                    (self.student, lesson, step),
-                )
+                and not any(x == lesson for _, x in before)
             )
             self.answered.add((key, step))
             self.answered_lessons.add((lesson, step))
@@ -265,8 +267,8 @@ class Summary:
         later(
             (
                 "INSERT INTO step_stats (lesson, step, first_id, attempts, reveals, learners,"
-                " students, first_right, timed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (lesson, step) DO UPDATE SET"
+                " students, first_right, timed, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (lesson, step, shard) DO UPDATE SET"
                 " first_id = least_id, attempts = step_stats.attempts + excluded.attempts,"
                 " reveals = step_stats.reveals + excluded.reveals,"
                 " learners = step_stats.learners + excluded.learners,"
@@ -287,14 +289,15 @@ class Summary:
                     int(new_student),
                     int(new_learner and bool(correct)),
                     int(row[-1] is not None),
+                    self.shard,
                 ),
             )
         )
         if answer and not correct and (diagnosis is not None or typed is not None):
             later(
                 (
-                    "INSERT INTO step_words (lesson, step, what, said, n, first_id)"
-                    " VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (lesson, step, what, said)"
+                    "INSERT INTO step_words (lesson, step, what, said, n, first_id, shard)"
+                    " VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (lesson, step, what, said, shard)"
                     " DO UPDATE SET n = step_words.n + 1, first_id = CASE WHEN excluded.first_id"
                     " < step_words.first_id THEN excluded.first_id ELSE step_words.first_id END",
                     (
@@ -303,6 +306,7 @@ class Summary:
                         "mistake" if diagnosis is not None else "typed",
                         diagnosis if diagnosis is not None else typed,
                         event.id,
+                        self.shard,
                     ),
                 )
             )
@@ -333,11 +337,11 @@ class Summary:
             (self.student, self.last_id, self.read, data),
         )
 
-    def bring_up_to_date(self) -> None:
+    def bring_up_to_date(self) -> list[tuple[Any, ...]]:
         """Count the student's events the summary has not (the one just written, and any
-        written around it), and store it."""
+        written around it), and store it; those events' rows (id, at, entry)."""
         if self.broken:
-            return
+            return []
         newer = self.run(
             "SELECT id, at, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
             (self.student, self.last_id),
@@ -345,8 +349,18 @@ class Summary:
         try:
             self.add_rows(newer)
         except (ValueError, KeyError, TypeError, IndexError):
-            return  # an entry edited by hand: left as it is, and so not used by the views
+            return newer  # an entry edited by hand: left as it is, so the views read events
         self.save()
+        return newer
+
+
+#: how many rows keep the class's figures of one step (see :attr:`Summary.shard`)
+SHARDS = 64
+
+
+def shard_of(student: str) -> int:
+    digest = hashlib.blake2b(student.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % SHARDS
 
 
 def _dump(value: Any) -> str | None:
