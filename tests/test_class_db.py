@@ -16,7 +16,6 @@ from classhelpers import answer_right, fake_key, right_steps, session_in, write_
 
 from tutor.classroom.course import CourseError, init_course, load_course
 from tutor.classroom.database import DatabaseFailed, migrate, open_database
-from tutor.classroom.schema import VERSION
 from tutor.classroom.roster import (
     Student,
     add_student,
@@ -25,6 +24,7 @@ from tutor.classroom.roster import (
     public_key,
     remove_student,
 )
+from tutor.classroom.schema import VERSION
 from tutor.progress.interface import ProgressLocked
 from tutor.progress.report import lesson_rows
 from tutor.progress.store import ProgressStore

@@ -27,7 +27,7 @@ import json
 from typing import Any
 
 from tutor.classroom.activity import Event, Place, StudentLog, parse_row
-from tutor.classroom.backends import Run
+from tutor.classroom.backends import Backend, Run
 from tutor.classroom.lessonsteps import LessonSteps
 from tutor.progress.records import RIGHT
 from tutor.progress.report import lesson_rows
@@ -127,15 +127,41 @@ class Summary:
     """One student's summary, read (and, on PostgreSQL, locked) in a transaction, its
     entries read as events need them, and written back by :meth:`save`."""
 
-    def __init__(self, run: Run, dialect: str, student: str, steps: LessonSteps | None):
+    def __init__(
+        self,
+        run: Run,
+        dialect: str,
+        student: str,
+        steps: LessonSteps | None,
+        backend: Backend | None = None,
+        coming: dict[str, Any] | None = None,
+    ):
+        """``coming``: the event about to be written, whose entry and step are read with
+        the summary (through ``backend``, in one round trip)."""
         self.run = run
+        self.backend = backend
         self.student = student
         self.steps = steps
         lock = " FOR UPDATE" if dialect == "postgresql" else ""
-        found = run(
-            f"SELECT last_id, events_read, data FROM summaries WHERE student = ?{lock}",
-            (student,),
-        )
+        reads: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                f"SELECT last_id, events_read, data FROM summaries WHERE student = ?{lock}",
+                (student,),
+            )
+        ]
+        key = coming.get("lesson_key") if coming is not None else None
+        step = str(coming.get("step")) if coming is not None else None
+        if isinstance(key, str) and key != "*":
+            reads.append(_ENTRY_READ(student, key))
+            reads.append(_ANSWERED_READ(student, str(step)))
+        results = self._reads(reads)
+        found = results[0]
+        #: (entry, step) answers before: (lesson_key, lesson) of the student's answers
+        self.before: dict[str, set[tuple[Any, ...]]] = {}
+        self.entries: dict[str, list[Any]] = {}
+        if len(results) == 3 and isinstance(key, str) and step is not None:
+            self.entries[key] = _entry_row(results[1])
+            self.before[step] = set(results[2])
         self.last_id, self.read, self.count = 0, 0, 0
         self.last_key: str | None = None
         self.left_out: list[str] = []
@@ -153,7 +179,6 @@ class Summary:
             except (ValueError, KeyError, TypeError):
                 self.broken = True
         #: key → [state or None, span or None, place or None]; read when first touched
-        self.entries: dict[str, list[Any]] = {}
         self.changed: set[str] = set()
         #: the class's figures of a step are kept in SHARDS rows, each added to by some of
         #: the students: writers answering the same step at once seldom wait for one row
@@ -162,17 +187,14 @@ class Summary:
         self.answered: set[tuple[str, str]] = set()  # (entry, step) answered in this batch
         self.answered_lessons: set[tuple[str, str]] = set()  # (lesson, step) likewise
 
+    def _reads(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[list[Any]]:
+        if self.backend is not None:
+            return self.backend.batch(statements)
+        return [self.run(sql, params) for sql, params in statements]
+
     def _entry(self, key: str) -> list[Any]:
         if key not in self.entries:
-            rows = self.run(
-                "SELECT state, span, place FROM entries WHERE student = ? AND entry_key = ?",
-                (self.student, key),
-            )
-            self.entries[key] = (
-                [json.loads(c) if c is not None else None for c in rows[0]]
-                if rows
-                else [None, None, None]
-            )
+            self.entries[key] = _entry_row(self.run(*_ENTRY_READ(self.student, key)))
         return self.entries[key]
 
     def add_rows(self, rows: list[tuple[Any, ...]]) -> None:
@@ -242,13 +264,9 @@ class Summary:
         answer = kind == "answer"
         new_learner = new_student = False
         if answer:
-            before = set(
-                run(
-                    "SELECT lesson_key, lesson FROM event_facts WHERE student = ? AND step = ?"
-                    " AND kind = 'answer'",
-                    (self.student, step),
-                )
-            )
+            if step not in self.before:
+                self.before[step] = set(run(*_ANSWERED_READ(self.student, step)))
+            before = self.before[step]
             new_learner = (key, step) not in self.answered and not any(k == key for k, _ in before)
             new_student = (
                 new_learner
@@ -257,6 +275,7 @@ class Summary:
             )
             self.answered.add((key, step))
             self.answered_lessons.add((lesson, step))
+            before.add((key, lesson))
         later(
             (
                 f"INSERT INTO event_facts ({FACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -313,39 +332,50 @@ class Summary:
 
     def save(self) -> None:
         """Write the summary and the entries its events changed."""
-        run = self.run
-        for sql, params in self.pending:
-            run(sql, params)
-        self.pending.clear()
+        writes = self.pending
+        self.pending = []
         for key in sorted(self.changed):
             state, span, place = self.entries[key]
             figures = entry_figures(key, state, self.steps)
             view = view_state(state)
-            run(
-                "INSERT INTO entries (student, entry_key, state, view_state, span, place, figures)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (student, entry_key) DO UPDATE SET"
-                " state = excluded.state, view_state = excluded.view_state, span = excluded.span,"
-                " place = excluded.place, figures = excluded.figures",
-                (self.student, key, *(_dump(v) for v in (state, view, span, place, figures))),
+            writes.append(
+                (
+                    "INSERT INTO entries (student, entry_key, state, view_state, span, place, figures)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (student, entry_key) DO UPDATE SET"
+                    " state = excluded.state, view_state = excluded.view_state, span = excluded.span,"
+                    " place = excluded.place, figures = excluded.figures",
+                    (self.student, key, *(_dump(v) for v in (state, view, span, place, figures))),
+                )
             )
         self.changed.clear()
         data = _dump({"count": self.count, "last_key": self.last_key, "left_out": self.left_out})
-        run(
-            "INSERT INTO summaries (student, last_id, events_read, data) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (student) DO UPDATE SET last_id = excluded.last_id,"
-            " events_read = excluded.events_read, data = excluded.data",
-            (self.student, self.last_id, self.read, data),
+        writes.append(
+            (
+                "INSERT INTO summaries (student, last_id, events_read, data) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (student) DO UPDATE SET last_id = excluded.last_id,"
+                " events_read = excluded.events_read, data = excluded.data",
+                (self.student, self.last_id, self.read, data),
+            )
         )
+        self._reads(writes)
 
-    def bring_up_to_date(self) -> list[tuple[Any, ...]]:
-        """Count the student's events the summary has not (the one just written, and any
-        written around it), and store it; those events' rows (id, at, entry)."""
+    def bring_up_to_date(
+        self, written: tuple[Any, ...] | None = None, known: int | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Count the student's events the summary has not, and store it; those events'
+        rows (id, at, entry). ``written``: the row just written by a store whose own state
+        has every event up to ``known``: if the summary has them too, that row is the only
+        new one (every writer of this student waits for the summary's lock), else they
+        are read."""
         if self.broken:
             return []
-        newer = self.run(
-            "SELECT id, at, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
-            (self.student, self.last_id),
-        )
+        if written is not None and known == self.last_id:
+            newer = [written]
+        else:
+            newer = self.run(
+                "SELECT id, at, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
+                (self.student, self.last_id),
+            )
         try:
             self.add_rows(newer)
         except (ValueError, KeyError, TypeError, IndexError):
@@ -361,6 +391,27 @@ SHARDS = 64
 def shard_of(student: str) -> int:
     digest = hashlib.blake2b(student.encode(), digest_size=4).digest()
     return int.from_bytes(digest, "big") % SHARDS
+
+
+def _ENTRY_READ(student: str, key: str) -> tuple[str, tuple[Any, ...]]:  # noqa: N802
+    return (
+        "SELECT state, span, place FROM entries WHERE student = ? AND entry_key = ?",
+        (student, key),
+    )
+
+
+def _ANSWERED_READ(student: str, step: str) -> tuple[str, tuple[Any, ...]]:  # noqa: N802
+    return (
+        "SELECT lesson_key, lesson FROM event_facts WHERE student = ? AND step = ?"
+        " AND kind = 'answer'",
+        (student, step),
+    )
+
+
+def _entry_row(rows: list[Any]) -> list[Any]:
+    if not rows:
+        return [None, None, None]
+    return [json.loads(c) if c is not None else None for c in rows[0]]
 
 
 def _dump(value: Any) -> str | None:
