@@ -257,8 +257,8 @@ class ClassLog:
         committed, :mod:`tutor.classroom.summaries`) instead of every event: a student's
         events are read only where their summary does not count them all. Then
         :meth:`follow` goes on from the newest event. ``states=False``: each entry's
-        gradebook row (``StudentLog.figures``) instead of its state, for the report (else
-        its state with each step's record cut to what the dashboard counts). For a
+        gradebook row (``StudentLog.figures``) instead of its state, for the report (the
+        dashboard parses an entry's state when it first needs it). For a
         log with no ``since`` that keeps no events and has read nothing yet."""
         assert self.since is None and not self.keep and self.last_id == 0
         run = self.backend.run
@@ -271,7 +271,7 @@ class ClassLog:
             except (ValueError, TypeError):
                 continue  # read from the events
         parts: dict[str, list[tuple[Any, ...]]] = {}
-        column = "view_state" if states else "state IS NULL, figures"
+        column = "state" if states else "state IS NULL, figures"
         for student, *row in run(
             f"SELECT student, entry_key, span, place, {column} FROM entries", ()
         ):

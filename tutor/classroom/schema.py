@@ -66,7 +66,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             student TEXT NOT NULL,
             entry_key TEXT NOT NULL,
             state TEXT,
-            view_state TEXT,
             span TEXT,
             place TEXT,
             figures TEXT,

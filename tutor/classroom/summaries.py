@@ -94,27 +94,6 @@ def entry_figures(key: str, entry: Any, steps: LessonSteps | None) -> dict[str, 
     }
 
 
-#: what the dashboard counts of a step's record (:func:`tutor.progress.records.tally`,
-#: its seats and its lesson view); the rest of a record (what was typed, the value, the
-#: points) is left out of the copy it reads
-VIEW_FIELDS = ("status", "attempts", "misses", "hint_level", "hints_asked", "diagnoses")
-
-
-def view_state(entry: Any) -> Any:
-    """The entry's state with each step's record cut to :data:`VIEW_FIELDS`: the
-    dashboard's first read parses a fifth of the text for the same figures."""
-    if not isinstance(entry, dict):
-        return entry
-    steps = entry.get("steps")
-    if not isinstance(steps, dict):
-        return entry
-    lean = {
-        step: {k: rec[k] for k in VIEW_FIELDS if k in rec} if isinstance(rec, dict) else rec
-        for step, rec in steps.items()
-    }
-    return {**entry, "steps": lean}
-
-
 class _One:
     def __init__(self, key: str, entry: dict[str, Any]):
         self._lessons = {key: entry}
@@ -337,14 +316,13 @@ class Summary:
         for key in sorted(self.changed):
             state, span, place = self.entries[key]
             figures = entry_figures(key, state, self.steps)
-            view = view_state(state)
             writes.append(
                 (
-                    "INSERT INTO entries (student, entry_key, state, view_state, span, place, figures)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (student, entry_key) DO UPDATE SET"
-                    " state = excluded.state, view_state = excluded.view_state, span = excluded.span,"
+                    "INSERT INTO entries (student, entry_key, state, span, place, figures)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (student, entry_key) DO UPDATE SET"
+                    " state = excluded.state, span = excluded.span,"
                     " place = excluded.place, figures = excluded.figures",
-                    (self.student, key, *(_dump(v) for v in (state, view, span, place, figures))),
+                    (self.student, key, *(_dump(v) for v in (state, span, place, figures))),
                 )
             )
         self.changed.clear()
