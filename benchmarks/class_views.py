@@ -8,8 +8,12 @@ wrong answers, a hint, a reveal) whose events are recorded and written for every
 in one transaction.
 
 Run: .venv/bin/python benchmarks/class_views.py [--students 500] [--lessons 9] [--repeat 3]
-Target: the report and a dashboard refresh each under 1 s at 500 students; the ratio of
-the times for 500 and 250 students no more than about 2 (the events double).
+Target: the report, the dashboard's first read and its refresh each under 1 s at 500
+students; the ratio of the times for 500 and 250 students no more than about 2 (the events
+double); each target's line says met or missed, and the exit status is 1 if any is
+missed. The events are written straight into the table and then summarised as the
+migration summarises an existing database (the store summarises each answer as it commits
+it); that takes a while for the big class, and is not timed.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from tutor.classroom.course import load_course  # noqa: E402
 from tutor.classroom.database import open_database  # noqa: E402
 from tutor.classroom.figures import Filters, report_data  # noqa: E402
 from tutor.classroom.live import Room  # noqa: E402
+from tutor.classroom.summaries import fill  # noqa: E402
 from tutor.opening import LessonRecorder  # noqa: E402
 from tutor.session import QuizSession  # noqa: E402
 
@@ -94,6 +99,10 @@ def make_class(folder: Path, students: int, template: dict[str, list[str]]) -> i
             for row in rows:
                 run("INSERT INTO events (student, at, entry) VALUES (?, ?, ?)", row)
             count += len(rows)
+    # written straight into the table: counted as the migration counts an existing
+    # database's events (the store counts each answer as it commits it)
+    with db.backend.transaction() as run:
+        fill(run, db.backend.dialect)
     db.close()
     return count
 
@@ -170,15 +179,24 @@ def main() -> int:
         print(f"lessons: {len(template)}; events per student: {sum(map(len, template.values()))}")
         print(f"{'':18} {small:>5} students  {big:>5} students   ratio")
         print(f"{'events':18} {results[small][0]:>14}  {results[big][0]:>14}")
+        first_missed = False
         for what in results[big][1]:
             a, b = results[small][1][what], results[big][1][what]
-            ok = b < TARGET or what == "watch first load"
-            missed |= not ok
+            ok = b < TARGET
+            if what == "watch first load":
+                first_missed |= not ok
+            else:
+                missed |= not ok
             print(f"{what:18} {a:>12.3f} s  {b:>12.3f} s   {b / a:5.2f}{'' if ok else '  MISSED'}")
         print(
             f"target (report and refresh under {TARGET:g} s at {big} students): "
             f"{'missed' if missed else 'met'}"
         )
+        print(
+            f"target (first load under {TARGET:g} s at {big} students): "
+            f"{'missed' if first_missed else 'met'}"
+        )
+        missed |= first_missed
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 1 if missed else 0

@@ -24,8 +24,9 @@ from tutor.classroom.backends import (
     SQLiteBackend,
 )
 from tutor.classroom.course import Course
+from tutor.classroom.lessonsteps import LessonSteps, course_steps
 from tutor.classroom.roster import KeyError_, Student, load_roster, public_key, same_code
-from tutor.classroom.schema import MIGRATIONS_TABLE, VERSION, statements
+from tutor.classroom.schema import FILLS, MIGRATIONS_TABLE, VERSION, statements
 from tutor.classroom.store import ClassProgress
 
 __all__ = ["ClassDatabase", "ClassProgress", "DatabaseFailed", "open_database"]
@@ -43,14 +44,14 @@ def open_database(course: Course) -> ClassDatabase:
     else:
         backend = SQLiteBackend(course.sqlite_file)
     try:
-        migrate(backend)
+        migrate(backend, course_steps([*course.lessons, *(e.lesson for e in course.exams)]))
     except BaseException:
         backend.close()
         raise
     return ClassDatabase(course, backend)
 
 
-def migrate(backend: Backend) -> int:
+def migrate(backend: Backend, steps: LessonSteps | None = None) -> int:
     """Run the migrations the database has not had, in order; its version after. A
     database already up to date is only read (every session process opens it: none of them
     should wait for a write lock to find nothing to do)."""
@@ -71,6 +72,10 @@ def migrate(backend: Backend) -> int:
         for version in range(have + 1, VERSION + 1):
             for sql in statements(version, backend.dialect):
                 run(sql, ())
+            if version in FILLS:
+                from tutor.classroom import summaries
+
+                getattr(summaries, FILLS[version])(run, backend.dialect, steps)
             run("INSERT INTO migrations (version, applied) VALUES (?, ?)", (version, _now()))
     return max(have, VERSION)
 
@@ -104,6 +109,17 @@ class ClassDatabase:
         self.warnings: list[str] = []
         self._roster: dict[str, Student] | None = None
         self._roster_seen: tuple[int, int, int] | None = None
+        self._steps: LessonSteps | None = None
+
+    @property
+    def lesson_steps(self) -> LessonSteps:
+        """The course's lessons' steps, opened once (the gradebook rows kept with each
+        answer are counted against them)."""
+        if self._steps is None:
+            self._steps = course_steps(
+                [*self.course.lessons, *(e.lesson for e in self.course.exams)]
+            )
+        return self._steps
 
     @property
     def where(self) -> str:

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tutor.classroom.activity import ClassLog, Event
+from tutor.classroom.activity import ClassLog, Event, StudentLog
+from tutor.classroom.backends import Backend
 from tutor.classroom.course import Course, Exam
 from tutor.classroom.database import ClassDatabase
 from tutor.classroom.gradebook import lesson_id
 from tutor.classroom.lessonsteps import LessonSteps, course_steps
+from tutor.classroom.summaries import plan_mark
 from tutor.progress.records import RIGHT
 from tutor.progress.report import lesson_rows
 
@@ -80,7 +82,7 @@ def gradebook(
         if filters.students is not None and name not in filters.students:
             continue
         mine = log.of(name)
-        rows = lesson_rows(mine, asked_steps=steps.asked)
+        rows, firsts = _rows(log, name, mine, steps)
         row: dict[str, Any] = {
             "student": name,
             "status": statuses.get(name, ""),
@@ -89,14 +91,45 @@ def gradebook(
             "exams": {},
         }
         for lesson in lessons:
-            row["lessons"][lesson] = _lesson_cell(mine.lessons(), rows, lesson, steps)
+            row["lessons"][lesson] = _lesson_cell(mine.lessons(), rows, lesson, steps, firsts)
         for exam in course_exams_:
             ident = lesson_id(exam.lesson)
             row["exams"][ident] = _exam_cell(
-                mine.lessons(), mine.spans, rows, exam, ident, exams.get((name, ident)), steps
+                mine.lessons(),
+                mine.spans,
+                rows,
+                exam,
+                ident,
+                exams.get((name, ident)),
+                steps,
+                firsts,
             )
         out.append(row)
     return out
+
+
+def _rows(
+    log: ClassLog, name: str, mine: StudentLog, steps: LessonSteps
+) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+    """The student's :func:`lesson_rows`, and each entry's steps right at the first try
+    where they were counted when written (None: count them from the state). A row
+    counted against another plan of the lesson (its file changed since) is counted again,
+    from the state the summary keeps."""
+    figures = mine.figures
+    if figures is not None:
+        valid = True
+        for f in figures.values():
+            lesson, seed, only, mark = f["plan"]
+            opened = steps.asked(lesson, seed, only)
+            if opened is None or plan_mark(opened) != mark:
+                valid = False
+                break
+        if valid:
+            keys = sorted(figures)
+            return [figures[k]["row"] for k in keys], {k: figures[k]["first_try"] for k in keys}
+        mine.state["lessons"] = log.states_of(name)
+        mine.figures = None
+    return lesson_rows(mine, asked_steps=steps.asked), None
 
 
 def _best(rows: list[dict[str, Any]], lesson: str, modes: tuple[str, ...]) -> dict[str, Any] | None:
@@ -106,17 +139,25 @@ def _best(rows: list[dict[str, Any]], lesson: str, modes: tuple[str, ...]) -> di
 
 
 def _lesson_cell(
-    state: dict[str, Any], rows: list[dict[str, Any]], lesson: str, steps: LessonSteps
+    state: dict[str, Any],
+    rows: list[dict[str, Any]],
+    lesson: str,
+    steps: LessonSteps,
+    firsts: dict[str, int] | None,
 ) -> dict[str, Any] | None:
     best = _best(rows, lesson, ("learn", "review"))
     if best is None:
         return None
-    opened = steps.asked(lesson, best["seed"], state[best["key"]].get("asked"))
-    asked = opened[0] if opened else sorted(state[best["key"]].get("steps", {}))
+    if firsts is not None:
+        first = firsts[best["key"]]
+    else:
+        opened = steps.asked(lesson, best["seed"], state[best["key"]].get("asked"))
+        asked = opened[0] if opened else sorted(state[best["key"]].get("steps", {}))
+        first = first_tries(state[best["key"]], asked)
     return {
         "score": best["score"],
         "steps": best["total"],
-        "first_try": first_tries(state[best["key"]], asked),
+        "first_try": first,
         "hints": best["hints"],
         "reveals": best["revealed"],
         "wrong": best["misses"],
@@ -133,6 +174,7 @@ def _exam_cell(
     ident: str,
     drawn: tuple[int, datetime | None, int] | None,
     steps: LessonSteps,
+    firsts: dict[str, int] | None,
 ) -> dict[str, Any] | None:
     best = _best(rows, ident, ("exam",))
     if best is None:
@@ -145,11 +187,15 @@ def _exam_cell(
         exam.minutes is None or taken <= exam.minutes * 60
     )
     window = ("yes" if in_time else "late") if best["finished"] else "not finished"
-    opened = steps.asked(ident, best["seed"], state[best["key"]].get("asked"))
+    if firsts is not None:
+        right_first = firsts[best["key"]]
+    else:
+        opened = steps.asked(ident, best["seed"], state[best["key"]].get("asked"))
+        right_first = first_tries(state[best["key"]], opened[0] if opened else [])
     return {
         "score": best["score"],
         "steps": best["total"],
-        "first_try": first_tries(state[best["key"]], opened[0] if opened else []),
+        "first_try": right_first,
         "seed": best["seed"],
         "attempt": attempt if seed == best["seed"] else None,
         "started": start.isoformat(timespec="seconds"),
@@ -252,6 +298,166 @@ def count(figures: StepFigures, event: Event, name: str, seen: set[tuple[str, st
             figures.times.append(float(seconds))
 
 
+def question_rows(
+    backend: Backend, lessons: list[str], steps: LessonSteps, filters: Filters
+) -> dict[str, list[dict[str, Any]]]:
+    """The question statistics as :class:`QuestionCounter` counts them, from the events'
+    facts (``event_facts``, kept as each answer was committed) by ``GROUP BY`` queries:
+    for a class database whose summaries count every event (no ``--since``)."""
+    where, params = "", []
+    if filters.students is not None:
+        where = f" AND student IN ({', '.join('?' * len(filters.students))})"
+        params = list(filters.students)
+    table: dict[str, dict[str, StepTotals]] = {
+        lesson: {s.id: StepTotals(s.id, s.label) for s in steps.steps(lesson)} for lesson in lessons
+    }
+
+    def run(sql: str) -> list[tuple[Any, ...]]:
+        return backend.run(sql.replace("{where}", where), params)
+
+    # every step an event names, in the order the first event came (as the counter meets
+    # them); steps the lesson's plan does not have come after its own
+    for lesson, step, _, attempts, reveals in sorted(
+        run(
+            "SELECT lesson, step, min(id), sum(CASE WHEN kind = 'answer' THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN kind = 'reveal' THEN 1 ELSE 0 END)"
+            " FROM event_facts WHERE 1 = 1{where} GROUP BY lesson, step"
+        ),
+        key=lambda r: int(r[2]),
+    ):
+        if lesson in table:
+            made = table[lesson].setdefault(step, StepTotals(step, step))
+            made.attempts, made.reveals = int(attempts), int(reveals)
+    # who answered (student and entry) and whether their first answer was right
+    for lesson, step, learners, students, first_right in run(
+        "SELECT f.lesson, f.step, count(*), count(DISTINCT f.student), sum(e.correct)"
+        " FROM (SELECT lesson, step, student, min(id) AS first FROM event_facts"
+        "  WHERE kind = 'answer'{where} GROUP BY lesson, step, student, lesson_key) f"
+        " JOIN event_facts e ON e.id = f.first GROUP BY f.lesson, f.step"
+    ):
+        if (found := table.get(lesson, {}).get(step)) is not None:
+            found.learners, found.students = int(learners), int(students)
+            found.first_right = int(first_right)
+    # the named mistakes and the answers that matched none, most often first (ties in the
+    # order they first came, as Counter.most_common keeps them)
+    for column, condition in (
+        ("diagnosis", "diagnosis IS NOT NULL"),
+        ("typed", "diagnosis IS NULL AND typed IS NOT NULL"),
+    ):
+        for lesson, step, said, n, _ in sorted(
+            run(
+                f"SELECT lesson, step, {column}, count(*), min(id) FROM event_facts"
+                f" WHERE kind = 'answer' AND correct = 0 AND {condition}{{where}}"
+                f" GROUP BY lesson, step, {column}"
+            ),
+            key=lambda r: (-int(r[3]), int(r[4])),
+        ):
+            if (found := table.get(lesson, {}).get(step)) is not None:
+                getattr(found, column)[str(said)] = int(n)
+    # the median of the finished steps' times: the middle one or two, found by the database
+    for lesson, step, seconds in run(
+        "SELECT lesson, step, seconds FROM (SELECT lesson, step, seconds,"
+        " row_number() OVER (PARTITION BY lesson, step ORDER BY seconds) AS k,"
+        " count(*) OVER (PARTITION BY lesson, step) AS n"
+        " FROM event_facts WHERE seconds IS NOT NULL{where}) t"
+        " WHERE 2 * k IN (n, n + 1, n + 2)"
+    ):
+        if (found := table.get(lesson, {}).get(step)) is not None:
+            found.middle.append(float(seconds))
+    return {lesson: [f.as_row() for f in table[lesson].values()] for lesson in lessons}
+
+
+def class_question_rows(
+    backend: Backend, lessons: list[str], steps: LessonSteps
+) -> dict[str, list[dict[str, Any]]]:
+    """The whole class's question statistics, as :class:`QuestionCounter` counts them,
+    from the per-step figures added to as each answer was committed (``step_stats``,
+    ``step_words``); the medians from the finished steps' times, which the database keeps
+    in order (an index)."""
+    table: dict[str, dict[str, StepTotals]] = {
+        lesson: {s.id: StepTotals(s.id, s.label) for s in steps.steps(lesson)} for lesson in lessons
+    }
+    # each step's figures are kept in several rows (shards): added up here
+    totals: dict[tuple[str, str], list[int]] = {}
+    for lesson, step, first_id, *counts in backend.run(
+        "SELECT lesson, step, first_id, attempts, reveals, learners, students,"
+        " first_right, timed FROM step_stats",
+        (),
+    ):
+        got = totals.get((lesson, step))
+        if got is None:
+            totals[(lesson, step)] = [int(first_id), *(int(c) for c in counts)]
+        else:
+            got[0] = min(got[0], int(first_id))
+            for k, c in enumerate(counts, 1):
+                got[k] += int(c)
+    timed: dict[tuple[str, str], int] = {}
+    for (lesson, step), (_, attempts, reveals, learners, students, first_right, n) in sorted(
+        totals.items(), key=lambda kv: kv[1][0]
+    ):
+        if lesson not in table:
+            continue
+        found = table[lesson].setdefault(step, StepTotals(step, step))
+        found.attempts, found.reveals = attempts, reveals
+        found.learners, found.students, found.first_right = learners, students, first_right
+        if n:
+            timed[(lesson, step)] = n
+    words: dict[tuple[str, str, str, str], list[int]] = {}
+    for lesson, step, what, said, n, first_id in backend.run(
+        "SELECT lesson, step, what, said, n, first_id FROM step_words", ()
+    ):
+        got = words.setdefault((lesson, step, what, said), [0, int(first_id)])
+        got[0] += int(n)
+        got[1] = min(got[1], int(first_id))
+    for (lesson, step, what, said), (n, _) in sorted(
+        words.items(), key=lambda kv: (-kv[1][0], kv[1][1])
+    ):
+        if (hit := table.get(lesson, {}).get(step)) is not None:
+            kept = hit.diagnosis if what == "mistake" else hit.typed
+            kept[str(said)] = n
+    for (lesson, step), n in timed.items():
+        middle = backend.run(
+            "SELECT seconds FROM event_facts WHERE lesson = ? AND step = ?"
+            " AND seconds IS NOT NULL ORDER BY seconds LIMIT ? OFFSET ?",
+            (lesson, step, 2 - n % 2, (n - 1) // 2),
+        )
+        table[lesson][step].middle = [float(v) for (v,) in middle]
+    return {lesson: [f.as_row() for f in table[lesson].values()] for lesson in lessons}
+
+
+@dataclass
+class StepTotals:
+    """One step's figures as the database counted them (:func:`question_rows`)."""
+
+    step: str
+    label: str
+    attempts: int = 0
+    learners: int = 0  # (student, entry) pairs answering
+    students: int = 0
+    first_right: int = 0
+    reveals: int = 0
+    middle: list[float] = field(default_factory=list)  # the middle one or two times
+    diagnosis: dict[str, int] = field(default_factory=dict)  # named mistakes, in order
+    typed: dict[str, int] = field(default_factory=dict)  # unmatched answers, in order
+
+    def as_row(self) -> dict[str, Any]:
+        """As :meth:`StepFigures.as_row`."""
+        n = self.learners
+        return {
+            "step": self.step,
+            "label": self.label,
+            "attempts": self.attempts,
+            "students": self.students,
+            "first_try_rate": round(self.first_right / n, 3) if n else None,
+            "median_seconds": round(sum(self.middle) / len(self.middle), 1)
+            if self.middle
+            else None,
+            "reveals": self.reveals,
+            "mistakes": dict(self.diagnosis),
+            "unmatched": dict(list(self.typed.items())[:UNMATCHED_SHOWN]),
+        }
+
+
 # --- the report as a whole
 def exam_draws(db: ClassDatabase) -> dict[tuple[str, str], tuple[int, datetime | None, int]]:
     """(student, lesson id) → the exam's current seed, its start and the attempt number."""
@@ -280,9 +486,20 @@ def report_data(db: ClassDatabase, filters: Filters) -> dict[str, Any]:
     stats_lessons = lessons + [
         lesson_id(e.lesson) for e in exams if lesson_id(e.lesson) not in lessons
     ]
+    # the summaries kept with each answer, unless --since asks for part of every log (then
+    # every event is read, as it is where a summary does not count all of a student's)
     questions = QuestionCounter(stats_lessons, steps, filters)
-    log = ClassLog(db.backend, filters.since, keep=False, counter=questions)
-    log.follow()
+    log = ClassLog(db.backend, filters.since, keep=False)
+    if filters.since is None:
+        log.from_summaries(states=False)
+    if log.complete and filters.students is None:
+        question_table = class_question_rows(db.backend, stats_lessons, steps)
+    elif log.complete:
+        question_table = question_rows(db.backend, stats_lessons, steps, filters)
+    else:
+        log = ClassLog(db.backend, filters.since, keep=False, counter=questions)
+        log.follow()
+        question_table = questions.rows()
     book = gradebook(
         db.course,
         list(roster),
@@ -299,7 +516,7 @@ def report_data(db: ClassDatabase, filters: Filters) -> dict[str, Any]:
         "lessons": lessons,
         "exams": [lesson_id(e.lesson) for e in exams],
         "students": book,
-        "questions": questions.rows(),
+        "questions": question_table,
         "events": sum(log.of(s["student"]).count for s in book),
         "warnings": list(log.warnings) + list(db.warnings),
     }

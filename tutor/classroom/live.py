@@ -10,6 +10,7 @@ event the watcher sees).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -69,15 +70,6 @@ class Seat:
 
 
 @dataclass(frozen=True)
-class Place:
-    """Where a student is in one progress entry."""
-
-    current: str | None  # the step the session asks
-    since: datetime  # when it became that step
-    mistake: str | None  # the last mistake named in the entry
-
-
-@dataclass(frozen=True)
 class StepBar:
     """One step of a lesson across the class."""
 
@@ -102,9 +94,9 @@ class Room:
     def __init__(self, db: ClassDatabase):
         self.db = db
         # no event is kept: where each student is, is followed as the events go by
-        self.log = ClassLog(db.backend, keep=False, counter=self._track)
-        self.places: dict[str, dict[str, Place]] = {}  # student → progress key → place
-        self.last_key: dict[str, str] = {}  # student → the entry of their latest event
+        # (StudentLog.places), from the summaries the database keeps at the first read
+        self.log = ClassLog(db.backend, keep=False)
+        self._started = False
         self.steps = course_steps([*db.course.lessons, *(e.lesson for e in db.course.exams)])
         self.lock = threading.RLock()
         self.seats: dict[str, Seat] = {}
@@ -120,6 +112,9 @@ class Room:
         """Read what is new; True if anything shown changed."""
         with self.lock:
             before_count = self.log.count
+            if not self._started:
+                self.log.from_summaries()
+                self._started = True
             self.log.follow()
             changed = self.log.count != before_count
             roster = self.db.roster()
@@ -144,38 +139,15 @@ class Room:
             self.updated = datetime.now(UTC)
             return bool(changed or online_changed or stale)
 
-    def _track(self, event: Event) -> None:
-        """Follow where the student is: the entry of their latest event, and in each entry
-        the step the session asks, since when, and the last mistake named."""
-        key = event.entry.get("lesson_key")
-        if not isinstance(key, str):
-            return
-        places = self.places.setdefault(event.student, {})
-        if event.kind == "reset":
-            if key == "*":
-                places.clear()
-            else:
-                places.pop(key, None)
-            return
-        self.last_key[event.student] = key
-        current = event.entry.get("current")
-        was = places.get(key)
-        diagnosis = event.entry.get("diagnosis")
-        places[key] = Place(
-            current if isinstance(current, str) else None,
-            event.at if was is None or was.current != current else was.since,
-            str(diagnosis) if diagnosis else (was.mistake if was else None),
-        )
-
     def _seat(self, name: str) -> Seat:
         mine = self.log.of(name)
         online = self._online.get(name)
         seat = Seat(name, online is not None, online, events=mine.count)
-        key = self.last_key.get(name)
-        place = self.places.get(name, {}).get(key or "")
+        key = mine.last_key
+        place = mine.places.get(key or "")
         if key is None or place is None:
             return seat
-        entry = mine.lessons().get(key)
+        entry = mine.entry(key)
         if not isinstance(entry, dict):
             return seat  # reset since
         rows = lesson_rows(_One(mine, key), asked_steps=self.steps.asked)
@@ -275,7 +247,7 @@ class _One:
     """One entry of a student's replayed log, as :func:`lesson_rows` reads a store."""
 
     def __init__(self, log: StudentLog, key: str):
-        self._lessons = {key: log.lessons()[key]}
+        self._lessons = {key: log.entry(key)}
 
     def lessons(self) -> dict[str, Any]:
         return self._lessons
@@ -283,7 +255,9 @@ class _One:
 
 def _latest_entry(log: StudentLog, lesson: str) -> dict[str, Any] | None:
     found = None
-    for entry in log.lessons().values():
+    # only the entries that can be the lesson's are parsed (a kept state names its lesson)
+    marker = f'"lesson": {json.dumps(lesson, ensure_ascii=False)}'
+    for entry in [log.entry(k) for k in log.mentioning(marker)]:
         if (
             isinstance(entry, dict)
             and entry.get("lesson") == lesson

@@ -53,7 +53,67 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (student, lesson)
         )""",
     ),
+    (
+        # 2: what the instructor's views count, kept as each answer is committed (see
+        # tutor.classroom.summaries; the events already there are counted by its fill)
+        """CREATE TABLE summaries (
+            student TEXT PRIMARY KEY,
+            last_id BIGINT NOT NULL,
+            events_read BIGINT NOT NULL,
+            data TEXT NOT NULL
+        )""",
+        """CREATE TABLE entries (
+            student TEXT NOT NULL,
+            entry_key TEXT NOT NULL,
+            state TEXT,
+            span TEXT,
+            place TEXT,
+            figures TEXT,
+            PRIMARY KEY (student, entry_key)
+        )""",
+        """CREATE TABLE event_facts (
+            id BIGINT PRIMARY KEY,
+            student TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            lesson TEXT NOT NULL,
+            lesson_key TEXT NOT NULL,
+            step TEXT NOT NULL,
+            correct INTEGER NOT NULL,
+            diagnosis TEXT,
+            typed TEXT,
+            seconds DOUBLE PRECISION
+        )""",
+        "CREATE INDEX event_facts_by_student ON event_facts (student, step)",
+        """CREATE INDEX event_facts_times ON event_facts (lesson, step, seconds)
+            WHERE seconds IS NOT NULL""",
+        """CREATE TABLE step_stats (
+            lesson TEXT NOT NULL,
+            step TEXT NOT NULL,
+            first_id BIGINT NOT NULL,
+            attempts BIGINT NOT NULL,
+            reveals BIGINT NOT NULL,
+            learners BIGINT NOT NULL,
+            students BIGINT NOT NULL,
+            first_right BIGINT NOT NULL,
+            timed BIGINT NOT NULL,
+            shard INTEGER NOT NULL,
+            PRIMARY KEY (lesson, step, shard)
+        )""",
+        """CREATE TABLE step_words (
+            lesson TEXT NOT NULL,
+            step TEXT NOT NULL,
+            what TEXT NOT NULL,
+            said TEXT NOT NULL,
+            n BIGINT NOT NULL,
+            first_id BIGINT NOT NULL,
+            shard INTEGER NOT NULL,
+            PRIMARY KEY (lesson, step, what, said, shard)
+        )""",
+    ),
 )
+#: migrations that also count what is already there, after their statements:
+#: version → the name of a function of :mod:`tutor.classroom.summaries` (run, dialect)
+FILLS = {2: "fill"}
 VERSION = len(MIGRATIONS)
 
 MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS migrations (

@@ -18,6 +18,7 @@ import errno
 import json
 from typing import TYPE_CHECKING, Any
 
+from tutor.classroom import summaries
 from tutor.classroom.backends import DatabaseFailed
 from tutor.progress.interface import (
     Progress,
@@ -154,14 +155,30 @@ class ClassProgress:
                         "another session of yours took over while the class database was "
                         "out of reach"
                     )
-                newer = run(
-                    "SELECT id, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
-                    (self.name, self._last_id),
+                # what the views count, kept with the answer (the summary first: locked, so
+                # that this student's ids are drawn in the order they are counted)
+                summary = summaries.Summary(
+                    run,
+                    self._backend.dialect,
+                    self.name,
+                    self._db.lesson_steps,
+                    self._backend,
+                    entry,
                 )
+                newer = None  # written by another process since (a reset)
+                if summary.broken or summary.last_id != self._last_id:
+                    newer = run(
+                        "SELECT id, entry FROM events WHERE student = ? AND id > ? ORDER BY id",
+                        (self.name, self._last_id),
+                    )
+                at = self._db.clock()
                 made = run(
                     "INSERT INTO events (student, at, entry) VALUES (?, ?, ?) RETURNING id",
-                    (self.name, self._db.clock(), text),
+                    (self.name, at, text),
                 )
+                counted = summary.bring_up_to_date((made[0][0], at, text), self._last_id)
+                if newer is None:  # the summary has read them: all since this state's last
+                    newer = [(i, e) for i, _, e in counted if int(i) != int(made[0][0])]
                 self._backend.announce(run, self.name)  # with the commit: watch updates
         except DatabaseFailed as err:
             raise _not_saved(str(err)) from None
