@@ -497,3 +497,24 @@ def test_an_exam_that_allows_hints_gives_them_and_nothing_more(tmp_path):
         assert saved["steps"]["sum_h1"]["hints_asked"] == 1
     finally:
         lab.close()
+
+
+def test_the_dashboard_shows_an_answer_of_a_real_ssh_session_within_2_s(lab):
+    """`tutor class watch` in a real terminal while a student answers over ssh: the student
+    comes on, and their answer shows on the dashboard within 2 s of its verdict."""
+    watch = Tmux(lab.tmp, [TUTOR, "class", "watch", str(lab.folder)], env={
+        "TUTOR_DATA_DIR": str(lab.home)})  # fmt: skip
+    lab.terms.append(watch)
+    watch.wait_for(lambda s: "0/3 on" in s, timeout=30)
+    term = lab.terminal("alice")
+    open_first_lesson(term)
+    watch.wait_for(lambda s: "1/3 on" in s, timeout=10)  # alice is on
+    term.type("0.41")
+    term.key("Enter")
+    term.wait_for(lambda s: "out_h1 =" in s)  # the verdict shows: the answer is committed
+    shown = time.monotonic()
+    screen = watch.wait_for(lambda s: "2/53 out_h1" in s, timeout=10)
+    assert time.monotonic() - shown < 2.0, screen
+    alice = next(line for line in screen.splitlines() if " alice " in line)
+    assert "2/53 out_h1" in alice
+    term.key("C-q")
