@@ -103,24 +103,24 @@ QUESTION_COLUMNS = [
 ]
 
 
+def question_cells(q: dict[str, Any]) -> list[Any]:
+    """One step's statistics as the table, CSV and Markdown show them."""
+    return [
+        q["label"],
+        q["attempts"],
+        q["students"],
+        rate(q["first_try_rate"]),
+        duration(q["median_seconds"]),
+        q["reveals"],
+        counts(q["mistakes"]),
+        answers(q["unmatched"]),
+    ]
+
+
 def question_rows(data: dict[str, Any]) -> list[list[Any]]:
-    rows = []
-    for lesson, steps in data["questions"].items():
-        for q in steps:
-            rows.append(
-                [
-                    lesson,
-                    q["label"],
-                    q["attempts"],
-                    q["students"],
-                    rate(q["first_try_rate"]),
-                    duration(q["median_seconds"]),
-                    q["reveals"],
-                    counts(q["mistakes"]),
-                    answers(q["unmatched"]),
-                ]
-            )
-    return rows
+    return [
+        [lesson, *question_cells(q)] for lesson, steps in data["questions"].items() for q in steps
+    ]
 
 
 # --- the formats
@@ -185,20 +185,7 @@ def as_text(data: dict[str, Any], only: str | None, markdown: bool = False) -> s
     if only in (None, "questions"):
         for lesson, steps in data["questions"].items():
             out.append(heading(f"Questions of {lesson}"))
-            rows = [
-                [
-                    q["label"],
-                    q["attempts"],
-                    q["students"],
-                    rate(q["first_try_rate"]),
-                    duration(q["median_seconds"]),
-                    q["reveals"],
-                    counts(q["mistakes"]),
-                    answers(q["unmatched"]),
-                ]
-                for q in steps
-                if q["attempts"] or q["reveals"]
-            ]
+            rows = [question_cells(q) for q in steps if q["attempts"] or q["reveals"]]
             if not rows:
                 out += ["No answers yet.", ""]
                 continue

@@ -154,12 +154,8 @@ def _check_text(r: Reader, value: Any, where: str) -> None:
             _check_text(r, item, f"{where}[{k}]")
 
 
-def _build(
-    r: Reader, data: dict[str, Any], lesson_id: str, path: Path | None, file: str
-) -> Lesson | None:
-    if "graph" in data:
-        return _build_graph(r, data, lesson_id, path, file)
-    r.keys(data, "", TOP_KEYS)
+def _heading(r: Reader, data: dict[str, Any]) -> tuple[str | None, str, int, int, int]:
+    """What every kind of lesson has: its title, intro, place in the course, level and time."""
     title = r.text(data["title"], "title") if "title" in data else None
     if "title" not in data:
         r.bad("title", "missing: every lesson needs a title")
@@ -167,6 +163,16 @@ def _build(
     order = r.integer(data.get("order", 1000), "order", 1, 100_000) or 1000
     difficulty = r.integer(data.get("difficulty", 1), "difficulty", 1, 5) or 1
     minutes = r.integer(data.get("minutes", 20), "minutes", 1, 600) or 20
+    return title, intro, order, difficulty, minutes
+
+
+def _build(
+    r: Reader, data: dict[str, Any], lesson_id: str, path: Path | None, file: str
+) -> Lesson | None:
+    if "graph" in data:
+        return _build_graph(r, data, lesson_id, path, file)
+    r.keys(data, "", TOP_KEYS)
+    title, intro, order, difficulty, minutes = _heading(r, data)
 
     net = r.table(data.get("network", {}), "network") or {}
     r.keys(net, "network", NETWORK_KEYS)
@@ -268,13 +274,7 @@ def _build_graph(
             else:
                 near = suggest(str(key), GRAPH_KEYS)
                 r.bad(key, "unknown key" + (f" (did you mean '{near}'?)" if near else ""))
-    title = r.text(data["title"], "title") if "title" in data else None
-    if "title" not in data:
-        r.bad("title", "missing: every lesson needs a title")
-    intro = r.text(data.get("intro", ""), "intro") or ""
-    order = r.integer(data.get("order", 1000), "order", 1, 100_000) or 1000
-    difficulty = r.integer(data.get("difficulty", 1), "difficulty", 1, 5) or 1
-    minutes = r.integer(data.get("minutes", 20), "minutes", 1, 600) or 20
+    title, intro, order, difficulty, minutes = _heading(r, data)
     graph = read_graph(r, data["graph"])
     quiz = read_quiz(r, data.get("quiz", {}))
     hints = read_hints(r, data.get("hints", {}))
