@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -106,7 +107,9 @@ class ClassFixture:
                 stderr=err,
                 env=env,
             )
-        self.wait_log("event=started", timeout=60)
+        started = self.wait_log("event=started", timeout=60)
+        # the Python it runs on is named (the memory per session depends on it)
+        assert f" python={platform.python_version()}" in started, started
 
     def second_server(self) -> ClassFixture:
         """Another server on the same course folder (another lab host): the same keys and

@@ -14,57 +14,26 @@ Run: python -m tutor.classserver.forkserver SOCKET [COURSE_FOLDER]
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
-import re
 import selectors
 import signal
 import socket
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-#: objects that take up the allocator's free blocks before the forks (see fill_free_blocks)
-FILLER: list[object] = []
 
-
-def free_blocks() -> tuple[dict[int, int], int]:
-    """From CPython's allocator statistics: free blocks per size class, and unused pools."""
-    with tempfile.TemporaryFile() as report:
-        saved = os.dup(2)
-        try:
-            sys.stderr.flush()
-            os.dup2(report.fileno(), 2)
-            sys._debugmallocstats()
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        report.seek(0)
-        text = report.read().decode("ascii", "replace")
-    free = {}
-    for match in re.finditer(r"^\s*\d+\s+(\d+)\s+\d+\s+\d+\s+(\d+)\s*$", text, re.M):
-        free[int(match.group(1))] = int(match.group(2))
-    pools = re.search(r"^(\d+) unused pools \* (\d+) bytes", text, re.M)
-    return free, int(pools.group(1)) * int(pools.group(2)) if pools else 0
-
-
-def fill_free_blocks() -> None:
-    """Take up the free blocks and pools scattered through the preloaded process's heap.
-
-    A forked session allocates into whatever free block the allocator finds first; in a
-    page it shares with the preloaded process, that one write copies the whole page into
-    the session. Filled here, once, the sessions' allocations go to pages of their own."""
-    free, unused = free_blocks()
-    header = sys.getsizeof(b"")
-    for size, count in free.items():
-        if size > header:
-            FILLER.extend(bytes(size - header) for _ in range(count))
-        elif size > 16:
-            FILLER.extend(float(k) + 0.5 for k in range(count))
-    largest = max(free, default=512)
-    FILLER.extend(bytes(largest - header) for _ in range(unused // largest))
+def empty_lru_caches() -> None:
+    """Empty every ``functools.lru_cache`` the warm-up run filled. Such a cache moves an entry
+    to the front of its list on every hit: a write into the shared pages that hold the
+    entry, which copies each of them into the session. Emptied, a session fills its own in
+    pages of its own (0.3 MiB less per session, measured)."""
+    for thing in gc.get_objects():
+        if isinstance(thing, functools._lru_cache_wrapper):
+            thing.cache_clear()
 
 
 def fork_session(request: dict[str, Any], tty: int, keep: list[int]) -> int:
@@ -160,14 +129,21 @@ def _reap(sessions: dict[int, socket.socket]) -> None:
             conn.close()
 
 
-def main(argv: list[str]) -> int:
+def prepare(course_folder: Path | None) -> None:
+    """Build what the sessions share (see :func:`tutor.classserver.session.preload`)."""
     gc.disable()  # no collection while preloading: no freed holes in the shared pages
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # forked sessions need no BLAS threads
     from tutor.classserver.session import preload
 
-    preload(Path(argv[1]) if len(argv) > 1 else None)
-    gc.collect()  # the garbage of the warm-up run, before its holes are filled
-    fill_free_blocks()
+    preload(course_folder)
+    empty_lru_caches()
+    # the warm-up run's garbage: the sessions allocate into its freed blocks, which mostly
+    # lie in pages they copy anyway (filling them first measured no better)
+    gc.collect()
+
+
+def main(argv: list[str]) -> int:
+    prepare(Path(argv[1]) if len(argv) > 1 else None)
     return serve(argv[0])
 
 

@@ -25,6 +25,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import platform
 import re
 import signal
 import struct
@@ -145,6 +146,7 @@ class ClassServer:
             pid=os.getpid(),
             preload_pid=self.spawner.pid,
             max_sessions=self.course.max_sessions,
+            python=platform.python_version(),  # the memory per session depends on it
         )
 
     async def serve(self) -> None:

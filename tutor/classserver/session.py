@@ -39,8 +39,9 @@ def preload(folder: Path | None = None) -> None:
     import tutor.ui.screens.quiz  # noqa: F401
     import tutor.ui.screens.review  # noqa: F401
     import tutor.ui.screens.summary  # noqa: F401
-    from tutor.ui.warm import warm_up
+    from tutor.ui.warm import import_what_a_run_imports, warm_up
 
+    import_what_a_run_imports()
     warm_up()
     if folder is not None:
         try:
