@@ -4,9 +4,9 @@ server. This process prepares itself as the preloaded process does
 opens each one's first lesson (the picker, Enter, "step 1/" on screen) and reads each
 session's private memory (USS: Private_Clean + Private_Dirty of /proc/PID/smaps_rollup).
 
-With --pages (root: the kernel shows page frame numbers to root only) it also sorts one
-session's private pages by /proc/PID/pagemap into copies of this process's pages (shared
-until the session wrote to them) and pages of its own, by mapping.
+With --pages it also sorts the last session's private pages, by mapping, with
+/proc/PID/pagemap: copies of pages this process had when it forked that session (shared
+until the session wrote to them), or pages of its own.
 
 Use it to try a change to the preloading in about 20 s; benchmarks/class_server.py
 measures the whole server against sshd (the figures of docs/performance.md).
@@ -123,7 +123,7 @@ def pages(before_fork: set[int], child: int) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sessions", type=int, default=4)
-    ap.add_argument("--pages", action="store_true", help="sort one session's pages (root)")
+    ap.add_argument("--pages", action="store_true", help="sort one session's pages")
     args = ap.parse_args()
     compile_tutor()
     from tutor.classroom.course import init_course
