@@ -344,6 +344,20 @@ def read_unit_values(
     return None if values is None else tuple(values)
 
 
+def read_example(
+    r: Reader, raw: Any, where: str, layers: list[Layer]
+) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """One example of a batch or a training set, ``{inputs = [...], targets = [...]}``: its
+    inputs and targets, None (with the problems said) if it cannot be read."""
+    if not isinstance(raw, dict):
+        r.bad(where, "must be a table {inputs = [...], targets = [...]}")
+        return None
+    r.keys(raw, where, {"inputs", "targets"})
+    x = read_unit_values(r, raw.get("inputs"), f"{where}.inputs", layers[0].units)
+    t = read_unit_values(r, raw.get("targets"), f"{where}.targets", layers[-1].units)
+    return None if x is None or t is None else (x, t)
+
+
 def check_loss(
     r: Reader, loss_name: str | None, layers: list[Layer], targets: tuple[float, ...] | None
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from tutor.lesson.fields import Reader
 from tutor.lesson.model import Layer, Weight
-from tutor.lesson.network import read_unit_values
+from tutor.lesson.network import read_example
 
 SUMMARY_KEYS = {"updates"}
 MAX_SUMMARY_UPDATES = 10_000
@@ -95,17 +95,8 @@ def read_batch(
             f"must be a list of 2 to {MAX_BATCH} {{inputs = [...], targets = [...]}}",
         )
         return (), reduction or "mean"
-    got: list[Example] = []
-    for k, ex in enumerate(examples):
-        where = f"batch.examples[{k}]"
-        if not isinstance(ex, dict):
-            r.bad(where, "must be a table {inputs = [...], targets = [...]}")
-            continue
-        r.keys(ex, where, {"inputs", "targets"})
-        x = read_unit_values(r, ex.get("inputs"), f"{where}.inputs", layers[0].units)
-        t = read_unit_values(r, ex.get("targets"), f"{where}.targets", layers[-1].units)
-        if x is not None and t is not None:
-            got.append((x, t))
+    read = [read_example(r, ex, f"batch.examples[{k}]", layers) for k, ex in enumerate(examples)]
+    got: list[Example] = [ex for ex in read if ex is not None]
     return tuple(got), reduction or "mean"
 
 

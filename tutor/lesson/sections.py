@@ -7,7 +7,7 @@ from typing import Any
 
 from tutor.lesson.fields import Reader
 from tutor.lesson.model import Credit, Layer, QuizSettings, Training, VariantRanges, Weight
-from tutor.lesson.network import read_unit_values
+from tutor.lesson.network import read_example
 from tutor.names import FORMS
 from tutor.tolerance import MODES, Tolerance
 
@@ -179,19 +179,9 @@ def read_training(r: Reader, raw: Any, layers: list[Layer]) -> Training | None:
     if not isinstance(examples, list) or not examples or len(examples) > 10_000:
         r.bad("training.examples", "must be a list of 1 to 10000 {inputs = [...], targets = [...]}")
         return None
-    n_in, n_out = len(layers[0].units), len(layers[-1].units)
-    xs, ts = [], []
-    for k, ex in enumerate(examples):
-        where = f"training.examples[{k}]"
-        if not isinstance(ex, dict):
-            r.bad(where, "must be a table {inputs = [...], targets = [...]}")
-            continue
-        r.keys(ex, where, {"inputs", "targets"})
-        x = read_unit_values(r, ex.get("inputs"), f"{where}.inputs", layers[0].units)
-        t = read_unit_values(r, ex.get("targets"), f"{where}.targets", layers[-1].units)
-        if x is not None and t is not None and len(x) == n_in and len(t) == n_out:
-            xs.append(x)
-            ts.append(t)
+    read = [read_example(r, ex, f"training.examples[{k}]", layers) for k, ex in enumerate(examples)]
+    xs = [ex[0] for ex in read if ex is not None]
+    ts = [ex[1] for ex in read if ex is not None]
     epochs = r.integer(table.get("epochs", 1000), "training.epochs", 1, 100_000)
     if r.problems or epochs is None:
         return None
