@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import LESSONS
@@ -16,6 +18,19 @@ from tutor.opening import LessonRecorder
 from tutor.session import QuizSession
 
 SEED = load_lesson(LESSONS / "sigmoid-2-2-2.toml")
+
+
+#: the installed command, beside this Python (the venv's)
+TUTOR = Path(sys.executable).with_name("tutor")
+#: a helper process that writes answers to a class database as a session would
+WRITER = Path(__file__).with_name("class_writer.py")
+
+
+def tutor(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    out = subprocess.run([str(TUTOR), *args], capture_output=True, text=True, timeout=120)
+    if ok:
+        assert out.returncode == 0, out.stderr
+    return out
 
 
 def fake_key(n: int, comment: str = "") -> str:

@@ -12,22 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from classhelpers import answer_right, fake_key, session_in, write_course
+from classhelpers import WRITER, answer_right, fake_key, session_in, tutor, write_course
 
 from tutor.classroom.course import load_course
 from tutor.classroom.database import open_database
 from tutor.progress.report import lesson_rows
 from tutor.progress.store import ProgressStore
-
-TUTOR = Path(sys.executable).with_name("tutor")
-WRITER = Path(__file__).with_name("class_writer.py")
-
-
-def tutor(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    out = subprocess.run([str(TUTOR), *args], capture_output=True, text=True, timeout=120)
-    if ok:
-        assert out.returncode == 0, out.stderr
-    return out
 
 
 def one_error(out: subprocess.CompletedProcess, *words: str) -> str:

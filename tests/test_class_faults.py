@@ -19,13 +19,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from classhelpers import fake_key, right_steps, session_in, write_course
+from classhelpers import (
+    WRITER,
+    fake_key,
+    right_steps,
+    session_in,
+    write_course,
+)
 
 from tutor.classroom.course import load_course
 from tutor.classroom.database import DatabaseFailed, open_database
 from tutor.progress.interface import ProgressLocked, ProgressNotSaved
 
-WRITER = Path(__file__).with_name("class_writer.py")
 NOT_SAVED = "Your answers cannot be saved"
 
 pytestmark = pytest.mark.slow

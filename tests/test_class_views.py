@@ -16,23 +16,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from classhelpers import answer_right, session_in, write_course
+from classhelpers import WRITER, answer_right, session_in, tutor, write_course
 from classscript import ABSENT, START, STUDENTS, scripted_class
 
 from tutor.classroom.changes import changes_of
 from tutor.classroom.course import load_course
 from tutor.classroom.database import open_database
 from tutor.classroom.live import Room
-
-TUTOR = Path(sys.executable).with_name("tutor")
-WRITER = Path(__file__).with_name("class_writer.py")
-
-
-def tutor(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    out = subprocess.run([str(TUTOR), *args], capture_output=True, text=True, timeout=120)
-    if ok:
-        assert out.returncode == 0, out.stderr
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from classhelpers import answer_right, session_in, write_course
+from classhelpers import TUTOR, WRITER, answer_right, session_in, write_course
 
 from tutor.classroom.changes import changes_of
 from tutor.classroom.course import load_course
 from tutor.classroom.database import open_database
 from tutor.classroom.live import Room
 
-TUTOR = Path(sys.executable).with_name("tutor")
-WRITER = Path(__file__).with_name("class_writer.py")
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
